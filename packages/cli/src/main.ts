@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerOrgCommands } from './org/commands.js';
+
+const program = new Command()
+  .name('handshake')
+  .description('Handshake: a self-hosted integration hub for Salesforce and any OAuth 2.0 API,\nwith a Salesforce-compatible org for offline development and CI.')
+  .showHelpAfterError('(run with --help for usage)');
+
+registerOrgCommands(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../crypto/hashing.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import { KEY_PREFIX, newSalesforceId } from '../ids/salesforce-id.js';
+import type { AppConsumerTable } from '../store/schema.js';
+
+export interface NewConsumer {
+  row: AppConsumerTable;
+  consumerKey: string;
+  /** Shown once, to whoever created the app; stored only sealed and hashed. */
+  consumerSecret: string;
+}
+
+/** A consumer key shaped like Salesforce's (3MVG9 + 80 characters) and a 256-bit secret, both from the CSPRNG. */
+export function newConsumer(appId: string, box: SecretBox, now: number, state = 'Active'): NewConsumer {
+  const id = newSalesforceId(KEY_PREFIX.OAuthConsumer);
+  const consumerKey = '3MVG9' + randomBytes(60).toString('base64url');
+  const consumerSecret = randomBytes(32).toString('hex').toUpperCase();
+  return {
+    consumerKey,
+    consumerSecret,
+    row: {
+      id,
+      app_id: appId,
+      consumer_key: consumerKey,
+      secret_hash: sha256(consumerSecret),
+      secret_sealed: box.seal(consumerSecret, sealContext(id)),
+      state,
+      created_at: now,
+      expires_at: null,
+    },
+  };
+}
+
+export const sealContext = (consumerId: string) => `app_consumer:${consumerId}`;

@@ -1,0 +1,33 @@
+import type { FastifyRequest } from 'fastify';
+import type { SystemPermission } from '../identity/catalog.js';
+import { findUserById, userAccess } from '../identity/users.js';
+import type { OAuthContext } from '../oauth/context.js';
+import { findAccessToken, type AccessTokenInfo } from '../oauth/tokens.js';
+import type { UserTable } from '../store/schema.js';
+import { ApiError, invalidSession } from './api-error.js';
+
+export interface Session { token: AccessTokenInfo; user: UserTable; raw: string }
+
+/** Salesforce accepts `Bearer` and its older `OAuth` scheme. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = header ? /^(?:Bearer|OAuth)\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** The caller's live session, or Salesforce's 401 INVALID_SESSION_ID. */
+export async function requireSession(ctx: OAuthContext, request: FastifyRequest, token = bearerToken(request)): Promise<Session> {
+  if (!token) throw invalidSession();
+  const info = await findAccessToken(ctx.db, token, ctx.now());
+  if (!info) throw invalidSession();
+  const user = await findUserById(ctx.db, info.userId);
+  if (!user || user.active !== 1) throw invalidSession();
+  return { token: info, user, raw: token };
+}
+
+/** Admin operations need system permissions, checked against the caller's effective access. */
+export async function requirePermissions(ctx: OAuthContext, session: Session, ...permissions: SystemPermission[]): Promise<void> {
+  const access = await userAccess(ctx.db, session.user);
+  const missing = permissions.filter((p) => !access.system.includes(p));
+  if (missing.length > 0) throw new ApiError(403, 'INSUFFICIENT_ACCESS', `This operation needs the ${missing.join(', ')} permission${missing.length > 1 ? 's' : ''}.`);
+}

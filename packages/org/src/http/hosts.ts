@@ -1,0 +1,8 @@
+import type { FastifyRequest } from 'fastify';
+import type { OAuthContext } from '../oauth/context.js';
+
+/** True when the request was addressed to the org's instance host (its "My Domain"). */
+export function isMyDomain(ctx: OAuthContext, request: FastifyRequest): boolean {
+  const host = request.headers.host?.toLowerCase();
+  return host !== undefined && host === new URL(ctx.urls.instanceUrl).host.toLowerCase();
+}

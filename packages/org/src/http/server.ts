@@ -1,0 +1,51 @@
+import { createHmac } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { OrgMetrics } from '../metrics.js';
+import type { OAuthContext } from '../oauth/context.js';
+import type { TokenRateLimits } from '../oauth/rate-limits.js';
+import { registerErrorFormat } from './error-format.js';
+import { registerFormParser } from './form-body.js';
+import { adminRoutes } from './routes/admin.js';
+import { authorizeRoutes } from './routes/authorize.js';
+import { identityRoutes } from './routes/identity.js';
+import { revokeAndIntrospectRoutes } from './routes/revoke-introspect.js';
+import { singleAccessRoutes } from './routes/single-access.js';
+import { tokenRoutes } from './routes/token.js';
+import { versionRoutes } from './routes/versions.js';
+import { refuseTokensInQuery } from './token-in-query.js';
+
+export interface ServerDeps {
+  ctx: OAuthContext;
+  metrics: OrgMetrics;
+  limits: TokenRateLimits;
+  orgKey: Buffer;
+  logger: FastifyServerOptions['logger'];
+}
+
+/** Requests are logged by method and path only: query strings and headers can hold credentials. */
+export const requestSerializer = (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip });
+
+export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger, bodyLimit: 1024 * 1024, trustProxy: false, disableRequestLogging: false });
+  registerErrorFormat(app);
+  registerFormParser(app);
+  refuseTokensInQuery(app);
+  await app.register(fastifyCookie, { secret: createHmac('sha256', deps.orgKey).update('browser-cookies').digest() });
+  await app.register(fastifyCsrf, { cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/' } });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  tokenRoutes(app, deps.ctx, deps.metrics, deps.limits);
+  revokeAndIntrospectRoutes(app, deps.ctx);
+  identityRoutes(app, deps.ctx);
+  authorizeRoutes(app, deps.ctx);
+  singleAccessRoutes(app, deps.ctx);
+  versionRoutes(app, deps.ctx);
+  adminRoutes(app, deps.ctx);
+  app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
+  app.get('/', async (_request, reply) => reply.type('text/plain').send(`Handshake org ${deps.ctx.org.name} (${deps.ctx.org.orgId}). API: ${deps.ctx.urls.instanceUrl}/services/data\n`));
+  return app;
+}

@@ -1,0 +1,10 @@
+export { startOrg, DEMO_SETUP_FILE, type OrgOptions, type RunningOrg } from './org/start.js';
+export { openStore, type Store } from './store/database.js';
+export { applySetupText, type ApplySummary } from './setup/apply.js';
+export { SetupError, formatProblem, type SetupProblem } from './setup/problems.js';
+export { loadOrgKey } from './crypto/org-key.js';
+export { SecretBox } from './crypto/secret-box.js';
+export { ensureOrg } from './org/settings.js';
+export { findUserByUsername, userAccess } from './identity/users.js';
+export { SYSTEM_PERMISSION_LABELS } from './identity/catalog.js';
+export { listEvents } from './oauth/events.js';

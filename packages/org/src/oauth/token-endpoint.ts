@@ -1,0 +1,35 @@
+import type { OAuthContext, TokenRequest } from './context.js';
+import { OAuthError, SalesforceOAuthErrors } from './errors.js';
+import { recordEvent } from './events.js';
+import { authorizationCodeGrant } from './grants/authorization-code.js';
+import { clientCredentialsGrant } from './grants/client-credentials.js';
+import type { GrantResult } from './grants/grant.js';
+import { passwordGrant } from './grants/password.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
+
+type Grant = (ctx: OAuthContext, req: TokenRequest) => Promise<GrantResult>;
+
+const GRANTS: Record<string, Grant> = {
+  client_credentials: clientCredentialsGrant,
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+  password: passwordGrant,
+};
+
+export interface TokenOutcome { grantType: string; result?: GrantResult; error?: OAuthError }
+
+/** Dispatches to the grant and writes the event log line for every request, issued or refused. */
+export async function handleTokenRequest(ctx: OAuthContext, req: TokenRequest): Promise<TokenOutcome> {
+  const grantType = req.params.grant_type ?? '';
+  const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
+  try {
+    if (!grant) throw grantType ? SalesforceOAuthErrors.grantNotEnabled() : new OAuthError('invalid_request', 'grant_type is required');
+    const result = await grant(ctx, req);
+    await recordEvent(ctx.db, { at: ctx.now(), kind: 'token', appId: result.appId, userId: result.userId, grantType, address: req.address, outcome: 'success' });
+    return { grantType, result };
+  } catch (error) {
+    if (!(error instanceof OAuthError)) throw error;
+    await recordEvent(ctx.db, { at: ctx.now(), kind: 'token', grantType: grantType.slice(0, 80) || null, address: req.address, outcome: error.error, detail: error.description });
+    return { grantType, error };
+  }
+}

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { loadOrgKey } from '../crypto/org-key.js';
+import { SecretBox } from '../crypto/secret-box.js';
+import { buildOrgServer, requestSerializer } from '../http/server.js';
+import { OrgMetrics } from '../metrics.js';
+import type { OAuthContext } from '../oauth/context.js';
+import { DEFAULT_RATE_LIMITS, TokenRateLimits, type RateLimitOptions } from '../oauth/rate-limits.js';
+import { applySetupText, type ApplySummary } from '../setup/apply.js';
+import { openStore, type Store } from '../store/database.js';
+import { ensureOrg } from './settings.js';
+
+export const DEMO_SETUP_FILE = fileURLToPath(new URL('../../setup/demo.yaml', import.meta.url));
+
+export interface OrgOptions {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  /** PostgreSQL schema (tests use one each). */
+  databaseSchema?: string | undefined;
+  host?: string;
+  port?: number;
+  /** A setup file to apply at start (idempotent). */
+  setupFile?: string | undefined;
+  /** Log level, or false for no logs. */
+  logLevel?: string | false;
+  rateLimits?: Partial<RateLimitOptions>;
+  refreshGraceSeconds?: number;
+  /** For tests that move the clock. */
+  now?: () => number;
+}
+
+export interface RunningOrg {
+  /** The org's own host ("My Domain"): API calls and client credentials go here. */
+  instanceUrl: string;
+  /** The generic login host: authorization code logins, identity URLs. */
+  loginUrl: string;
+  orgId: string;
+  store: Store;
+  ctx: OAuthContext;
+  server: FastifyInstance;
+  /** What applying the setup file at start changed; new apps' secrets are shown here once. */
+  setup: ApplySummary | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store, applies the setup file and listens. The instance URL uses 127.0.0.1 and the
+ * login URL localhost: two host names for one server, so "client credentials only on My Domain"
+ * behaves as in Salesforce.
+ */
+export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
+  const store = await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, schema: options.databaseSchema });
+  try {
+    const orgKey = loadOrgKey(options.dataDir);
+    const box = new SecretBox(orgKey);
+    const now = options.now ?? Date.now;
+    let setup: ApplySummary | undefined;
+    if (options.setupFile) {
+      const file = resolve(options.setupFile);
+      setup = await applySetupText({ db: store.db, box, actor: 'setup file at start', now }, readFileSync(file, 'utf8'), file);
+    }
+    const org = await ensureOrg(store.db);
+    const ctx: OAuthContext = { db: store.db, box, org, urls: { instanceUrl: '', loginUrl: '' }, now, refreshGraceSeconds: options.refreshGraceSeconds ?? 30 };
+    const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', serializers: { req: requestSerializer } };
+    const metrics = new OrgMetrics();
+    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger });
+    const host = options.host ?? '127.0.0.1';
+    await server.listen({ host, port: options.port ?? 0 });
+    const address = server.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    ctx.urls.instanceUrl = `http://${host}:${port}`;
+    ctx.urls.loginUrl = `http://localhost:${port}`;
+    return {
+      instanceUrl: ctx.urls.instanceUrl,
+      loginUrl: ctx.urls.loginUrl,
+      orgId: org.orgId,
+      store,
+      ctx,
+      server,
+      setup,
+      close: async () => {
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { FIELD_PERMISSIONS, LICENCES, OBJECT_PERMISSIONS, PERMISSION_SET_LICENCES, SHARING_DEFAULTS, SYSTEM_PERMISSIONS } from '../identity/catalog.js';
+
+export const DURATION_PATTERN = /^(\d+)\s*(s|m|h|d)$/;
+
+export function durationSeconds(text: string): number {
+  const match = DURATION_PATTERN.exec(text.trim());
+  if (!match) throw new Error(`Invalid duration "${text}"`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 90s, 15m, 2h or 30d');
+const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,79}$/, 'must start with a letter and hold only letters, digits and underscores (at most 80)');
+
+export const OAUTH_SCOPES = ['api', 'refresh_token', 'offline_access', 'full', 'web', 'id', 'openid', 'profile', 'email', 'address', 'phone'] as const;
+export const OAUTH_FLOWS = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
+export const REFRESH_TOKEN_POLICIES = ['validUntilRevoked', 'expireAfter', 'expireIfNotUsedFor'] as const;
+
+const userSchema = z.object({
+  username: z.email('must be shaped like an email address (Salesforce usernames are)'),
+  email: z.email(),
+  firstName: z.string().max(40).optional(),
+  lastName: z.string().min(1).max(80),
+  licence: z.enum(LICENCES),
+  profile: z.string().min(1),
+  active: z.boolean().default(true),
+  password: z.string().min(8, 'must be at least 8 characters').optional(),
+  permissionSets: z.array(z.string()).default([]),
+  permissionSetLicences: z.array(z.enum(PERMISSION_SET_LICENCES)).default([]),
+}).strict();
+
+const permissionSetSchema = z.object({
+  name: apiName,
+  label: z.string().min(1).max(80),
+  description: z.string().optional(),
+  objects: z.record(z.string(), z.array(z.enum(OBJECT_PERMISSIONS))).default({}),
+  fields: z.record(z.string(), z.array(z.enum(FIELD_PERMISSIONS))).default({}),
+  system: z.array(z.enum(SYSTEM_PERMISSIONS)).default([]),
+}).strict();
+
+const sharingRuleSchema = z.object({
+  name: apiName,
+  ownedBy: z.array(z.string()).min(1),
+  sharedWith: z.array(z.string()).min(1),
+  access: z.enum(['Read', 'Read/Write']),
+}).strict();
+
+const sharingSchema = z.object({
+  default: z.enum(SHARING_DEFAULTS),
+  rules: z.array(sharingRuleSchema).default([]),
+}).strict();
+
+const appSchema = z.object({
+  name: z.string().min(1).max(255),
+  apiName,
+  contactEmail: z.email(),
+  oauth: z.object({
+    callbackUrls: z.array(z.url()).default([]),
+    scopes: z.array(z.enum(OAUTH_SCOPES)).min(1),
+    flows: z.array(z.enum(OAUTH_FLOWS)).min(1),
+    requireSecret: z.boolean().default(true),
+    requirePkce: z.boolean().default(true),
+  }).strict(),
+  policies: z.object({
+    runAs: z.string().optional(),
+    refreshToken: z.object({ policy: z.enum(REFRESH_TOKEN_POLICIES), duration: duration.optional() }).strict().default({ policy: 'validUntilRevoked' }),
+    refreshTokenRotation: z.boolean().default(false),
+    accessTokenLifetime: duration.default('2h'),
+  }).strict().default({ refreshToken: { policy: 'validUntilRevoked' }, refreshTokenRotation: false, accessTokenLifetime: '2h' }),
+}).strict();
+
+export const setupSchema = z.object({
+  org: z.object({ name: z.string().min(1).max(80) }).strict().optional(),
+  permissionSets: z.array(permissionSetSchema).default([]),
+  users: z.array(userSchema).default([]),
+  sharing: z.record(z.string(), sharingSchema).default({}),
+  apps: z.array(appSchema).default([]),
+}).strict();
+
+export type SetupDocument = z.infer<typeof setupSchema>;
+export type UserSpec = SetupDocument['users'][number];
+export type PermissionSetSpec = SetupDocument['permissionSets'][number];
+export type AppSpec = SetupDocument['apps'][number];
+export type SharingSpec = SetupDocument['sharing'][string];

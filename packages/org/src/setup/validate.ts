@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely';
+import { findProfile, isKnownObject, OBJECTS_WITHOUT_SHARING, STANDARD_OBJECTS } from '../identity/catalog.js';
+import type { OrgDatabase } from '../store/schema.js';
+import type { LoadedSetup } from './load.js';
+import { formatPath, type SetupProblem } from './problems.js';
+
+/**
+ * The checks that need more than one part of the document (or the org as it is): references
+ * between users, permission sets and apps, and Salesforce's licence rules.
+ */
+export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): Promise<SetupProblem[]> {
+  const { document: doc } = setup;
+  const problems: SetupProblem[] = [];
+  const problem = (path: PropertyKey[], message: string) => problems.push({ file: setup.file, ...setup.locate(path), path: formatPath(path), message });
+
+  const existingUsers = new Set((await db.selectFrom('users').select('username').execute()).map((u) => u.username));
+  const existingSets = new Set((await db.selectFrom('permission_sets').select('name').execute()).map((s) => s.name));
+  const fileUsers = new Set<string>();
+  const fileSets = new Set<string>();
+
+  doc.permissionSets.forEach((set, i) => {
+    if (fileSets.has(set.name)) problem(['permissionSets', i, 'name'], `permission set "${set.name}" is declared twice`);
+    fileSets.add(set.name);
+    for (const object of Object.keys(set.objects)) {
+      if (!isKnownObject(object)) problem(['permissionSets', i, 'objects', object], `unknown object "${object}"; known objects: ${Object.keys(STANDARD_OBJECTS).join(', ')}`);
+    }
+    for (const key of Object.keys(set.fields)) {
+      const [object, field, extra] = key.split('.');
+      if (!object || !field || extra !== undefined) problem(['permissionSets', i, 'fields', key], `field permissions are keyed Object.Field (got "${key}")`);
+      else if (!isKnownObject(object)) problem(['permissionSets', i, 'fields', key], `unknown object "${object}"`);
+      else if (!(STANDARD_OBJECTS[object] ?? []).includes(field)) problem(['permissionSets', i, 'fields', key], `unknown field "${field}" on ${object}`);
+    }
+  });
+
+  const knownUser = (name: string) => fileUsers.has(name) || existingUsers.has(name);
+  doc.users.forEach((user, i) => {
+    const lower = user.username.toLowerCase();
+    if ([...fileUsers].some((u) => u.toLowerCase() === lower)) problem(['users', i, 'username'], `user "${user.username}" is declared twice`);
+    fileUsers.add(user.username);
+    const profile = findProfile(user.profile);
+    if (!profile) {
+      problem(['users', i, 'profile'], `unknown profile "${user.profile}"; use one of: System Administrator, Standard User, Minimum Access - API Only Integrations`);
+    } else if (!profile.licences.includes(user.licence)) {
+      problem(['users', i, 'profile'], `the ${user.licence} licence allows only API-only profiles (${user.profile} is not one); use "Minimum Access - API Only Integrations"`);
+    }
+    if (user.permissionSetLicences.includes('Salesforce API Integration') && user.licence !== 'Salesforce Integration') {
+      problem(['users', i, 'permissionSetLicences'], 'the Salesforce API Integration permission set licence can only be assigned to users with the Salesforce Integration licence');
+    }
+    if (user.licence === 'Salesforce Integration' && user.permissionSets.length > 0 && !user.permissionSetLicences.includes('Salesforce API Integration')) {
+      problem(['users', i, 'permissionSets'], 'a Salesforce Integration user needs the Salesforce API Integration permission set licence before permission sets can be assigned');
+    }
+    user.permissionSets.forEach((name, j) => {
+      if (!fileSets.has(name) && !existingSets.has(name)) problem(['users', i, 'permissionSets', j], `unknown permission set "${name}"`);
+    });
+  });
+
+  for (const [object, sharing] of Object.entries(doc.sharing)) {
+    if (!isKnownObject(object)) problem(['sharing', object], `unknown object "${object}"`);
+    else if (OBJECTS_WITHOUT_SHARING.has(object)) problem(['sharing', object], `${object} has no sharing settings of its own (its access follows its parent)`);
+    sharing.rules.forEach((rule, r) => {
+      for (const key of ['ownedBy', 'sharedWith'] as const) {
+        rule[key].forEach((name, k) => {
+          if (!knownUser(name)) problem(['sharing', object, 'rules', r, key, k], `user "${name}" does not exist`);
+        });
+      }
+    });
+  }
+
+  const apiNames = new Set<string>();
+  doc.apps.forEach((app, i) => {
+    if (apiNames.has(app.apiName)) problem(['apps', i, 'apiName'], `app "${app.apiName}" is declared twice`);
+    apiNames.add(app.apiName);
+    const runAs = app.policies.runAs;
+    if (runAs !== undefined) {
+      if (!app.oauth.flows.includes('client_credentials')) problem(['apps', i, 'policies', 'runAs'], 'a run-as user is only used by the client credentials flow; add client_credentials to oauth.flows');
+      if (!knownUser(runAs)) problem(['apps', i, 'policies', 'runAs'], `run-as user "${runAs}" does not exist (give the username, not the email address)`);
+      else {
+        const spec = doc.users.find((u) => u.username === runAs);
+        if (spec && !spec.active) problem(['apps', i, 'policies', 'runAs'], `run-as user "${runAs}" is inactive`);
+      }
+    }
+    if (app.oauth.flows.includes('authorization_code') && app.oauth.callbackUrls.length === 0) {
+      problem(['apps', i, 'oauth', 'callbackUrls'], 'the authorization code flow needs at least one callback URL');
+    }
+    app.oauth.callbackUrls.forEach((url, j) => {
+      const parsed = new URL(url);
+      const local = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+      if (parsed.protocol === 'http:' && !local) problem(['apps', i, 'oauth', 'callbackUrls', j], 'callback URLs must use https (http is allowed only for localhost)');
+      if (parsed.hash) problem(['apps', i, 'oauth', 'callbackUrls', j], 'callback URLs cannot contain a fragment (#…)');
+    });
+    const refresh = app.policies.refreshToken;
+    if (refresh.policy !== 'validUntilRevoked' && refresh.duration === undefined) {
+      problem(['apps', i, 'policies', 'refreshToken', 'duration'], `the ${refresh.policy} policy needs a duration such as 30d`);
+    }
+    if (app.oauth.flows.includes('refresh_token') && !app.oauth.scopes.some((s) => s === 'refresh_token' || s === 'offline_access')) {
+      problem(['apps', i, 'oauth', 'scopes'], 'the refresh token flow needs the refresh_token (offline_access) scope');
+    }
+  });
+  return problems;
+}

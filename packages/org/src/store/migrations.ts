@@ -1,0 +1,139 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Dialect } from './database.js';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const time = 'bigint' as const;
+  return {
+    '0001_identity_and_oauth': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('org_settings')
+          .addColumn('key', 'varchar(100)', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull()).execute();
+
+        await db.schema.createTable('users')
+          .addColumn('id', 'varchar(18)', (c) => c.primaryKey())
+          .addColumn('username', 'varchar(255)', (c) => c.notNull().unique())
+          .addColumn('email', 'varchar(255)', (c) => c.notNull())
+          .addColumn('first_name', 'varchar(40)')
+          .addColumn('last_name', 'varchar(80)', (c) => c.notNull())
+          .addColumn('licence', 'varchar(80)', (c) => c.notNull())
+          .addColumn('profile', 'varchar(80)', (c) => c.notNull())
+          .addColumn('active', 'integer', (c) => c.notNull())
+          .addColumn('password_hash', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull()).execute();
+
+        await db.schema.createTable('permission_sets')
+          .addColumn('id', 'varchar(18)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(80)', (c) => c.notNull().unique())
+          .addColumn('label', 'varchar(80)', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('object_permissions', 'text', (c) => c.notNull())
+          .addColumn('field_permissions', 'text', (c) => c.notNull())
+          .addColumn('system_permissions', 'text', (c) => c.notNull()).execute();
+
+        await db.schema.createTable('permission_set_assignments')
+          .addColumn('user_id', 'varchar(18)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('permission_set_id', 'varchar(18)', (c) => c.notNull().references('permission_sets.id').onDelete('cascade'))
+          .addPrimaryKeyConstraint('psa_pk', ['user_id', 'permission_set_id']).execute();
+
+        await db.schema.createTable('permission_set_licence_assignments')
+          .addColumn('user_id', 'varchar(18)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('licence', 'varchar(80)', (c) => c.notNull())
+          .addPrimaryKeyConstraint('psla_pk', ['user_id', 'licence']).execute();
+
+        await db.schema.createTable('sharing_settings')
+          .addColumn('object_name', 'varchar(80)', (c) => c.primaryKey())
+          .addColumn('default_access', 'varchar(40)', (c) => c.notNull())
+          .addColumn('rules', 'text', (c) => c.notNull()).execute();
+
+        await db.schema.createTable('apps')
+          .addColumn('id', 'varchar(18)', (c) => c.primaryKey())
+          .addColumn('api_name', 'varchar(80)', (c) => c.notNull().unique())
+          .addColumn('name', 'varchar(255)', (c) => c.notNull())
+          .addColumn('contact_email', 'varchar(255)', (c) => c.notNull())
+          .addColumn('callback_urls', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('flows', 'text', (c) => c.notNull())
+          .addColumn('require_secret', 'integer', (c) => c.notNull())
+          .addColumn('require_pkce', 'integer', (c) => c.notNull())
+          .addColumn('run_as_user_id', 'varchar(18)', (c) => c.references('users.id').onDelete('set null'))
+          .addColumn('refresh_token_policy', 'text', (c) => c.notNull())
+          .addColumn('refresh_token_rotation', 'integer', (c) => c.notNull())
+          .addColumn('access_token_ttl_seconds', 'integer', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull()).execute();
+
+        await db.schema.createTable('app_consumers')
+          .addColumn('id', 'varchar(18)', (c) => c.primaryKey())
+          .addColumn('app_id', 'varchar(18)', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+          .addColumn('consumer_key', 'varchar(120)', (c) => c.notNull().unique())
+          .addColumn('secret_hash', 'varchar(64)', (c) => c.notNull())
+          .addColumn('secret_sealed', 'text', (c) => c.notNull())
+          .addColumn('state', 'varchar(20)', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('expires_at', time).execute();
+
+        await db.schema.createTable('access_tokens')
+          .addColumn('token_hash', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('app_id', 'varchar(18)', (c) => c.notNull())
+          .addColumn('user_id', 'varchar(18)', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('grant_id', 'varchar(64)')
+          .addColumn('issued_at', time, (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('revoked', 'integer', (c) => c.notNull()).execute();
+        await db.schema.createIndex('access_tokens_grant').on('access_tokens').column('grant_id').execute();
+        await db.schema.createIndex('access_tokens_expiry').on('access_tokens').column('expires_at').execute();
+
+        await db.schema.createTable('refresh_tokens')
+          .addColumn('token_hash', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('grant_id', 'varchar(64)', (c) => c.notNull())
+          .addColumn('app_id', 'varchar(18)', (c) => c.notNull())
+          .addColumn('user_id', 'varchar(18)', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('issued_at', time, (c) => c.notNull())
+          .addColumn('last_used_at', time, (c) => c.notNull())
+          .addColumn('expires_at', time)
+          .addColumn('rotated_at', time)
+          .addColumn('successor_sealed', 'text')
+          .addColumn('revoked', 'integer', (c) => c.notNull()).execute();
+        await db.schema.createIndex('refresh_tokens_grant').on('refresh_tokens').column('grant_id').execute();
+
+        await db.schema.createTable('authorization_codes')
+          .addColumn('code_hash', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('app_id', 'varchar(18)', (c) => c.notNull())
+          .addColumn('user_id', 'varchar(18)', (c) => c.notNull())
+          .addColumn('redirect_uri', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('code_challenge', 'varchar(128)')
+          .addColumn('code_challenge_method', 'varchar(10)')
+          .addColumn('grant_id', 'varchar(64)', (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('used_at', time).execute();
+
+        await db.schema.createTable('events')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('at', time, (c) => c.notNull())
+          .addColumn('kind', 'varchar(40)', (c) => c.notNull())
+          .addColumn('app_id', 'varchar(18)')
+          .addColumn('user_id', 'varchar(18)')
+          .addColumn('grant_type', 'varchar(80)')
+          .addColumn('address', 'varchar(64)')
+          .addColumn('outcome', 'varchar(80)', (c) => c.notNull())
+          .addColumn('detail', 'text').execute();
+        await db.schema.createIndex('events_at').on('events').column('at').execute();
+
+      },
+    },
+  };
+}
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
