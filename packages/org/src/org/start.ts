@@ -25,6 +25,8 @@ export interface OrgOptions {
   setupFile?: string | undefined;
   /** Log level, or false for no logs. */
   logLevel?: string | false;
+  /** Where log lines go (default stdout); tests read them to prove no secret is logged. */
+  logStream?: { write(line: string): void };
   rateLimits?: Partial<RateLimitOptions>;
   refreshGraceSeconds?: number;
   /** For tests that move the clock. */
@@ -63,7 +65,7 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
     }
     const org = await ensureOrg(store.db);
     const ctx: OAuthContext = { db: store.db, box, org, urls: { instanceUrl: '', loginUrl: '' }, now, refreshGraceSeconds: options.refreshGraceSeconds ?? 30 };
-    const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', serializers: { req: requestSerializer } };
+    const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', serializers: { req: requestSerializer }, ...(options.logStream ? { stream: options.logStream } : {}) };
     const metrics = new OrgMetrics();
     const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger });
     const host = options.host ?? '127.0.0.1';

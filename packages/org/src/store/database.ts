@@ -59,7 +59,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   }
   const db = new Kysely<OrgDatabase>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await migrateToLatest(db as Kysely<unknown>, 'postgres');
+    await migrateToLatest(db as Kysely<unknown>, 'postgres', schema);
   } catch (error) {
     await db.destroy();
     throw error;
