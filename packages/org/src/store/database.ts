@@ -59,7 +59,10 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   }
   const db = new Kysely<OrgDatabase>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await migrateToLatest(db as Kysely<unknown>, 'postgres', schema);
+    // Pin the migrator to the schema in use: otherwise Kysely's bookkeeping tables in any other
+    // schema of the same database would be taken for this one's.
+    const { rows } = await pool.query<{ schema: string }>('SELECT current_schema() AS schema');
+    await migrateToLatest(db as Kysely<unknown>, 'postgres', rows[0]?.schema ?? 'public');
   } catch (error) {
     await db.destroy();
     throw error;
