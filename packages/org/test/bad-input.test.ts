@@ -8,7 +8,7 @@ describe('bad input on the OAuth endpoints', () => {
   before(async () => { org = await startTestOrg(STORES[0]!, { rateLimits: { perAddressPerMinute: 1_000_000, perClientPerMinute: 1_000_000 } }); });
   after(() => org.close());
 
-  const post = (path: string, body: BodyInit | undefined, contentType?: string) =>
+  const post = (path: string, body: string | undefined, contentType?: string) =>
     fetch(`${org.instanceUrl}${path}`, { method: 'POST', headers: contentType ? { 'content-type': contentType } : {}, ...(body !== undefined ? { body } : {}) });
 
   async function expectOAuthError(res: Response, status: number, error: string | RegExp): Promise<{ error: string; error_description: string }> {
