@@ -23,7 +23,8 @@ describe('bad input on the OAuth endpoints', () => {
   it('refuses wrong content types with invalid_request', async () => {
     await expectOAuthError(await post('/services/oauth2/token', JSON.stringify({ grant_type: 'client_credentials' }), 'application/json'), 400, 'invalid_request');
     await expectOAuthError(await post('/services/oauth2/token', 'grant_type=client_credentials', 'text/plain'), 400, 'invalid_request');
-    await expectOAuthError(await post('/services/oauth2/token', '<x/>', 'application/xml'), 415, 'invalid_request');
+    await expectOAuthError(await post('/services/oauth2/token', '<x/>', 'application/xml'), 400, 'invalid_request');
+    await expectOAuthError(await post('/services/oauth2/introspect', '<x/>', 'application/xml'), 415, 'invalid_request');
     await expectOAuthError(await post('/services/oauth2/token', undefined), 400, 'invalid_request');
   });
 

@@ -26,6 +26,12 @@ function port(value: string): number {
   return n;
 }
 
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number above 0');
+  return n;
+}
+
 export function registerOrgCommands(program: Command): void {
   const org = program.command('org').description('run and configure the Salesforce-compatible org');
 
@@ -35,8 +41,16 @@ export function registerOrgCommands(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--setup <file>', 'setup file to apply at start', undefined)
     .option('--log-level <level>', 'log level (fatal, error, warn, info, debug)', 'warn')
-    .action(async (flags: StoreFlags & { port?: number; host: string; setup?: string; logLevel: string }) => {
-      const options = { ...storeOptions(flags), host: flags.host, setupFile: flags.setup ?? DEMO_SETUP_FILE, logLevel: flags.logLevel };
+    .option('--token-limit-per-address <n>', 'token requests per minute from one address', positive, 30_000)
+    .option('--token-limit-per-client <n>', 'token requests per minute naming one client id', positive, 20_000)
+    .action(async (flags: StoreFlags & { port?: number; host: string; setup?: string; logLevel: string; tokenLimitPerAddress: number; tokenLimitPerClient: number }) => {
+      const options = {
+        ...storeOptions(flags),
+        host: flags.host,
+        setupFile: flags.setup ?? DEMO_SETUP_FILE,
+        logLevel: flags.logLevel,
+        rateLimits: { perAddressPerMinute: flags.tokenLimitPerAddress, perClientPerMinute: flags.tokenLimitPerClient },
+      };
       let running: RunningOrg;
       try {
         running = await startOrg({ ...options, port: flags.port ?? DEFAULT_PORT });

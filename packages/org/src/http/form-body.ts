@@ -3,16 +3,20 @@ import { OAuthError } from '../oauth/errors.js';
 
 export type FormBody = Record<string, string | string[]>;
 
-/** Parses form bodies keeping repeated parameters visible (as arrays), so they can be refused. */
+export const FORM_BODY_LIMIT = 64 * 1024;
+
+/** Parses a form body keeping repeated parameters visible (as arrays), so they can be refused. */
+export function parseForm(body: string): FormBody {
+  const form: FormBody = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    const prior = form[key];
+    form[key] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
+  }
+  return form;
+}
+
 export function registerFormParser(app: FastifyInstance): void {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    const form: FormBody = {};
-    for (const [key, value] of new URLSearchParams(body as string)) {
-      const prior = form[key];
-      form[key] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
-    }
-    done(null, form);
-  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => done(null, parseForm(body as string)));
   app.addContentTypeParser(['application/x-yaml', 'application/yaml', 'text/yaml', 'text/plain'], { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
 }
 

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -15,6 +16,7 @@ import { singleAccessRoutes } from './routes/single-access.js';
 import { tokenRoutes } from './routes/token.js';
 import { versionRoutes } from './routes/versions.js';
 import { refuseTokensInQuery } from './token-in-query.js';
+import { tokenFastPath } from './token-fast-path.js';
 
 export interface ServerDeps {
   ctx: OAuthContext;
@@ -28,7 +30,15 @@ export interface ServerDeps {
 export const requestSerializer = (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip });
 
 export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger, bodyLimit: 1024 * 1024, trustProxy: false, disableRequestLogging: false });
+  const fastPath = tokenFastPath(deps.ctx, deps.metrics, deps.limits, () => app.log);
+  const app: FastifyInstance = Fastify({
+    logger: deps.logger,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    serverFactory: (handler) => createServer((req, res) => {
+      if (!fastPath(req, res)) handler(req, res);
+    }),
+  });
   registerErrorFormat(app);
   registerFormParser(app);
   refuseTokensInQuery(app);

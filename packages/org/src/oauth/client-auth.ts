@@ -1,4 +1,4 @@
-import { findAppByConsumerKey, type AppWithConsumer } from '../apps/apps.js';
+import type { AppWithConsumer } from '../apps/apps.js';
 import { constantTimeEqual, sha256 } from '../crypto/hashing.js';
 import type { OAuthContext, TokenRequest } from './context.js';
 import { OAuthError, SalesforceOAuthErrors } from './errors.js';
@@ -24,7 +24,7 @@ export async function authenticateClient(ctx: OAuthContext, req: TokenRequest, s
   const secret = req.basicAuth?.clientSecret ?? bodySecret;
   if (!clientId) throw SalesforceOAuthErrors.unknownClient();
 
-  const found = await findAppByConsumerKey(ctx.db, clientId, ctx.now());
+  const found = await ctx.cache.appByConsumerKey(clientId);
   if (!found) throw SalesforceOAuthErrors.unknownClient();
   if (secret === undefined || secret === '') {
     if (secretRequired) throw withBasicChallenge(SalesforceOAuthErrors.badSecret(), req);

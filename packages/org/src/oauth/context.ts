@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { LookupCache } from '../apps/lookup-cache.js';
+import type { BatchWriter } from '../store/batch-writer.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { OrgInfo } from '../org/settings.js';
 import type { OrgDatabase } from '../store/schema.js';
@@ -19,6 +21,8 @@ export interface OAuthContext {
   now: () => number;
   /** How long a rotated refresh token may be presented again and get the same successor. */
   refreshGraceSeconds: number;
+  cache: LookupCache;
+  writer: BatchWriter;
 }
 
 /** What the HTTP layer hands a grant: the form parameters, the client's address and host. */

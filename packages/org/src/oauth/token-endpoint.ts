@@ -1,6 +1,5 @@
 import type { OAuthContext, TokenRequest } from './context.js';
 import { OAuthError, SalesforceOAuthErrors } from './errors.js';
-import { recordEvent } from './events.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantResult } from './grants/grant.js';
@@ -25,11 +24,12 @@ export async function handleTokenRequest(ctx: OAuthContext, req: TokenRequest): 
   try {
     if (!grant) throw grantType ? SalesforceOAuthErrors.grantNotEnabled() : new OAuthError('invalid_request', 'grant_type is required');
     const result = await grant(ctx, req);
-    await recordEvent(ctx.db, { at: ctx.now(), kind: 'token', appId: result.appId, userId: result.userId, grantType, address: req.address, outcome: 'success' });
+    const event = { at: ctx.now(), kind: 'token', app_id: result.appId, user_id: result.userId, grant_type: grantType, address: req.address, outcome: 'success', detail: null };
+    await ctx.writer.write({ accessToken: result.unsavedAccessToken, event });
     return { grantType, result };
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
-    await recordEvent(ctx.db, { at: ctx.now(), kind: 'token', grantType: grantType.slice(0, 80) || null, address: req.address, outcome: error.error, detail: error.description });
+    await ctx.writer.write({ event: { at: ctx.now(), kind: 'token', app_id: null, user_id: null, grant_type: grantType.slice(0, 80) || null, address: req.address, outcome: error.error, detail: error.description } });
     return { grantType, error };
   }
 }

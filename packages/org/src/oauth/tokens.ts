@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { randomToken, sha256 } from '../crypto/hashing.js';
-import type { OrgDatabase } from '../store/schema.js';
+import type { AccessTokenTable, OrgDatabase } from '../store/schema.js';
 
 /** Access tokens look like Salesforce's: the 15-character org id, "!", then 256 random bits. */
 export function newAccessToken(orgId: string): string {
@@ -30,20 +30,28 @@ export interface IssueAccessToken {
   ttlSeconds: number;
 }
 
-export async function issueAccessToken(db: Kysely<OrgDatabase>, spec: IssueAccessToken): Promise<{ token: string; expiresAt: number }> {
+/** A new access token and the row that stores it (only its hash). */
+export function accessTokenRow(spec: IssueAccessToken): { token: string; row: AccessTokenTable } {
   const token = newAccessToken(spec.orgId);
-  const expiresAt = spec.now + spec.ttlSeconds * 1000;
-  await db.insertInto('access_tokens').values({
-    token_hash: sha256(token),
-    app_id: spec.appId,
-    user_id: spec.userId,
-    scopes: spec.scopes.join(' '),
-    grant_id: spec.grantId,
-    issued_at: spec.now,
-    expires_at: expiresAt,
-    revoked: 0,
-  }).execute();
-  return { token, expiresAt };
+  return {
+    token,
+    row: {
+      token_hash: sha256(token),
+      app_id: spec.appId,
+      user_id: spec.userId,
+      scopes: spec.scopes.join(' '),
+      grant_id: spec.grantId,
+      issued_at: spec.now,
+      expires_at: spec.now + spec.ttlSeconds * 1000,
+      revoked: 0,
+    },
+  };
+}
+
+export async function issueAccessToken(db: Kysely<OrgDatabase>, spec: IssueAccessToken): Promise<{ token: string; expiresAt: number }> {
+  const { token, row } = accessTokenRow(spec);
+  await db.insertInto('access_tokens').values(row).execute();
+  return { token, expiresAt: row.expires_at };
 }
 
 /** The live (not expired, not revoked) access token, if there is one. */

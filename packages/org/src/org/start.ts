@@ -11,6 +11,8 @@ import { DEFAULT_RATE_LIMITS, TokenRateLimits, type RateLimitOptions } from '../
 import { applySetupText, type ApplySummary } from '../setup/apply.js';
 import { openStore, type Store } from '../store/database.js';
 import { ensureOrg } from './settings.js';
+import { LookupCache } from '../apps/lookup-cache.js';
+import { BatchWriter } from '../store/batch-writer.js';
 
 export const DEMO_SETUP_FILE = fileURLToPath(new URL('../../setup/demo.yaml', import.meta.url));
 
@@ -64,7 +66,7 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
       setup = await applySetupText({ db: store.db, box, actor: 'setup file at start', now }, readFileSync(file, 'utf8'), file);
     }
     const org = await ensureOrg(store.db);
-    const ctx: OAuthContext = { db: store.db, box, org, urls: { instanceUrl: '', loginUrl: '' }, now, refreshGraceSeconds: options.refreshGraceSeconds ?? 30 };
+    const ctx: OAuthContext = { db: store.db, box, org, urls: { instanceUrl: '', loginUrl: '' }, now, refreshGraceSeconds: options.refreshGraceSeconds ?? 30, cache: new LookupCache(store.db, now), writer: new BatchWriter(store.db) };
     const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', serializers: { req: requestSerializer }, ...(options.logStream ? { stream: options.logStream } : {}) };
     const metrics = new OrgMetrics();
     const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger });
@@ -84,6 +86,7 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
       setup,
       close: async () => {
         await server.close();
+        await ctx.writer.settle();
         await store.close();
       },
     };

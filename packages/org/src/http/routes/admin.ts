@@ -24,7 +24,9 @@ export function adminRoutes(app: FastifyInstance, ctx: OAuthContext): void {
     else if (request.body && typeof request.body === 'object') text = JSON.stringify(request.body);
     else throw new ApiError(400, 'INVALID_SETUP', 'Send a setup document as YAML (Content-Type: application/yaml) or JSON.');
     if (/^\s*apps\s*:|"apps"\s*:/m.test(text)) await requirePermissions(ctx, session, 'ExternalClientAppDeveloper');
-    return applySetupText({ db: ctx.db, box: ctx.box, actor: session.user.username, now: ctx.now }, text, 'request body');
+    const summary = await applySetupText({ db: ctx.db, box: ctx.box, actor: session.user.username, now: ctx.now }, text, 'request body');
+    ctx.cache.clear();
+    return summary;
   });
 
   app.get(`${prefix}/users`, async (request) => {

@@ -1,9 +1,8 @@
-import { findUserById } from '../../identity/users.js';
 import { authenticateClient } from '../client-auth.js';
 import type { OAuthContext, TokenRequest } from '../context.js';
 import { SalesforceOAuthErrors } from '../errors.js';
 import { grantScopes } from '../scopes.js';
-import { issueAccessToken } from '../tokens.js';
+import { accessTokenRow } from '../tokens.js';
 import { tokenResponse } from '../token-response.js';
 import type { GrantResult } from './grant.js';
 
@@ -16,14 +15,12 @@ export async function clientCredentialsGrant(ctx: OAuthContext, req: TokenReques
   const client = await authenticateClient(ctx, req, true);
   const { app } = client;
   if (!app.flows.includes('client_credentials')) throw SalesforceOAuthErrors.grantNotEnabled();
-  const user = app.runAsUserId ? await findUserById(ctx.db, app.runAsUserId) : undefined;
+  const user = app.runAsUserId ? await ctx.cache.user(app.runAsUserId) : undefined;
   if (!user || user.active !== 1) throw SalesforceOAuthErrors.noRunAsUser();
 
   const scopes = grantScopes(app.scopes, req.params.scope, true);
   const now = ctx.now();
-  const response = await ctx.db.transaction().execute(async (trx) => {
-    const { token } = await issueAccessToken(trx, { orgId: ctx.org.orgId, appId: app.id, userId: user.id, scopes, grantId: null, now, ttlSeconds: app.accessTokenTtlSeconds });
-    return tokenResponse(ctx, { accessToken: token, userId: user.id, scopes, issuedAt: now, consumerSecret: client.presentedSecret! });
-  });
-  return { response, appId: app.id, userId: user.id };
+  const { token, row } = accessTokenRow({ orgId: ctx.org.orgId, appId: app.id, userId: user.id, scopes, grantId: null, now, ttlSeconds: app.accessTokenTtlSeconds });
+  const response = tokenResponse(ctx, { accessToken: token, userId: user.id, scopes, issuedAt: now, consumerSecret: client.presentedSecret! });
+  return { response, appId: app.id, userId: user.id, unsavedAccessToken: row };
 }
