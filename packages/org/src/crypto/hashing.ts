@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual, type BinaryLike } from 'node:crypto';
 import { promisify } from 'node:util';
+import { randomBytesFromPool } from './random-pool.js';
 
 const scryptAsync = promisify(scrypt) as (password: BinaryLike, salt: BinaryLike, keylen: number) => Promise<Buffer>;
 
@@ -25,7 +26,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
+  return randomBytesFromPool(bytes).toString('base64url');
 }
 
 const SCRYPT_KEYLEN = 32;

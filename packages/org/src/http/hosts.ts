@@ -3,6 +3,5 @@ import type { OAuthContext } from '../oauth/context.js';
 
 /** True when the request was addressed to the org's instance host (its "My Domain"). */
 export function isMyDomain(ctx: OAuthContext, request: FastifyRequest): boolean {
-  const host = request.headers.host?.toLowerCase();
-  return host !== undefined && host === new URL(ctx.urls.instanceUrl).host.toLowerCase();
+  return request.headers.host?.toLowerCase() === ctx.urls.instanceHost;
 }

@@ -33,7 +33,7 @@ export async function answerTokenRequest(ctx: OAuthContext, metrics: OrgMetrics,
       params: singleValued(req.form ?? {}),
       basicAuth: parseBasicAuth(req.authorization),
       address: req.ip,
-      onMyDomain: req.host !== undefined && req.host.toLowerCase() === new URL(ctx.urls.instanceUrl).host.toLowerCase(),
+      onMyDomain: req.host !== undefined && req.host.toLowerCase() === ctx.urls.instanceHost,
     };
     const clientId = tokenRequest.basicAuth?.clientId ?? tokenRequest.params.client_id;
     if (clientId) await limits.consumeClient(clientId);

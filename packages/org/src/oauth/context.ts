@@ -10,6 +10,8 @@ export interface OrgUrls {
   instanceUrl: string;
   /** The generic login host (login.salesforce.com's role): identity URLs point here. */
   loginUrl: string;
+  /** The instance URL's host[:port], lower case, to recognise requests made to My Domain. */
+  instanceHost: string;
 }
 
 /** Everything the OAuth server's domain code needs; built once per org process. */

@@ -1,10 +1,33 @@
 import type { Kysely } from 'kysely';
-import { randomToken, sha256 } from '../crypto/hashing.js';
+import { randomBytesFromPool } from '../crypto/random-pool.js';
+import { constantTimeEqual, randomToken, sha256 } from '../crypto/hashing.js';
 import type { AccessTokenTable, OrgDatabase } from '../store/schema.js';
 
-/** Access tokens look like Salesforce's: the 15-character org id, "!", then 256 random bits. */
-export function newAccessToken(orgId: string): string {
-  return `${orgId.slice(0, 15)}!${randomToken(32)}`;
+/**
+ * Access tokens look like Salesforce's (the 15-character org id, "!", then opaque text). The opaque
+ * part is a selector and a verifier: a time-ordered id that keys the row (so inserts append to the
+ * index instead of touching a random page each) and a 256-bit secret stored only as its hash.
+ */
+const ACCESS_TOKEN = /^00D[A-Za-z0-9]{12}!([0-9a-f]{24})([A-Za-z0-9_-]{43})$/;
+
+function timeOrderedId(now: number): string {
+  const id = Buffer.alloc(12);
+  id.writeUIntBE(now, 0, 6);
+  randomBytesFromPool(6).copy(id, 6);
+  return id.toString('hex');
+}
+
+function splitAccessToken(token: string): { id: string; secret: string } | undefined {
+  const match = ACCESS_TOKEN.exec(token);
+  return match ? { id: match[1]!, secret: match[2]! } : undefined;
+}
+
+/** The stored row of a well-formed access token whose secret matches, revoked or not, expired or not. */
+export async function findAccessTokenRow(db: Kysely<OrgDatabase>, token: string): Promise<AccessTokenTable | undefined> {
+  const parts = splitAccessToken(token);
+  if (!parts) return undefined;
+  const row = await db.selectFrom('access_tokens').selectAll().where('token_id', '=', parts.id).executeTakeFirst();
+  return row && constantTimeEqual(sha256(parts.secret), row.secret_hash) ? row : undefined;
 }
 
 export function newRefreshToken(): string {
@@ -32,11 +55,13 @@ export interface IssueAccessToken {
 
 /** A new access token and the row that stores it (only its hash). */
 export function accessTokenRow(spec: IssueAccessToken): { token: string; row: AccessTokenTable } {
-  const token = newAccessToken(spec.orgId);
+  const tokenId = timeOrderedId(spec.now);
+  const secret = randomToken(32);
   return {
-    token,
+    token: `${spec.orgId.slice(0, 15)}!${tokenId}${secret}`,
     row: {
-      token_hash: sha256(token),
+      token_id: tokenId,
+      secret_hash: sha256(secret),
       app_id: spec.appId,
       user_id: spec.userId,
       scopes: spec.scopes.join(' '),
@@ -56,7 +81,7 @@ export async function issueAccessToken(db: Kysely<OrgDatabase>, spec: IssueAcces
 
 /** The live (not expired, not revoked) access token, if there is one. */
 export async function findAccessToken(db: Kysely<OrgDatabase>, token: string, now: number): Promise<AccessTokenInfo | undefined> {
-  const row = await db.selectFrom('access_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
+  const row = await findAccessTokenRow(db, token);
   if (!row || row.revoked === 1 || row.expires_at <= now) return undefined;
   return { appId: row.app_id, userId: row.user_id, scopes: row.scopes ? row.scopes.split(' ') : [], grantId: row.grant_id, issuedAt: row.issued_at, expiresAt: row.expires_at };
 }

@@ -66,7 +66,7 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
       setup = await applySetupText({ db: store.db, box, actor: 'setup file at start', now }, readFileSync(file, 'utf8'), file);
     }
     const org = await ensureOrg(store.db);
-    const ctx: OAuthContext = { db: store.db, box, org, urls: { instanceUrl: '', loginUrl: '' }, now, refreshGraceSeconds: options.refreshGraceSeconds ?? 30, cache: new LookupCache(store.db, now), writer: new BatchWriter(store.db) };
+    const ctx: OAuthContext = { db: store.db, box, org, urls: { instanceUrl: '', loginUrl: '', instanceHost: '' }, now, refreshGraceSeconds: options.refreshGraceSeconds ?? 30, cache: new LookupCache(store.db, now), writer: new BatchWriter(store) };
     const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', serializers: { req: requestSerializer }, ...(options.logStream ? { stream: options.logStream } : {}) };
     const metrics = new OrgMetrics();
     const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger });
@@ -76,6 +76,7 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
     const port = typeof address === 'object' && address ? address.port : options.port;
     ctx.urls.instanceUrl = `http://${host}:${port}`;
     ctx.urls.loginUrl = `http://localhost:${port}`;
+    ctx.urls.instanceHost = new URL(ctx.urls.instanceUrl).host.toLowerCase();
     return {
       instanceUrl: ctx.urls.instanceUrl,
       loginUrl: ctx.urls.loginUrl,

@@ -1,14 +1,19 @@
-import type { Insertable, Kysely } from 'kysely';
-import type { AccessTokenTable, EventTable, OrgDatabase } from './schema.js';
+import type { Insertable } from 'kysely';
+import type { Store } from './database.js';
+import type { AccessTokenTable, EventTable } from './schema.js';
+
+type EventRow = Insertable<EventTable>;
 
 interface Pending {
   accessToken?: AccessTokenTable | undefined;
-  event?: Insertable<EventTable> | undefined;
+  event?: EventRow | undefined;
   resolve(): void;
   reject(error: unknown): void;
 }
 
 const MAX_BATCH = 400;
+const TOKEN_COLUMNS = ['token_id', 'secret_hash', 'app_id', 'user_id', 'scopes', 'grant_id', 'issued_at', 'expires_at', 'revoked'] as const;
+const EVENT_COLUMNS = ['at', 'kind', 'app_id', 'user_id', 'grant_type', 'address', 'outcome', 'detail'] as const;
 
 /**
  * Group commit for the token endpoint's writes. Concurrent requests queue their rows; one
@@ -19,10 +24,13 @@ const MAX_BATCH = 400;
 export class BatchWriter {
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
+  readonly #write: (tokens: AccessTokenTable[], events: EventRow[]) => Promise<void>;
 
-  constructor(private readonly db: Kysely<OrgDatabase>) {}
+  constructor(store: Store) {
+    this.#write = store.sqlite ? sqliteWriter(store, store.sqlite) : kyselyWriter(store);
+  }
 
-  write(rows: { accessToken?: AccessTokenTable | undefined; event?: Insertable<EventTable> | undefined }): Promise<void> {
+  write(rows: { accessToken?: AccessTokenTable | undefined; event?: EventRow | undefined }): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ ...rows, resolve, reject });
       if (!this.#flushing) this.#flushing = this.#drain();
@@ -35,17 +43,13 @@ export class BatchWriter {
   }
 
   async #drain(): Promise<void> {
-    // Let the requests already in this turn of the event loop join the first batch.
+    // Let the requests read in this turn of the event loop join the batch (measured: flushing on
+    // a microtask instead makes batches of one and cuts throughput by two thirds).
     await new Promise<void>((r) => setImmediate(r));
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
       try {
-        await this.db.transaction().execute(async (trx) => {
-          const tokens = batch.flatMap((p) => (p.accessToken ? [p.accessToken] : []));
-          const events = batch.flatMap((p) => (p.event ? [p.event] : []));
-          if (tokens.length) await trx.insertInto('access_tokens').values(tokens).execute();
-          if (events.length) await trx.insertInto('events').values(events).execute();
-        });
+        await this.#write(batch.flatMap((p) => (p.accessToken ? [p.accessToken] : [])), batch.flatMap((p) => (p.event ? [p.event] : [])));
         for (const p of batch) p.resolve();
       } catch (error) {
         for (const p of batch) p.reject(error);
@@ -53,4 +57,27 @@ export class BatchWriter {
     }
     this.#flushing = undefined;
   }
+}
+
+function kyselyWriter(store: Store) {
+  return (tokens: AccessTokenTable[], events: EventRow[]) => store.db.transaction().execute(async (trx) => {
+    if (tokens.length) await trx.insertInto('access_tokens').values(tokens).execute();
+    if (events.length) await trx.insertInto('events').values(events).execute();
+  });
+}
+
+/**
+ * On SQLite, building and preparing one multi-row statement per batch cost ~45 µs a token;
+ * statements prepared once and run in a native transaction cost a fraction of that. The batch
+ * holds Kysely's connection while it runs, so it never interleaves with a Kysely transaction.
+ */
+function sqliteWriter(store: Store, sqlite: NonNullable<Store['sqlite']>) {
+  const insert = (table: string, columns: readonly string[]) => sqlite.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+  const insertToken = insert('access_tokens', TOKEN_COLUMNS);
+  const insertEvent = insert('events', EVENT_COLUMNS);
+  const writeAll = sqlite.transaction((tokens: AccessTokenTable[], events: EventRow[]) => {
+    for (const t of tokens) insertToken.run(t);
+    for (const e of events) insertEvent.run({ app_id: null, user_id: null, grant_type: null, address: null, detail: null, ...e });
+  });
+  return (tokens: AccessTokenTable[], events: EventRow[]) => store.db.connection().execute(async () => writeAll(tokens, events));
 }

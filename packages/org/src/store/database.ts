@@ -13,6 +13,8 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, for messages (never includes a password). */
   description: string;
+  /** The SQLite handle under Kysely, for the one hot path that needs cached prepared statements (see batch-writer.ts). */
+  sqlite?: SQLite.Database;
   close(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ async function openSqlite(file: string): Promise<Store> {
   database.pragma('busy_timeout = 5000');
   const db = new Kysely<OrgDatabase>({ dialect: new SqliteDialect({ database }) });
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-  return { db, dialect: 'sqlite', description: `SQLite ${file}`, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', description: `SQLite ${file}`, sqlite: database, close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Store> {

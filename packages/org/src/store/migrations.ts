@@ -75,7 +75,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('expires_at', time).execute();
 
         await db.schema.createTable('access_tokens')
-          .addColumn('token_hash', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('token_id', 'varchar(24)', (c) => c.primaryKey())
+          .addColumn('secret_hash', 'varchar(64)', (c) => c.notNull())
           .addColumn('app_id', 'varchar(18)', (c) => c.notNull())
           .addColumn('user_id', 'varchar(18)', (c) => c.notNull())
           .addColumn('scopes', 'text', (c) => c.notNull())
@@ -113,7 +114,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('used_at', time).execute();
 
         await db.schema.createTable('events')
-          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => c.primaryKey())
           .addColumn('at', time, (c) => c.notNull())
           .addColumn('kind', 'varchar(40)', (c) => c.notNull())
           .addColumn('app_id', 'varchar(18)')

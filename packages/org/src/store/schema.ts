@@ -65,7 +65,10 @@ export interface AppConsumerTable {
 }
 
 export interface AccessTokenTable {
-  token_hash: string;
+  /** The token's selector: time-ordered, so new rows append to the end of the index. */
+  token_id: string;
+  /** SHA-256 of the token's secret part, compared in constant time. */
+  secret_hash: string;
   app_id: string;
   user_id: string;
   scopes: string;

@@ -5,7 +5,7 @@ import type { OAuthContext, TokenRequest } from '../../oauth/context.js';
 import { OAuthError } from '../../oauth/errors.js';
 import { recordEvent } from '../../oauth/events.js';
 import { identityUrl } from '../../oauth/token-response.js';
-import { revokeGrant } from '../../oauth/tokens.js';
+import { findAccessTokenRow, revokeGrant } from '../../oauth/tokens.js';
 import { findUserById } from '../../identity/users.js';
 import { formParams } from '../form-body.js';
 import { isMyDomain } from '../hosts.js';
@@ -16,11 +16,10 @@ export function revokeAndIntrospectRoutes(app: FastifyInstance, ctx: OAuthContex
     const params = formParams(request, 'revoke');
     const token = params.token;
     if (!token) throw new OAuthError('invalid_request', 'token is required');
-    const hash = sha256(token);
     const now = ctx.now();
-    const access = await ctx.db.selectFrom('access_tokens').select(['app_id', 'user_id', 'revoked']).where('token_hash', '=', hash).executeTakeFirst();
-    const refresh = access ? undefined : await ctx.db.selectFrom('refresh_tokens').select(['app_id', 'user_id', 'grant_id', 'revoked']).where('token_hash', '=', hash).executeTakeFirst();
-    if (access) await ctx.db.updateTable('access_tokens').set({ revoked: 1 }).where('token_hash', '=', hash).execute();
+    const access = await findAccessTokenRow(ctx.db, token);
+    const refresh = access ? undefined : await ctx.db.selectFrom('refresh_tokens').select(['app_id', 'user_id', 'grant_id', 'revoked']).where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (access) await ctx.db.updateTable('access_tokens').set({ revoked: 1 }).where('token_id', '=', access.token_id).execute();
     // Revoking a refresh token revokes its whole authorization: every access token it produced.
     else if (refresh) await revokeGrant(ctx.db, refresh.grant_id);
     else throw new OAuthError('invalid_token', 'invalid token');
@@ -38,11 +37,10 @@ export function revokeAndIntrospectRoutes(app: FastifyInstance, ctx: OAuthContex
     const hint = params.token_type_hint;
     if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') throw new OAuthError('unsupported_token_type', `token_type_hint must be access_token or refresh_token (got "${hint}")`);
     const now = ctx.now();
-    const hash = sha256(token);
     reply.header('cache-control', 'no-store');
 
-    const access = await ctx.db.selectFrom('access_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
-    const refresh = access ? undefined : await ctx.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+    const access = await findAccessTokenRow(ctx.db, token);
+    const refresh = access ? undefined : await ctx.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
     const row = access ?? refresh;
     const expiresAt = access ? access.expires_at : refresh?.expires_at ?? null;
     // A client sees only its own app's tokens; anything else is indistinguishable from an invalid token.
