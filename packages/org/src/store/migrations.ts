@@ -83,7 +83,9 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('grant_id', 'varchar(64)')
           .addColumn('issued_at', time, (c) => c.notNull())
           .addColumn('expires_at', time, (c) => c.notNull())
-          .addColumn('revoked', 'integer', (c) => c.notNull()).execute();
+          .addColumn('revoked', 'integer', (c) => c.notNull())
+          // One B-tree instead of a rowid table plus a key index: the token endpoint's hottest write.
+          .$call((t) => (dialect === 'sqlite' ? t.modifyEnd(sql`without rowid`) : t)).execute();
         // Partial: client credentials tokens (the bulk) belong to no grant, and skip this index.
         await db.schema.createIndex('access_tokens_grant').on('access_tokens').column('grant_id').where(sql.ref('grant_id'), 'is not', null).execute();
 
