@@ -27,8 +27,9 @@ export function tokenFastPath(ctx: OAuthContext, metrics: OrgMetrics, limits: To
     req.on('error', () => res.destroy());
     req.on('end', () => {
       const send = (status: number, headers: Record<string, string>, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'x-content-type-options': 'nosniff', ...headers });
-        res.end(JSON.stringify(body));
+        const json = JSON.stringify(body);
+        res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': String(Buffer.byteLength(json)), 'x-content-type-options': 'nosniff', ...headers });
+        res.end(json);
       };
       if (tooLarge) return send(413, { 'cache-control': 'no-store' }, { error: 'invalid_request', error_description: 'The request body is too large.' });
       answerTokenRequest(ctx, metrics, limits, {
