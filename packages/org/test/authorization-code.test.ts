@@ -201,6 +201,41 @@ describe('refresh token reuse after the grace window', () => {
   });
 });
 
+describe('refresh token policies and scopes', () => {
+  it('"expire after N" counts from the authorization, however often the token is used', async () => {
+    let clock = Date.now();
+    const org = await startTestOrg(STORES[0]!, { now: () => clock });
+    try {
+      const dance = await authorize(org, 'Expiring_Refresh');
+      const app = org.apps.Expiring_Refresh!;
+      const tokens = await form(`${org.loginUrl}/services/oauth2/token`, { grant_type: 'authorization_code', code: dance.code, client_id: app.consumerKey, client_secret: app.consumerSecret, redirect_uri: dance.redirectUri, code_verifier: dance.verifier });
+      const refresh = () => form(`${org.loginUrl}/services/oauth2/token`, { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string, client_id: app.consumerKey, client_secret: app.consumerSecret });
+      clock += 12 * 3600_000;
+      assert.equal((await refresh()).status, 200);
+      clock += 11 * 3600_000;
+      assert.equal((await refresh()).status, 200);
+      clock += 2 * 3600_000;
+      assert.deepEqual((await refresh()).body, { error: 'invalid_grant', error_description: 'expired access/refresh token' });
+    } finally {
+      await org.close();
+    }
+  });
+
+  it('issues no refresh token when the refresh_token scope was not granted', async () => {
+    const org = await startTestOrg(STORES[0]!);
+    try {
+      const dance = await authorize(org, 'Web_Only', { redirectUri: 'http://127.0.0.1:9/cb' });
+      const app = org.apps.Web_Only!;
+      const tokens = await form(`${org.loginUrl}/services/oauth2/token`, { grant_type: 'authorization_code', code: dance.code, client_id: app.consumerKey, client_secret: app.consumerSecret, redirect_uri: dance.redirectUri, code_verifier: dance.verifier });
+      assert.equal(tokens.status, 200);
+      assert.equal(tokens.body.refresh_token, undefined);
+      assert.equal(tokens.body.scope, 'api');
+    } finally {
+      await org.close();
+    }
+  });
+});
+
 describe('jsforce refresh on expiry', () => {
   it('refreshes on the 401 and retries by itself once the access token expires', async () => {
     const org = await startTestOrg(STORES[0]!);

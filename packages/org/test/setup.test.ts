@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,29 @@ apps:
 }
 
 describe('handshake CLI', () => {
+  it('org serve starts the demo org and prints what a user needs to get a token', async () => {
+    const data = STORES[0]!.fresh().dataDir;
+    const child = spawn(process.execPath, [CLI, 'org', 'serve', '--data', data, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('Press Ctrl+C')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+      });
+      const instanceUrl = /Instance URL \(My Domain\): (\S+)/.exec(out)![1]!;
+      const key = /Consumer key:\s+(\S+)/.exec(out)![1]!;
+      const secret = /Consumer secret:\s+(\S+)/.exec(out)![1]!;
+      assert.match(out, /curl -s http:\/\/127\.0\.0\.1:\d+\/services\/oauth2\/token -d grant_type=client_credentials/);
+      const res = await fetch(`${instanceUrl}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: key, client_secret: secret }) });
+      assert.equal(res.status, 200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('applies a file, prints View Summary, and lists problems with file:line on a bad file', () => {
     const data = STORES[0]!.fresh().dataDir;
     const out = execFileSync(process.execPath, [CLI, 'org', 'apply', DEMO_SETUP_FILE, '--data', data], { encoding: 'utf8' });
