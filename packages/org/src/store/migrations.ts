@@ -1,7 +1,8 @@
-import { sql, type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
-import type { Dialect } from './database.js';
+import type { Dialect } from '@handshake/storage';
+import { sql, type Kysely, type Migration } from 'kysely';
 
-function migrations(dialect: Dialect): Record<string, Migration> {
+/** The org's schema, one migration per release; run by @handshake/storage. */
+export function orgMigrations(dialect: Dialect): Record<string, Migration> {
   const time = 'bigint' as const;
   return {
     '0001_identity_and_oauth': {
@@ -129,13 +130,4 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
   };
-}
-
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
 }

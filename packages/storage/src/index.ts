@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect, type Migration } from 'kysely';
+import pg from 'pg';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database<DB> {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** Where the data lives, for messages (never includes a password). */
+  description: string;
+  /** The SQLite handle under Kysely, for a hot path that needs cached prepared statements. */
+  sqlite?: SQLite.Database;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres://… selects PostgreSQL, sqlite:FILE a given SQLite file; absent means `sqliteFile`. */
+  databaseUrl?: string | undefined;
+  sqliteFile: string;
+  /** PostgreSQL schema to use (tests isolate themselves in one schema each). */
+  schema?: string | undefined;
+  migrations: (dialect: Dialect) => Record<string, Migration>;
+}
+
+// int8 columns (epoch-millisecond times, ids) fit safely in a JS number for 285,000 years.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** Opens the database a connection URL names (SQLite by default) and brings its schema up to date. */
+export async function openDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
+  const url = options.databaseUrl;
+  const opened = url && /^postgres(ql)?:\/\//.test(url)
+    ? await openPostgres<DB>(url, options.schema)
+    : openSqlite<DB>(sqliteFileOf(url, options.sqliteFile));
+  try {
+    await migrate(opened, options);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  return opened;
+}
+
+function sqliteFileOf(url: string | undefined, fallback: string): string {
+  if (!url) return fallback;
+  if (url.startsWith('sqlite:')) return url.slice('sqlite:'.length);
+  throw new Error(`DATABASE_URL must start with postgres:// or sqlite: (got "${url.split(':')[0]}:…").`);
+}
+
+function openSqlite<DB>(file: string): Database<DB> {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new SQLite(file);
+  // WAL with synchronous=NORMAL is durable across process crashes (the case that matters for a
+  // server) and lets readers run while the writer commits.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  return { db, dialect: 'sqlite', description: `SQLite ${file}`, sqlite: database, close: () => db.destroy() };
+}
+
+async function openPostgres<DB>(url: string, schema: string | undefined): Promise<Database<DB>> {
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name "${schema}".`);
+  const pool = new pg.Pool({ connectionString: url, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  try {
+    if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const safe = new URL(url);
+  safe.password = '';
+  return { db, dialect: 'postgres', description: `PostgreSQL ${safe.host}${safe.pathname}${schema ? ` (schema ${schema})` : ''}`, close: () => db.destroy() };
+}
+
+async function migrate<DB>(opened: Database<DB>, options: DatabaseOptions): Promise<void> {
+  const db = opened.db as unknown as Kysely<unknown>;
+  // Pin the migrator to the schema in use: otherwise Kysely's bookkeeping tables in any other
+  // schema of the same PostgreSQL database would be taken for this one's.
+  let migrationTableSchema: string | undefined;
+  if (opened.dialect === 'postgres') {
+    const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(db);
+    migrationTableSchema = rows[0]?.schema ?? 'public';
+  }
+  const migrations = options.migrations(opened.dialect);
+  const { error, results } = await new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(migrationTableSchema ? { migrationTableSchema } : {}) }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
