@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerHubCommands } from './hub/commands.js';
 import { registerOrgCommands } from './org/commands.js';
 
 const program = new Command()
@@ -8,6 +9,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)');
 
 registerOrgCommands(program);
+registerHubCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

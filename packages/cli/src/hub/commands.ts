@@ -1,0 +1,74 @@
+import { resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { API_SCOPES, createApiKey, openHub, rotateMasterKey, startHub, type ApiScope } from '@handshake/hub';
+
+const DEFAULT_PORT = 7420;
+
+interface HubFlags { data: string; databaseUrl?: string; allowPrivateNetworks?: boolean }
+
+function withHubOptions(command: Command): Command {
+  return command
+    .option('--data <dir>', 'data folder (SQLite file)', '.handshake/hub')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL instead of SQLite (default: $HUB_DATABASE_URL)', process.env.HUB_DATABASE_URL)
+    .option('--allow-private-networks', 'allow http:// and private or loopback addresses in connections (development only)');
+}
+
+const hubOptions = (flags: HubFlags) => ({ dataDir: resolve(flags.data), databaseUrl: flags.databaseUrl, allowPrivateNetworks: flags.allowPrivateNetworks ?? false });
+
+function scopes(value: string): ApiScope[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((s) => !(API_SCOPES as readonly string[]).includes(s));
+  if (unknown.length) throw new InvalidArgumentError(`unknown scope ${unknown.join(', ')}; scopes: ${API_SCOPES.join(', ')}`);
+  return list as ApiScope[];
+}
+
+export function registerHubCommands(program: Command): void {
+  const hub = program.command('hub').description('run and manage the integration hub (needs HANDSHAKE_MASTER_KEYS)');
+
+  withHubOptions(hub.command('serve'))
+    .description('serve the hub API (/api/v1)')
+    .option('--port <n>', `port (default ${DEFAULT_PORT})`, (v) => Number(v))
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--log-level <level>', 'log level', 'info')
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string }) => {
+      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel });
+      console.log(`Handshake hub is running (${running.store.description}).`);
+      console.log(`  API:     ${running.url}/api/v1   (OpenAPI: ${running.url}/api/v1/openapi.json)`);
+      console.log(`  Metrics: ${running.url}/metrics`);
+      console.log('Create an API key with: handshake hub api-key create --name admin');
+      const stop = async () => {
+        await running.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  withHubOptions(hub.command('api-key').command('create'))
+    .description('create an API key; it is shown once')
+    .requiredOption('--name <name>', 'what the key is for (shown in the audit log)')
+    .option('--scopes <list>', `comma-separated scopes (${API_SCOPES.join(', ')})`, scopes, ['connections:read', 'connections:write', 'connections:test', 'audit:read'] as ApiScope[])
+    .action(async (flags: HubFlags & { name: string; scopes: ApiScope[] }) => {
+      const { ctx, store } = await openHub(hubOptions(flags));
+      try {
+        const { key } = await createApiKey(ctx.db, flags.name, flags.scopes, ctx.now());
+        console.log(`API key "${flags.name}" (${flags.scopes.join(', ')}). It is shown only now:\n${key}`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  withHubOptions(hub.command('rotate-master-key'))
+    .description('re-wrap every stored data key under the current (first) master key in HANDSHAKE_MASTER_KEYS')
+    .action(async (flags: HubFlags) => {
+      const { ctx, store } = await openHub(hubOptions(flags));
+      try {
+        const count = await rotateMasterKey(ctx.db, ctx.vault, (done, total) => {
+          if (done === total || done % 100 === 0) process.stdout.write(`\r  ${done}/${total} connections checked`);
+        });
+        console.log(`\nRe-wrapped ${count} connection secret${count === 1 ? '' : 's'}. Once every hub process has the new key first, the old key can be removed.`);
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,70 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { authenticateApiKey, type ApiKeyPrincipal, type ApiScope } from '../api-keys/api-keys.js';
+import { listAudit } from '../audit/audit-log.js';
+import { createConnection, deleteConnection, getConnection, listConnections, revealCredentials, testConnection, updateConnection } from '../connections/connections.js';
+import type { HubContext } from '../context.js';
+import { Problem } from '../problem.js';
+import { openApiDocument } from './openapi.js';
+
+declare module 'fastify' {
+  interface FastifyRequest { principal?: ApiKeyPrincipal }
+}
+
+const PROBLEM_JSON = 'application/problem+json';
+
+function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM_JSON).send(problem.body());
+}
+
+/** Requests are logged by method and path only: query strings and headers can hold credentials. */
+const requestSerializer = (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip });
+
+/**
+ * The hub's REST API under /api/v1, in the style of Infisical's app connections. Every route needs
+ * an API key with the route's scope; answers never hold a secret; errors are problem+json.
+ */
+export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger']): Promise<FastifyInstance> {
+  const app = Fastify({ logger: logger === false || logger === undefined ? false : { ...(logger as object), serializers: { req: requestSerializer } }, bodyLimit: 256 * 1024 });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof Problem) return sendProblem(reply, error);
+    if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return sendProblem(reply, new Problem(400, 'Malformed JSON', `The request body is not valid JSON: ${error.message}`, [{ path: '(body)', message: 'is not valid JSON' }]));
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, new Problem(415, 'Unsupported media type', 'Send JSON (Content-Type: application/json).'));
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, new Problem(413, 'Body too large', 'The request body is larger than 256 KiB.'));
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return sendProblem(reply, new Problem(error.statusCode, 'Bad request', error.message));
+    request.log.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'unhandled error');
+    return sendProblem(reply, new Problem(500, 'Internal error', 'An unexpected error occurred; it has been logged.'));
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)));
+
+  const guard = (scope: ApiScope) => async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const principal = presented ? await authenticateApiKey(ctx.db, presented) : undefined;
+    if (!principal) throw new Problem(401, 'Unauthorized', 'Send a valid API key: "Authorization: Bearer hsk_…" (create one with `handshake hub api-key create`).');
+    if (!principal.scopes.includes(scope)) throw new Problem(403, 'Forbidden', `This API key lacks the ${scope} scope.`);
+    request.principal = principal;
+  };
+  const actor = (request: FastifyRequest) => ({ name: `api-key:${request.principal!.name}` });
+  type IdParams = { Params: { id: string } };
+
+  app.get('/api/v1/openapi.json', async () => openApiDocument());
+  app.get('/metrics', async (_request, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
+
+  app.post('/api/v1/connections', { preHandler: guard('connections:write') }, async (request, reply) => reply.code(201).send({ connection: await createConnection(ctx, actor(request), request.body) }));
+  app.get('/api/v1/connections', { preHandler: guard('connections:read') }, async () => ({ connections: await listConnections(ctx) }));
+  app.get<IdParams>('/api/v1/connections/:id', { preHandler: guard('connections:read') }, async (request) => ({ connection: await getConnection(ctx, request.params.id) }));
+  app.patch<IdParams>('/api/v1/connections/:id', { preHandler: guard('connections:write') }, async (request) => ({ connection: await updateConnection(ctx, actor(request), request.params.id, request.body) }));
+  app.delete<IdParams>('/api/v1/connections/:id', { preHandler: guard('connections:write') }, async (request, reply) => {
+    await deleteConnection(ctx, actor(request), request.params.id);
+    return reply.code(204).send();
+  });
+  app.post<IdParams>('/api/v1/connections/:id/test', { preHandler: guard('connections:test') }, async (request) => ({ connection: await testConnection(ctx, actor(request), request.params.id) }));
+  app.post<IdParams>('/api/v1/connections/:id/reveal', { preHandler: guard('credentials:reveal') }, async (request) => ({ credentials: await revealCredentials(ctx, actor(request), request.params.id) }));
+  app.get<{ Querystring: { connectionId?: string; limit?: string } }>('/api/v1/audit', { preHandler: guard('audit:read') }, async (request) => {
+    const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Problem(400, 'Invalid request', 'limit must be a whole number from 1 to 1000', [{ path: 'limit', message: 'must be 1 to 1000' }]);
+    return { entries: await listAudit(ctx.db, { targetId: request.query.connectionId, limit }) };
+  });
+  return app;
+}

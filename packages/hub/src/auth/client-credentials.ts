@@ -1,0 +1,30 @@
+import * as oauth from 'oauth4webapi';
+import type { ClientCredentialsRequest } from '../connectors/connector.js';
+import type { FetchedToken } from './token-manager.js';
+
+/** A refused token request: only the OAuth error fields, never the request or the response body. */
+export class TokenRequestError extends Error {
+  override name = 'TokenRequestError';
+  constructor(readonly error: string | undefined, readonly description: string | undefined, readonly status: number | undefined) {
+    super(`token request failed: ${[status, error, description].filter(Boolean).join(' ')}`);
+  }
+}
+
+/** OAuth 2.0 client credentials through oauth4webapi; extra parameters (audience…) go in the body. */
+export async function fetchClientCredentialsToken(req: ClientCredentialsRequest, allowInsecure: boolean): Promise<FetchedToken> {
+  const as: oauth.AuthorizationServer = { issuer: new URL(req.tokenUrl).origin, token_endpoint: req.tokenUrl };
+  const client: oauth.Client = { client_id: req.clientId };
+  try {
+    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost(req.clientSecret), new URLSearchParams(req.extraParams ?? {}), {
+      [oauth.allowInsecureRequests]: allowInsecure,
+      signal: AbortSignal.timeout(15_000),
+    });
+    const tokens = await oauth.processClientCredentialsResponse(as, client, response);
+    return { accessToken: tokens.access_token, expiresIn: tokens.expires_in };
+  } catch (error) {
+    if (error instanceof oauth.ResponseBodyError) throw new TokenRequestError(error.error, error.error_description, error.status);
+    if (error instanceof oauth.WWWAuthenticateChallengeError) throw new TokenRequestError('invalid_client', error.message, error.status);
+    const cause = error as { name?: string; message?: string; code?: string };
+    throw new TokenRequestError('unreachable', `${cause.name === 'TimeoutError' ? 'timed out' : cause.message ?? 'request failed'}`, undefined);
+  }
+}

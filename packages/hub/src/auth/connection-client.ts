@@ -1,0 +1,60 @@
+import type { Connector, ConnectorMethod } from '../connectors/connector.js';
+import type { Secret } from '../vault/secret.js';
+import { fetchClientCredentialsToken } from './client-credentials.js';
+import type { TokenManager } from './token-manager.js';
+
+/** A connection ready to sign requests: its settings, and a way to open its secrets when needed. */
+export interface ResolvedConnection {
+  id: string;
+  connector: Connector;
+  method: ConnectorMethod;
+  config: Record<string, string>;
+  /** Opens the sealed secrets; called only to obtain a token or sign a request. */
+  openSecrets(): Record<string, Secret>;
+}
+
+export class UnsafeRequestError extends Error {
+  override name = 'UnsafeRequestError';
+}
+
+/**
+ * Makes authenticated calls for a connection. Credentials go in headers only; the request must
+ * stay on the connection's own origin; a 401 on an OAuth connection refreshes the token once and
+ * retries once, so an expired or revoked token never surfaces to the caller.
+ */
+export class ConnectionClient {
+  constructor(private readonly conn: ResolvedConnection, private readonly tokens: TokenManager, private readonly allowInsecure: boolean) {}
+
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const base = new URL(this.conn.method.baseUrl(this.conn.config) + '/');
+    const url = new URL(path.replace(/^\//, ''), base);
+    if (url.origin !== base.origin) throw new UnsafeRequestError(`refusing to send credentials to ${url.origin}: requests must stay on ${base.origin}`);
+    const first = await this.#authorization();
+    if (first.token && url.href.includes(first.token.reveal())) throw new UnsafeRequestError('refusing to send a token in a URL; it goes in the Authorization header');
+    const response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...first.headers } });
+    if (response.status !== 401 || !first.token) return response;
+    await response.body?.cancel();
+    this.tokens.invalidate(this.conn.id, first.token);
+    const second = await this.#authorization();
+    return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...second.headers } });
+  }
+
+  async #authorization(): Promise<{ headers: Record<string, string>; token?: Secret }> {
+    const { method, config } = this.conn;
+    switch (method.kind) {
+      case 'oauth2_client_credentials': {
+        const token = await this.tokens.token(this.conn.id, () => {
+          const secrets = Object.fromEntries(Object.entries(this.conn.openSecrets()).map(([k, v]) => [k, v.reveal()]));
+          return fetchClientCredentialsToken(method.clientCredentials!(config, secrets), this.allowInsecure);
+        });
+        return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
+      }
+      case 'bearer':
+        return { headers: { authorization: `Bearer ${this.conn.openSecrets().token!.reveal()}` } };
+      case 'basic':
+        return { headers: { authorization: `Basic ${Buffer.from(`${config.username}:${this.conn.openSecrets().password!.reveal()}`).toString('base64')}` } };
+      case 'api_key':
+        return { headers: { [config.headerName!.toLowerCase()]: this.conn.openSecrets().apiKey!.reveal() } };
+    }
+  }
+}

@@ -1,0 +1,220 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ConnectionClient, type ResolvedConnection } from '../auth/connection-client.js';
+import { TokenRequestError } from '../auth/client-credentials.js';
+import { audit } from '../audit/audit-log.js';
+import { CONNECTORS } from '../connectors/catalog.js';
+import type { ConnectorMethod } from '../connectors/connector.js';
+import type { HubContext } from '../context.js';
+import { invalid, notFound, Problem } from '../problem.js';
+import type { ConnectionTable } from '../store/schema.js';
+import { Secret } from '../vault/secret.js';
+import { checkUrl } from './url-policy.js';
+
+export type ConnectionStatus = 'active' | 'failing' | 'needs_reconnect' | 'inactive';
+
+/** A connection as the API shows it: settings, status, a hash of the credentials — no secret. */
+export interface ConnectionView {
+  id: string;
+  name: string;
+  description: string | null;
+  app: string;
+  method: string;
+  config: Record<string, string>;
+  credentialsHash: string;
+  status: ConnectionStatus;
+  statusReason: string | null;
+  lastTestedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const createSchema = z.object({
+  name: z.string().trim().min(1).max(100).regex(/^[\w .-]+$/, 'may hold letters, digits, spaces, dots, dashes and underscores'),
+  description: z.string().max(1000).optional(),
+  app: z.string().min(1),
+  method: z.string().min(1),
+  credentials: z.record(z.string(), z.unknown()),
+}).strict();
+
+const updateSchema = z.object({
+  name: createSchema.shape.name.optional(),
+  description: z.string().max(1000).nullable().optional(),
+  credentials: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+
+const secretsContext = (id: string) => `connection:${id}:secrets`;
+const zodErrors = (error: z.ZodError, prefix = '') => error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)', message: i.message + (i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '') }));
+
+function view(row: ConnectionTable): ConnectionView {
+  return {
+    id: row.id, name: row.name, description: row.description, app: row.app, method: row.method,
+    config: JSON.parse(row.config) as Record<string, string>,
+    credentialsHash: row.credentials_hash,
+    status: row.status as ConnectionStatus,
+    statusReason: row.status_reason,
+    lastTestedAt: row.last_tested_at === null ? null : new Date(row.last_tested_at).toISOString(),
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+function methodOf(app: string, method: string): ConnectorMethod {
+  const connector = CONNECTORS[app];
+  if (!connector) throw invalid([{ path: 'app', message: `unknown app "${app}"; known apps: ${Object.keys(CONNECTORS).join(', ')}` }]);
+  const m = connector.methods[method];
+  if (!m) throw invalid([{ path: 'method', message: `unknown method "${method}" for ${app}; known methods: ${Object.keys(connector.methods).join(', ')}` }]);
+  return m;
+}
+
+/** Validates the credentials for the app and method, and every URL in them against the SSRF policy. */
+async function parseCredentials(ctx: HubContext, method: ConnectorMethod, credentials: unknown) {
+  const parsed = method.credentials.safeParse(credentials);
+  if (!parsed.success) throw invalid(zodErrors(parsed.error, 'credentials'));
+  const split = method.split(parsed.data);
+  const urlProblems = [];
+  for (const [key, value] of Object.entries(split.config)) {
+    if (!/url$/i.test(key)) continue;
+    const problem = await checkUrl(value, ctx.urlPolicy);
+    if (problem) urlProblems.push({ path: `credentials.${key}`, message: problem });
+  }
+  if (urlProblems.length) throw invalid(urlProblems);
+  return split;
+}
+
+/** `cacheKey` names the token cache entry: new credentials on trial get their own, apart from the live ones. */
+function resolved(ctx: HubContext, id: string, app: string, method: ConnectorMethod, config: Record<string, string>, sealed: string, cacheKey = id): ResolvedConnection {
+  return {
+    id: cacheKey, connector: CONNECTORS[app]!, method, config,
+    openSecrets: () => Object.fromEntries(Object.entries(JSON.parse(ctx.vault.open(sealed, secretsContext(id)).reveal()) as Record<string, string>).map(([k, v]) => [k, new Secret(v)])),
+  };
+}
+
+export function clientFor(ctx: HubContext, conn: ResolvedConnection): ConnectionClient {
+  return new ConnectionClient(conn, ctx.tokens, ctx.urlPolicy.allowPrivateNetworks);
+}
+
+/** A token request plus a cheap API call; the error says what to fix on the provider's side. */
+async function probe(ctx: HubContext, conn: ResolvedConnection): Promise<{ ok: true } | { ok: false; status: ConnectionStatus; reason: string }> {
+  try {
+    const path = conn.config.testPath ?? conn.method.testPath;
+    const response = await clientFor(ctx, conn).request(path || '/');
+    const text = await response.text();
+    if (response.ok) return { ok: true };
+    let error: string | undefined;
+    try {
+      const body = JSON.parse(text) as { errorCode?: string; message?: string }[] | { error?: string };
+      error = Array.isArray(body) ? `${body[0]?.errorCode ?? ''} ${body[0]?.message ?? ''}` : body.error;
+    } catch { /* not JSON: the status says enough */ }
+    return { ok: false, status: 'failing', reason: conn.connector.explain({ error, status: response.status }) };
+  } catch (error) {
+    if (error instanceof TokenRequestError) {
+      return { ok: false, status: error.error === 'invalid_grant' && /refresh/.test(error.description ?? '') ? 'needs_reconnect' : 'failing', reason: conn.connector.explain({ error: error.error, description: error.description, status: error.status }) };
+    }
+    throw error;
+  }
+}
+
+export interface Actor { name: string }
+
+export async function createConnection(ctx: HubContext, actor: Actor, body: unknown): Promise<ConnectionView> {
+  const input = createSchema.safeParse(body);
+  if (!input.success) throw invalid(zodErrors(input.error));
+  const { name, description, app, method: methodName, credentials } = input.data;
+  const method = methodOf(app, methodName);
+  const split = await parseCredentials(ctx, method, credentials);
+  if (await ctx.db.selectFrom('connections').select('id').where('name', '=', name).executeTakeFirst()) {
+    throw new Problem(409, 'Conflict', `a connection named "${name}" already exists`, [{ path: 'name', message: 'is already used by another connection' }]);
+  }
+  const id = randomUUID();
+  const sealed = ctx.vault.seal(JSON.stringify(split.secrets), secretsContext(id));
+  const conn = resolved(ctx, id, app, method, split.config, sealed);
+  const result = await probe(ctx, conn);
+  const now = ctx.now();
+  if (!result.ok) {
+    ctx.tokens.forget(id);
+    await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', outcome: 'test_failed', detail: `${app}/${methodName} "${name}": ${result.reason}` });
+    throw new Problem(422, 'Connection test failed', `The connection was not saved: ${result.reason}.`, [{ path: 'credentials', message: result.reason }]);
+  }
+  const row: ConnectionTable = {
+    id, name, description: description ?? null, app, method: methodName, config: JSON.stringify(split.config), secrets_sealed: sealed,
+    credentials_hash: createHash('sha256').update(sealed).digest('hex'), status: 'active', status_reason: null, last_tested_at: now, created_at: now, updated_at: now,
+  };
+  await ctx.db.insertInto('connections').values(row).execute();
+  await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', targetId: id, outcome: 'success', detail: `${app}/${methodName} "${name}"` });
+  return view(row);
+}
+
+async function row(ctx: HubContext, id: string): Promise<ConnectionTable> {
+  const found = await ctx.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!found) throw notFound(`connection ${id}`);
+  return found;
+}
+
+export async function getConnection(ctx: HubContext, id: string): Promise<ConnectionView> {
+  return view(await row(ctx, id));
+}
+
+export async function listConnections(ctx: HubContext): Promise<ConnectionView[]> {
+  return (await ctx.db.selectFrom('connections').selectAll().orderBy('name').execute()).map(view);
+}
+
+/** The connection as a signer, for connectors and flows: they get requests, never secrets. */
+export async function connectionClient(ctx: HubContext, id: string): Promise<ConnectionClient> {
+  const r = await row(ctx, id);
+  return clientFor(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as Record<string, string>, r.secrets_sealed));
+}
+
+export async function testConnection(ctx: HubContext, actor: Actor, id: string): Promise<ConnectionView> {
+  const r = await row(ctx, id);
+  const result = await probe(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as Record<string, string>, r.secrets_sealed));
+  const now = ctx.now();
+  const status = result.ok ? 'active' : result.status;
+  const reason = result.ok ? null : result.reason;
+  await ctx.db.updateTable('connections').set({ status, status_reason: reason, last_tested_at: now }).where('id', '=', id).execute();
+  await audit(ctx.db, now, { actor: actor.name, action: 'connection.test', targetType: 'connection', targetId: id, outcome: result.ok ? 'success' : status, detail: reason });
+  return view({ ...r, status, status_reason: reason, last_tested_at: now });
+}
+
+export async function updateConnection(ctx: HubContext, actor: Actor, id: string, body: unknown): Promise<ConnectionView> {
+  const input = updateSchema.safeParse(body);
+  if (!input.success) throw invalid(zodErrors(input.error));
+  const current = await row(ctx, id);
+  const now = ctx.now();
+  const next: ConnectionTable = { ...current, updated_at: now, ...(input.data.name !== undefined ? { name: input.data.name } : {}), ...(input.data.description !== undefined ? { description: input.data.description } : {}) };
+  if (input.data.name !== undefined && input.data.name !== current.name && await ctx.db.selectFrom('connections').select('id').where('name', '=', input.data.name).executeTakeFirst()) {
+    throw new Problem(409, 'Conflict', `a connection named "${input.data.name}" already exists`, [{ path: 'name', message: 'is already used by another connection' }]);
+  }
+  const credentialsUpdated = input.data.credentials !== undefined;
+  if (credentialsUpdated) {
+    // New credentials are tested before they replace the old ones: a typo never breaks a working connection.
+    const method = methodOf(current.app, current.method);
+    const split = await parseCredentials(ctx, method, input.data.credentials);
+    const sealed = ctx.vault.seal(JSON.stringify(split.secrets), secretsContext(id));
+    const result = await probe(ctx, resolved(ctx, id, current.app, method, split.config, sealed, `${id}#candidate`));
+    ctx.tokens.forget(`${id}#candidate`);
+    if (!result.ok) {
+      await audit(ctx.db, now, { actor: actor.name, action: 'connection.update', targetType: 'connection', targetId: id, outcome: 'test_failed', detail: `credentialsUpdated=true: ${result.reason}` });
+      throw new Problem(422, 'Connection test failed', `The new credentials were not saved (the connection keeps its current ones): ${result.reason}.`, [{ path: 'credentials', message: result.reason }]);
+    }
+    Object.assign(next, { config: JSON.stringify(split.config), secrets_sealed: sealed, credentials_hash: createHash('sha256').update(sealed).digest('hex'), status: 'active', status_reason: null, last_tested_at: now });
+    ctx.tokens.forget(id);
+  }
+  await ctx.db.updateTable('connections').set(next).where('id', '=', id).execute();
+  await audit(ctx.db, now, { actor: actor.name, action: 'connection.update', targetType: 'connection', targetId: id, outcome: 'success', detail: `credentialsUpdated=${credentialsUpdated}` });
+  return view(next);
+}
+
+export async function deleteConnection(ctx: HubContext, actor: Actor, id: string): Promise<void> {
+  await row(ctx, id);
+  await ctx.db.deleteFrom('connections').where('id', '=', id).execute();
+  ctx.tokens.forget(id);
+  await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'connection.delete', targetType: 'connection', targetId: id, outcome: 'success' });
+}
+
+/** The connection's secrets in clear: a separate scope, and always audited. */
+export async function revealCredentials(ctx: HubContext, actor: Actor, id: string): Promise<Record<string, string>> {
+  const r = await row(ctx, id);
+  await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'credentials.reveal', targetType: 'connection', targetId: id, outcome: 'success' });
+  return JSON.parse(ctx.vault.open(r.secrets_sealed, secretsContext(id)).reveal()) as Record<string, string>;
+}

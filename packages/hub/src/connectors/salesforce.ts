@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import type { Connector, ConnectorMethod } from './connector.js';
+
+export const SALESFORCE_API_VERSION = 'v66.0';
+
+const instanceUrl = z.url({ message: 'must be the org\'s My Domain URL, such as https://acme.my.salesforce.com' })
+  .transform((u) => u.replace(/\/+$/, ''))
+  .refine((u) => !/^https:\/\/(login|test)\.salesforce\.com$/i.test(u), 'the client credentials flow needs the org\'s My Domain URL, not login.salesforce.com or test.salesforce.com');
+
+const clientCredentials = z.object({
+  instanceUrl,
+  consumerKey: z.string().trim().min(1, 'is required'),
+  consumerSecret: z.string().trim().min(1, 'is required'),
+}).strict();
+
+const clientCredentialsMethod: ConnectorMethod<z.infer<typeof clientCredentials>> = {
+  kind: 'oauth2_client_credentials',
+  credentials: clientCredentials,
+  split: (c) => ({ config: { instanceUrl: c.instanceUrl, consumerKey: c.consumerKey }, secrets: { consumerSecret: c.consumerSecret } }),
+  baseUrl: (config) => config.instanceUrl!,
+  clientCredentials: (config, secrets) => ({ tokenUrl: `${config.instanceUrl}/services/oauth2/token`, clientId: config.consumerKey!, clientSecret: secrets.consumerSecret! }),
+  testPath: `/services/data/${SALESFORCE_API_VERSION}`,
+};
+
+/** Salesforce's token and API errors, said as what to change on the Salesforce side. */
+const EXPLANATIONS: [RegExp, string][] = [
+  [/no client credentials user enabled/, 'run-as user not set on the app: in the External Client App, Policies → OAuth Flows → Client Credentials Flow, set Run As to the integration user\'s username'],
+  [/request not supported on this domain/, 'the token request went to a login host: use the org\'s My Domain URL as the instance URL'],
+  [/invalid client credentials/, 'invalid client credentials: check the consumer secret (or rotate it and update the connection)'],
+  [/client identifier invalid/, 'unknown consumer key: check it, or wait up to 10 minutes after creating the app'],
+  [/grant type not supported/, 'the client credentials flow is not enabled on the External Client App'],
+  [/INVALID_SESSION_ID|Session expired/, 'the org refused the access token'],
+  [/API_DISABLED_FOR_ORG|API_CURRENTLY_DISABLED/, 'the run-as user lacks the API Enabled permission'],
+];
+
+export const salesforce: Connector = {
+  app: 'salesforce',
+  label: 'Salesforce',
+  methods: { oauth2_client_credentials: clientCredentialsMethod as unknown as ConnectorMethod },
+  explain: ({ error, description, status }) => {
+    const text = `${error ?? ''} ${description ?? ''}`;
+    const found = EXPLANATIONS.find(([pattern]) => pattern.test(text));
+    if (found) return found[1];
+    if (status === 403) return 'the run-as user may lack permissions (scope api not granted, or API Enabled missing)';
+    return `Salesforce answered ${[status, error, description].filter(Boolean).join(' ') || 'an unexpected error'}`;
+  },
+};

@@ -1,0 +1,16 @@
+import type { Kysely } from 'kysely';
+import type { TokenManager } from './auth/token-manager.js';
+import type { UrlPolicy } from './connections/url-policy.js';
+import type { HubMetrics } from './metrics.js';
+import type { HubDatabase } from './store/schema.js';
+import type { Vault } from './vault/vault.js';
+
+/** What the hub's domain modules share; built once per hub process. */
+export interface HubContext {
+  db: Kysely<HubDatabase>;
+  vault: Vault;
+  tokens: TokenManager;
+  metrics: HubMetrics;
+  urlPolicy: UrlPolicy;
+  now: () => number;
+}

@@ -1,0 +1,20 @@
+/** An error in the hub API's format, RFC 9457 problem details, naming each field that is wrong. */
+export class Problem extends Error {
+  override name = 'Problem';
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors: { path: string; message: string }[] = [],
+  ) {
+    super(detail);
+  }
+
+  body() {
+    return { type: 'about:blank', title: this.title, status: this.status, detail: this.detail, ...(this.errors.length ? { errors: this.errors } : {}) };
+  }
+}
+
+export const invalid = (errors: { path: string; message: string }[]) =>
+  new Problem(400, 'Invalid request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+export const notFound = (what: string) => new Problem(404, 'Not found', `${what} does not exist`);

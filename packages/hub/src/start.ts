@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { buildHubServer } from './api/server.js';
+import { TokenManager } from './auth/token-manager.js';
+import type { HubContext } from './context.js';
+import { HubMetrics } from './metrics.js';
+import { openHubStore, type HubStore } from './store/database.js';
+import { checkMasterKeys } from './vault/key-check.js';
+import { keyRingFromText, MASTER_KEYS_ENV } from './vault/master-keys.js';
+import { Vault } from './vault/vault.js';
+
+export interface HubOptions {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  databaseSchema?: string | undefined;
+  /** `version:base64key` pairs, current first; default $HANDSHAKE_MASTER_KEYS or the file it names. */
+  masterKeys?: string | undefined;
+  allowPrivateNetworks?: boolean;
+  host?: string;
+  port?: number;
+  logLevel?: string | false;
+  logStream?: { write(line: string): void };
+  now?: () => number;
+}
+
+export interface RunningHub {
+  url: string;
+  ctx: HubContext;
+  store: HubStore;
+  server: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Master keys from the option, the environment, or a file named by HANDSHAKE_MASTER_KEYS_FILE. */
+export function masterKeysText(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const text = option ?? env[MASTER_KEYS_ENV] ?? (env.HANDSHAKE_MASTER_KEYS_FILE ? readFileSync(env.HANDSHAKE_MASTER_KEYS_FILE, 'utf8') : undefined);
+  if (!text) throw new Error(`No master key: set ${MASTER_KEYS_ENV}="1:<base64 of 32 random bytes>" (generate one with: echo "1:$(openssl rand -base64 32)") or HANDSHAKE_MASTER_KEYS_FILE.`);
+  return text;
+}
+
+/** Opens the store and the vault (refusing a wrong master key), then serves the API. */
+export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLevel' | 'logStream'>): Promise<{ ctx: HubContext; store: HubStore }> {
+  const ring = keyRingFromText(masterKeysText(options.masterKeys));
+  const store = await openHubStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, schema: options.databaseSchema });
+  try {
+    const vault = new Vault(ring);
+    await checkMasterKeys(store.db, ring, vault);
+    const metrics = new HubMetrics();
+    const now = options.now ?? Date.now;
+    return { store, ctx: { db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, now } };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const { ctx, store } = await openHub(options);
+  const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) };
+  const server = await buildHubServer(ctx, logger);
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await server.listen({ host, port: options.port ?? 0 });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return { url: `http://${host}:${port}`, ctx, store, server, close: async () => { await server.close(); await store.close(); } };
+}

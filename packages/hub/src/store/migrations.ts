@@ -1,0 +1,50 @@
+import type { Dialect } from '@handshake/storage';
+import type { Kysely, Migration } from 'kysely';
+
+/** The hub's schema, one migration per release; run by @handshake/storage. */
+export function hubMigrations(dialect: Dialect): Record<string, Migration> {
+  const time = 'bigint' as const;
+  return {
+    '0001_vault_connections_keys_audit': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('vault_key_checks')
+          .addColumn('version', 'integer', (c) => c.primaryKey())
+          .addColumn('check_sealed', 'text', (c) => c.notNull()).execute();
+
+        await db.schema.createTable('connections')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
+          .addColumn('description', 'text')
+          .addColumn('app', 'varchar(40)', (c) => c.notNull())
+          .addColumn('method', 'varchar(60)', (c) => c.notNull())
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('secrets_sealed', 'text', (c) => c.notNull())
+          .addColumn('credentials_hash', 'varchar(64)', (c) => c.notNull())
+          .addColumn('status', 'varchar(20)', (c) => c.notNull())
+          .addColumn('status_reason', 'text')
+          .addColumn('last_tested_at', time)
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull()).execute();
+
+        await db.schema.createTable('api_keys')
+          .addColumn('id', 'varchar(24)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(100)', (c) => c.notNull())
+          .addColumn('secret_hash', 'varchar(64)', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('last_used_at', time)
+          .addColumn('revoked', 'integer', (c) => c.notNull()).execute();
+
+        await db.schema.createTable('audit')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => c.primaryKey())
+          .addColumn('at', time, (c) => c.notNull())
+          .addColumn('actor', 'varchar(120)', (c) => c.notNull())
+          .addColumn('action', 'varchar(60)', (c) => c.notNull())
+          .addColumn('target_type', 'varchar(40)', (c) => c.notNull())
+          .addColumn('target_id', 'varchar(64)')
+          .addColumn('outcome', 'varchar(60)', (c) => c.notNull())
+          .addColumn('detail', 'text').execute();
+      },
+    },
+  };
+}
