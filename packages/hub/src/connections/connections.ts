@@ -108,6 +108,10 @@ async function probe(ctx: HubContext, conn: ResolvedConnection): Promise<{ ok: t
     } catch { /* not JSON: the status says enough */ }
     return { ok: false, status: 'failing', reason: conn.connector.explain({ error, status: response.status }) };
   } catch (error) {
+    if (error instanceof TypeError && error.message === 'fetch failed') {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      return { ok: false, status: 'failing', reason: `could not reach ${conn.method.baseUrl(conn.config)} (${cause?.code ?? cause?.message ?? 'network error'})` };
+    }
     if (error instanceof TokenRequestError) {
       return { ok: false, status: error.error === 'invalid_grant' && /refresh/.test(error.description ?? '') ? 'needs_reconnect' : 'failing', reason: conn.connector.explain({ error: error.error, description: error.description, status: error.status }) };
     }

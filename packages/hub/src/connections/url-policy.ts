@@ -6,11 +6,19 @@ export interface UrlPolicy {
   allowPrivateNetworks: boolean;
 }
 
+/** The IPv4 address inside an IPv4-mapped IPv6 address, which URL parsing writes in hex (::ffff:7f00:1). */
+function mappedIPv4(tail: string): string {
+  if (isIP(tail) === 4) return tail;
+  const [high, low] = tail.split(':').map((h) => parseInt(h, 16));
+  if (high === undefined || low === undefined || Number.isNaN(high) || Number.isNaN(low)) return '0.0.0.0';
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+}
+
 /** Loopback, private, link-local, CGNAT and unique-local ranges: where SSRF does its damage. */
 function isPrivateAddress(address: string): boolean {
   if (isIP(address) === 6) {
     const a = address.toLowerCase();
-    if (a.startsWith('::ffff:')) return isPrivateAddress(a.slice(7));
+    if (a.startsWith('::ffff:')) return isPrivateAddress(mappedIPv4(a.slice(7)));
     return a === '::1' || a === '::' || a.startsWith('fc') || a.startsWith('fd') || a.startsWith('fe80');
   }
   const [a, b] = address.split('.').map(Number) as [number, number];

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { HubDatabase } from '../store/schema.js';
 import type { KeyRing } from './master-keys.js';
-import { Vault, VaultError } from './vault.js';
+import type { Vault} from './vault.js';
+import { VaultError } from './vault.js';
 
 const CHECK_PLAINTEXT = 'handshake-master-key-check';
 const context = (version: number) => `vault_key_check:${version}`;

@@ -33,7 +33,7 @@ export class Vault {
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(parts.tag);
       return new Secret(Buffer.concat([decipher.update(parts.body), decipher.final()]).toString('utf8'));
-    } catch (error) {
+    } catch {
       throw new VaultError(`A sealed value for ${context} failed to open: it was altered, moved from another record, or sealed with a different master key (version ${parts.version}).`);
     }
   }

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { STORES, startTestHub, type TestHub } from './helpers.js';
+
+describe('hub API bad input', () => {
+  let hub: TestHub;
+  let strict: TestHub;
+  let key: string;
+  let strictKey: string;
+  before(async () => {
+    hub = await startTestHub(STORES[0]!);
+    strict = await startTestHub(STORES[0]!, { allowPrivateNetworks: false });
+    key = await hub.key();
+    strictKey = await strict.key();
+  });
+  after(async () => {
+    await hub.close();
+    await strict.close();
+  });
+
+  const expectProblem = (res: { status: number; body: Record<string, unknown>; type: string | null; text: string }, status: number, path?: string, message?: RegExp) => {
+    assert.equal(res.status, status, res.text);
+    assert.match(res.type ?? '', /^application\/problem\+json/);
+    assert.equal(res.body.status, status);
+    if (path) {
+      const errors = res.body.errors as { path: string; message: string }[];
+      const hit = errors?.find((e) => e.path === path);
+      assert.ok(hit, `an error names ${path}: ${res.text}`);
+      if (message) assert.match(hit.message, message);
+    }
+  };
+
+  it('names an unknown app or method and lists the known ones', async () => {
+    expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'sap', method: 'basic', credentials: {} }), 400, 'app', /known apps: salesforce, http/);
+    expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'salesforce', method: 'password', credentials: {} }), 400, 'method', /known methods: oauth2_client_credentials/);
+  });
+
+  it('names each missing or wrong field', async () => {
+    expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { app: 'salesforce', method: 'oauth2_client_credentials', credentials: {} }), 400, 'name');
+    const missing = await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: 'https://acme.my.salesforce.com' } });
+    expectProblem(missing, 400, 'credentials.consumerKey');
+    expectProblem(missing, 400, 'credentials.consumerSecret');
+    expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: 'not a url', consumerKey: 'k', consumerSecret: 's' } }), 400, 'credentials.instanceUrl');
+    expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: 'https://login.salesforce.com', consumerKey: 'k', consumerSecret: 's' } }), 400, 'credentials.instanceUrl', /My Domain/);
+    expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'http', method: 'bearer', credentials: { baseUrl: 'https://api.example.com', token: 't', extra: 1 } }), 400, 'credentials', /extra/);
+    expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'http', method: 'bearer', credentials: 'nope' }), 400, 'credentials');
+  });
+
+  it('refuses non-https remote hosts and private addresses unless allowed for development', async () => {
+    const bearer = (baseUrl: string) => ({ name: 'x', app: 'http', method: 'bearer', credentials: { baseUrl, token: 't' } });
+    expectProblem(await strict.api(strictKey, 'POST', '/api/v1/connections', bearer('http://api.example.com')), 400, 'credentials.baseUrl', /must use https/);
+    for (const url of ['https://127.0.0.1', 'https://10.1.2.3', 'https://192.168.0.1', 'https://169.254.169.254', 'https://localhost', 'https://[::1]', 'https://[::ffff:127.0.0.1]']) {
+      expectProblem(await strict.api(strictKey, 'POST', '/api/v1/connections', bearer(url)), 400, 'credentials.baseUrl', /private|this machine/);
+    }
+  });
+
+  it('says which endpoint it could not reach, with a 4xx, and saves nothing', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const res = await hub.api(key, 'POST', '/api/v1/connections', { name: 'closed', app: 'http', method: 'bearer', credentials: { baseUrl: `http://127.0.0.1:${port}`, token: 't' } });
+    expectProblem(res, 422, 'credentials', new RegExp(`could not reach http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
+    assert.equal(((await hub.api(key, 'GET', '/api/v1/connections')).body.connections as unknown[]).length, 0);
+  });
+
+  it('answers malformed JSON, wrong content types, unknown routes and ids with problem JSON', async () => {
+    expectProblem(await hub.api(key, 'POST', '/api/v1/connections', '{"name":'), 400, '(body)');
+    const res = await fetch(`${hub.url}/api/v1/connections`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/xml' }, body: '<x/>' });
+    assert.equal(res.status, 415);
+    expectProblem(await hub.api(key, 'GET', '/api/v1/connections/00000000-0000-0000-0000-000000000000'), 404);
+    expectProblem(await hub.api(key, 'GET', '/api/v1/nothing'), 404);
+    expectProblem(await hub.api(key, 'GET', '/api/v1/audit?limit=0'), 400, 'limit');
+  });
+
+  it('needs a valid API key with the right scope', async () => {
+    expectProblem(await hub.api('hsk_nope', 'GET', '/api/v1/connections'), 401);
+    const readOnly = await hub.key(['connections:read']);
+    expectProblem(await hub.api(readOnly, 'POST', '/api/v1/connections', {}), 403);
+    const res = await fetch(`${hub.url}/api/v1/connections`);
+    assert.equal(res.status, 401);
+  });
+
+  it('serves an OpenAPI document generated from the validation schemas', async () => {
+    const doc = (await (await fetch(`${hub.url}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: { CreateConnection: { 'x-credentials': Record<string, { required?: string[] }> } } } };
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(doc.paths['/api/v1/connections']);
+    assert.deepEqual(doc.components.schemas.CreateConnection['x-credentials']['salesforce.oauth2_client_credentials']!.required?.sort(), ['consumerKey', 'consumerSecret', 'instanceUrl']);
+  });
+});
