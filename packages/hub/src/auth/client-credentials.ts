@@ -15,8 +15,12 @@ export async function fetchClientCredentialsToken(req: ClientCredentialsRequest,
   const as: oauth.AuthorizationServer = { issuer: new URL(req.tokenUrl).origin, token_endpoint: req.tokenUrl };
   const client: oauth.Client = { client_id: req.clientId };
   try {
-    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost(req.clientSecret), new URLSearchParams(req.extraParams ?? {}), {
+    const params = req.extraParams ?? [];
+    const body = new URLSearchParams(params.filter((p) => p.in === 'body').map((p): [string, string] => [p.name, p.value]));
+    const headers = Object.fromEntries(params.filter((p) => p.in === 'header').map((p) => [p.name, p.value]));
+    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost(req.clientSecret), body, {
       [oauth.allowInsecureRequests]: allowInsecure,
+      headers,
       signal: AbortSignal.timeout(15_000),
     });
     const tokens = await oauth.processClientCredentialsResponse(as, client, response);

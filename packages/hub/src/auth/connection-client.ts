@@ -1,4 +1,4 @@
-import type { Connector, ConnectorMethod } from '../connectors/connector.js';
+import type { ConnectionConfig, Connector, ConnectorMethod } from '../connectors/connector.js';
 import type { Secret } from '../vault/secret.js';
 import { fetchClientCredentialsToken } from './client-credentials.js';
 import type { TokenManager } from './token-manager.js';
@@ -8,7 +8,7 @@ export interface ResolvedConnection {
   id: string;
   connector: Connector;
   method: ConnectorMethod;
-  config: Record<string, string>;
+  config: ConnectionConfig;
   /** Opens the sealed secrets; called only to obtain a token or sign a request. */
   openSecrets(): Record<string, Secret>;
 }
@@ -52,9 +52,9 @@ export class ConnectionClient {
       case 'bearer':
         return { headers: { authorization: `Bearer ${this.conn.openSecrets().token!.reveal()}` } };
       case 'basic':
-        return { headers: { authorization: `Basic ${Buffer.from(`${config.username}:${this.conn.openSecrets().password!.reveal()}`).toString('base64')}` } };
+        return { headers: { authorization: `Basic ${Buffer.from(`${String(config.username)}:${this.conn.openSecrets().password!.reveal()}`).toString('base64')}` } };
       case 'api_key':
-        return { headers: { [config.headerName!.toLowerCase()]: this.conn.openSecrets().apiKey!.reveal() } };
+        return { headers: { [String(config.headerName).toLowerCase()]: this.conn.openSecrets().apiKey!.reveal() } };
     }
   }
 }

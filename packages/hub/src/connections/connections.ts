@@ -4,7 +4,7 @@ import { ConnectionClient, type ResolvedConnection } from '../auth/connection-cl
 import { TokenRequestError } from '../auth/client-credentials.js';
 import { audit } from '../audit/audit-log.js';
 import { CONNECTORS } from '../connectors/catalog.js';
-import type { ConnectorMethod } from '../connectors/connector.js';
+import type { ConnectionConfig, ConnectorMethod } from '../connectors/connector.js';
 import type { HubContext } from '../context.js';
 import { invalid, notFound, Problem } from '../problem.js';
 import type { ConnectionTable } from '../store/schema.js';
@@ -20,7 +20,7 @@ export interface ConnectionView {
   description: string | null;
   app: string;
   method: string;
-  config: Record<string, string>;
+  config: ConnectionConfig;
   credentialsHash: string;
   status: ConnectionStatus;
   statusReason: string | null;
@@ -49,7 +49,7 @@ const zodErrors = (error: z.ZodError, prefix = '') => error.issues.map((i) => ({
 function view(row: ConnectionTable): ConnectionView {
   return {
     id: row.id, name: row.name, description: row.description, app: row.app, method: row.method,
-    config: JSON.parse(row.config) as Record<string, string>,
+    config: JSON.parse(row.config) as ConnectionConfig,
     credentialsHash: row.credentials_hash,
     status: row.status as ConnectionStatus,
     statusReason: row.status_reason,
@@ -74,7 +74,7 @@ async function parseCredentials(ctx: HubContext, method: ConnectorMethod, creden
   const split = method.split(parsed.data);
   const urlProblems = [];
   for (const [key, value] of Object.entries(split.config)) {
-    if (!/url$/i.test(key)) continue;
+    if (!/url$/i.test(key) || typeof value !== 'string') continue;
     const problem = await checkUrl(value, ctx.urlPolicy);
     if (problem) urlProblems.push({ path: `credentials.${key}`, message: problem });
   }
@@ -83,7 +83,7 @@ async function parseCredentials(ctx: HubContext, method: ConnectorMethod, creden
 }
 
 /** `cacheKey` names the token cache entry: new credentials on trial get their own, apart from the live ones. */
-function resolved(ctx: HubContext, id: string, app: string, method: ConnectorMethod, config: Record<string, string>, sealed: string, cacheKey = id): ResolvedConnection {
+function resolved(ctx: HubContext, id: string, app: string, method: ConnectorMethod, config: ConnectionConfig, sealed: string, cacheKey = id): ResolvedConnection {
   return {
     id: cacheKey, connector: CONNECTORS[app]!, method, config,
     openSecrets: () => Object.fromEntries(Object.entries(JSON.parse(ctx.vault.open(sealed, secretsContext(id)).reveal()) as Record<string, string>).map(([k, v]) => [k, new Secret(v)])),
@@ -97,7 +97,7 @@ export function clientFor(ctx: HubContext, conn: ResolvedConnection): Connection
 /** A token request plus a cheap API call; the error says what to fix on the provider's side. */
 async function probe(ctx: HubContext, conn: ResolvedConnection): Promise<{ ok: true } | { ok: false; status: ConnectionStatus; reason: string }> {
   try {
-    const path = conn.config.testPath ?? conn.method.testPath;
+    const path = typeof conn.config.testPath === 'string' ? conn.config.testPath : conn.method.testPath;
     const response = await clientFor(ctx, conn).request(path || '/');
     const text = await response.text();
     if (response.ok) return { ok: true };
@@ -166,12 +166,12 @@ export async function listConnections(ctx: HubContext): Promise<ConnectionView[]
 /** The connection as a signer, for connectors and flows: they get requests, never secrets. */
 export async function connectionClient(ctx: HubContext, id: string): Promise<ConnectionClient> {
   const r = await row(ctx, id);
-  return clientFor(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as Record<string, string>, r.secrets_sealed));
+  return clientFor(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed));
 }
 
 export async function testConnection(ctx: HubContext, actor: Actor, id: string): Promise<ConnectionView> {
   const r = await row(ctx, id);
-  const result = await probe(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as Record<string, string>, r.secrets_sealed));
+  const result = await probe(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed));
   const now = ctx.now();
   const status = result.ok ? 'active' : result.status;
   const reason = result.ok ? null : result.reason;

@@ -3,9 +3,15 @@ import type { z } from 'zod';
 /** How a connection signs requests; the secret stays inside the signer. */
 export type AuthKind = 'oauth2_client_credentials' | 'basic' | 'api_key' | 'bearer';
 
+/** A connection's non-secret settings, shown by the API as they are. */
+export type ConnectionConfig = Record<string, unknown>;
+
+/** A custom token request parameter, as a Salesforce External Auth Identity Provider allows (e.g. audience). */
+export interface TokenParam { name: string; value: string; in: 'body' | 'header' }
+
 /** A connection's settings split in two: what may be shown, and what is sealed in the vault. */
 export interface SplitCredentials {
-  config: Record<string, string>;
+  config: ConnectionConfig;
   secrets: Record<string, string>;
 }
 
@@ -14,8 +20,8 @@ export interface ClientCredentialsRequest {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
-  /** Extra parameters (e.g. audience) sent in the token request body. */
-  extraParams?: Record<string, string>;
+  /** Extra parameters (audience, resource, scope…), each in the body or as a header. */
+  extraParams?: TokenParam[];
 }
 
 /** One authentication method of a connector: its input schema and what the hub needs from it. */
@@ -24,8 +30,8 @@ export interface ConnectorMethod<Input extends Record<string, unknown> = Record<
   credentials: z.ZodType<Input>;
   split(input: Input): SplitCredentials;
   /** Base URL that relative request paths resolve against. */
-  baseUrl(config: Record<string, string>): string;
-  clientCredentials?(config: Record<string, string>, secrets: Record<string, string>): ClientCredentialsRequest;
+  baseUrl(config: ConnectionConfig): string;
+  clientCredentials?(config: ConnectionConfig, secrets: Record<string, string>): ClientCredentialsRequest;
   /** A cheap authenticated call that proves the connection works. */
   testPath: string;
 }

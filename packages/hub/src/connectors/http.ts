@@ -1,8 +1,14 @@
 import { z } from 'zod';
-import type { Connector, ConnectorMethod } from './connector.js';
+import type { Connector, ConnectorMethod, TokenParam } from './connector.js';
 
 const baseUrl = z.url().transform((u) => u.replace(/\/+$/, ''));
 const testPath = z.string().startsWith('/', 'must start with /').default('/');
+/** Custom token request parameters, e.g. { name: 'audience', value: 'https://api.example.com', in: 'body' }. */
+const tokenParam = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a parameter or header name'),
+  value: z.string().max(2000),
+  in: z.enum(['body', 'header']).default('body'),
+}).strict().refine((p) => !['grant_type', 'client_id', 'client_secret', 'authorization'].includes(p.name.toLowerCase()), 'cannot override grant_type, client credentials or the Authorization header');
 
 function method<S extends z.ZodType<Record<string, unknown>>>(m: Omit<ConnectorMethod<z.infer<S>>, 'credentials'> & { credentials: S }): ConnectorMethod {
   return m as unknown as ConnectorMethod;
@@ -15,34 +21,31 @@ export const http: Connector = {
   methods: {
     oauth2_client_credentials: method({
       kind: 'oauth2_client_credentials',
-      credentials: z.object({ baseUrl, tokenUrl: z.url(), clientId: z.string().min(1), clientSecret: z.string().min(1), audience: z.string().optional(), scope: z.string().optional(), testPath }).strict(),
-      split: (c) => ({ config: { baseUrl: c.baseUrl, tokenUrl: c.tokenUrl, clientId: c.clientId, testPath: c.testPath, ...(c.audience ? { audience: c.audience } : {}), ...(c.scope ? { scope: c.scope } : {}) }, secrets: { clientSecret: c.clientSecret } }),
-      baseUrl: (config) => config.baseUrl!,
-      clientCredentials: (config, secrets) => ({
-        tokenUrl: config.tokenUrl!, clientId: config.clientId!, clientSecret: secrets.clientSecret!,
-        extraParams: { ...(config.audience ? { audience: config.audience } : {}), ...(config.scope ? { scope: config.scope } : {}) },
-      }),
+      credentials: z.object({ baseUrl, tokenUrl: z.url(), clientId: z.string().min(1), clientSecret: z.string().min(1), tokenParams: z.array(tokenParam).max(20).default([]), testPath }).strict(),
+      split: (c) => ({ config: { baseUrl: c.baseUrl, tokenUrl: c.tokenUrl, clientId: c.clientId, tokenParams: c.tokenParams, testPath: c.testPath }, secrets: { clientSecret: c.clientSecret } }),
+      baseUrl: (config) => String(config.baseUrl),
+      clientCredentials: (config, secrets) => ({ tokenUrl: String(config.tokenUrl), clientId: String(config.clientId), clientSecret: secrets.clientSecret!, extraParams: (config.tokenParams ?? []) as TokenParam[] }),
       testPath: '',
     }),
     basic: method({
       kind: 'basic',
       credentials: z.object({ baseUrl, username: z.string().min(1), password: z.string().min(1), testPath }).strict(),
       split: (c) => ({ config: { baseUrl: c.baseUrl, username: c.username, testPath: c.testPath }, secrets: { password: c.password } }),
-      baseUrl: (config) => config.baseUrl!,
+      baseUrl: (config) => String(config.baseUrl),
       testPath: '',
     }),
     api_key: method({
       kind: 'api_key',
       credentials: z.object({ baseUrl, headerName: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').default('X-API-Key'), apiKey: z.string().min(1), testPath }).strict(),
       split: (c) => ({ config: { baseUrl: c.baseUrl, headerName: c.headerName, testPath: c.testPath }, secrets: { apiKey: c.apiKey } }),
-      baseUrl: (config) => config.baseUrl!,
+      baseUrl: (config) => String(config.baseUrl),
       testPath: '',
     }),
     bearer: method({
       kind: 'bearer',
       credentials: z.object({ baseUrl, token: z.string().min(1), testPath }).strict(),
       split: (c) => ({ config: { baseUrl: c.baseUrl, testPath: c.testPath }, secrets: { token: c.token } }),
-      baseUrl: (config) => config.baseUrl!,
+      baseUrl: (config) => String(config.baseUrl),
       testPath: '',
     }),
   },

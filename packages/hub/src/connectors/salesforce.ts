@@ -17,8 +17,8 @@ const clientCredentialsMethod: ConnectorMethod<z.infer<typeof clientCredentials>
   kind: 'oauth2_client_credentials',
   credentials: clientCredentials,
   split: (c) => ({ config: { instanceUrl: c.instanceUrl, consumerKey: c.consumerKey }, secrets: { consumerSecret: c.consumerSecret } }),
-  baseUrl: (config) => config.instanceUrl!,
-  clientCredentials: (config, secrets) => ({ tokenUrl: `${config.instanceUrl}/services/oauth2/token`, clientId: config.consumerKey!, clientSecret: secrets.consumerSecret! }),
+  baseUrl: (config) => String(config.instanceUrl),
+  clientCredentials: (config, secrets) => ({ tokenUrl: `${String(config.instanceUrl)}/services/oauth2/token`, clientId: String(config.consumerKey), clientSecret: secrets.consumerSecret! }),
   testPath: `/services/data/${SALESFORCE_API_VERSION}`,
 };
 
