@@ -13,4 +13,6 @@ export interface HubContext {
   metrics: HubMetrics;
   urlPolicy: UrlPolicy;
   now: () => number;
+  /** The hub's public base URL (for OAuth redirect URIs), known once it listens. */
+  publicUrl: () => string;
 }

@@ -16,6 +16,8 @@ export interface HubOptions {
   /** `version:base64key` pairs, current first; default $HANDSHAKE_MASTER_KEYS or the file it names. */
   masterKeys?: string | undefined;
   allowPrivateNetworks?: boolean;
+  /** The URL users' browsers reach the hub at (OAuth redirects); default: the address it listens on. */
+  publicUrl?: string | undefined;
   host?: string;
   port?: number;
   logLevel?: string | false;
@@ -47,7 +49,11 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
     await checkMasterKeys(store.db, ring, vault);
     const metrics = new HubMetrics();
     const now = options.now ?? Date.now;
-    return { store, ctx: { db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, now } };
+    const ctx: HubContext = {
+      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, now,
+      publicUrl: () => options.publicUrl ?? 'http://127.0.0.1',
+    };
+    return { store, ctx };
   } catch (error) {
     await store.close();
     throw error;
@@ -67,5 +73,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   }
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  return { url: `http://${host}:${port}`, ctx, store, server, close: async () => { await server.close(); await store.close(); } };
+  const url = `http://${host}:${port}`;
+  ctx.publicUrl = () => options.publicUrl ?? url;
+  return { url, ctx, store, server, close: async () => { await server.close(); await store.close(); } };
 }

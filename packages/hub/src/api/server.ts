@@ -1,7 +1,8 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { authenticateApiKey, type ApiKeyPrincipal, type ApiScope } from '../api-keys/api-keys.js';
 import { listAudit } from '../audit/audit-log.js';
-import { createConnection, deleteConnection, getConnection, listConnections, revealCredentials, testConnection, updateConnection } from '../connections/connections.js';
+import { CALLBACK_PATH } from '../connections/authorization.js';
+import { authorizeConnection, createConnection, deleteConnection, finishAuthorization, getConnection, listConnections, revealCredentials, testConnection, updateConnection } from '../connections/connections.js';
 import type { HubContext } from '../context.js';
 import { Problem } from '../problem.js';
 import { openApiDocument } from './openapi.js';
@@ -15,6 +16,8 @@ const PROBLEM_JSON = 'application/problem+json';
 function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   return reply.code(problem.status).type(PROBLEM_JSON).send(problem.body());
 }
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Requests are logged by method and path only: query strings and headers can hold credentials. */
 const requestSerializer = (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip });
@@ -61,6 +64,22 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
   });
   app.post<IdParams>('/api/v1/connections/:id/test', { preHandler: guard('connections:test') }, async (request) => ({ connection: await testConnection(ctx, actor(request), request.params.id) }));
   app.post<IdParams>('/api/v1/connections/:id/reveal', { preHandler: guard('credentials:reveal') }, async (request) => ({ credentials: await revealCredentials(ctx, actor(request), request.params.id) }));
+  app.post<IdParams>('/api/v1/connections/:id/authorize', { preHandler: guard('connections:write') }, async (request) => ({ authorizationUrl: await authorizeConnection(ctx, actor(request), request.params.id) }));
+  // The IdP redirects the user's browser here; the single-use state, not an API key, proves it.
+  app.get(CALLBACK_PATH, async (request, reply) => {
+    const params = new URLSearchParams(request.url.split('?')[1] ?? '');
+    const page = (status: number, title: string, text: string) => reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store')
+      .send(`<!doctype html><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(text)}</p>`);
+    try {
+      const connection = await finishAuthorization(ctx, params);
+      return connection.status === 'active'
+        ? page(200, 'Connected', `${connection.name} is connected. You can close this window.`)
+        : page(502, 'Connected, but the test failed', `${connection.name}: ${connection.statusReason ?? ''}`);
+    } catch (error) {
+      if (error instanceof Problem) return page(error.status, error.title, error.detail);
+      throw error;
+    }
+  });
   app.get<{ Querystring: { connectionId?: string; limit?: string } }>('/api/v1/audit', { preHandler: guard('audit:read') }, async (request) => {
     const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Problem(400, 'Invalid request', 'limit must be a whole number from 1 to 1000', [{ path: 'limit', message: 'must be 1 to 1000' }]);

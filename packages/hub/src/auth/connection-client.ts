@@ -1,7 +1,7 @@
 import type { ConnectionConfig, Connector, ConnectorMethod } from '../connectors/connector.js';
 import type { Secret } from '../vault/secret.js';
 import { fetchClientCredentialsToken } from './client-credentials.js';
-import type { TokenManager } from './token-manager.js';
+import type { FetchedToken, TokenManager } from './token-manager.js';
 
 /** A connection ready to sign requests: its settings, and a way to open its secrets when needed. */
 export interface ResolvedConnection {
@@ -11,6 +11,8 @@ export interface ResolvedConnection {
   config: ConnectionConfig;
   /** Opens the sealed secrets; called only to obtain a token or sign a request. */
   openSecrets(): Record<string, Secret>;
+  /** For authorization code connections: a new access token from the stored refresh token. */
+  refresh?: () => Promise<FetchedToken>;
 }
 
 export class UnsafeRequestError extends Error {
@@ -47,6 +49,10 @@ export class ConnectionClient {
           const secrets = Object.fromEntries(Object.entries(this.conn.openSecrets()).map(([k, v]) => [k, v.reveal()]));
           return fetchClientCredentialsToken(method.clientCredentials!(config, secrets), this.allowInsecure);
         });
+        return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
+      }
+      case 'oauth2_authorization_code': {
+        const token = await this.tokens.token(this.conn.id, () => this.conn.refresh!());
         return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
       }
       case 'bearer':

@@ -10,6 +10,7 @@ import { invalid, notFound, Problem } from '../problem.js';
 import type { ConnectionTable } from '../store/schema.js';
 import { Secret } from '../vault/secret.js';
 import { checkUrl } from './url-policy.js';
+import { completeAuthorization, refreshFromStore, secretsContext, startAuthorization } from './authorization.js';
 
 export type ConnectionStatus = 'active' | 'failing' | 'needs_reconnect' | 'inactive';
 
@@ -43,7 +44,6 @@ const updateSchema = z.object({
   credentials: z.record(z.string(), z.unknown()).optional(),
 }).strict();
 
-const secretsContext = (id: string) => `connection:${id}:secrets`;
 const zodErrors = (error: z.ZodError, prefix = '') => error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)', message: i.message + (i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '') }));
 
 function view(row: ConnectionTable): ConnectionView {
@@ -86,6 +86,7 @@ async function parseCredentials(ctx: HubContext, method: ConnectorMethod, creden
 function resolved(ctx: HubContext, id: string, app: string, method: ConnectorMethod, config: ConnectionConfig, sealed: string, cacheKey = id): ResolvedConnection {
   return {
     id: cacheKey, connector: CONNECTORS[app]!, method, config,
+    ...(method.kind === 'oauth2_authorization_code' ? { refresh: () => refreshFromStore(ctx, id, method) } : {}),
     openSecrets: () => Object.fromEntries(Object.entries(JSON.parse(ctx.vault.open(sealed, secretsContext(id)).reveal()) as Record<string, string>).map(([k, v]) => [k, new Secret(v)])),
   };
 }
@@ -132,21 +133,46 @@ export async function createConnection(ctx: HubContext, actor: Actor, body: unkn
   }
   const id = randomUUID();
   const sealed = ctx.vault.seal(JSON.stringify(split.secrets), secretsContext(id));
+  const now = ctx.now();
+  if (method.kind === 'oauth2_authorization_code') {
+    // Nothing to test before the user has authorized: saved as inactive, with the way forward.
+    const row = newRow(id, name, description, app, methodName, split.config, sealed, 'inactive', 'not authorized yet: POST /api/v1/connections/{id}/authorize and open the URL it returns', null, now);
+    await ctx.db.insertInto('connections').values(row).execute();
+    await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', targetId: id, outcome: 'awaiting_authorization', detail: `${app}/${methodName} "${name}"` });
+    return view(row);
+  }
   const conn = resolved(ctx, id, app, method, split.config, sealed);
   const result = await probe(ctx, conn);
-  const now = ctx.now();
   if (!result.ok) {
     ctx.tokens.forget(id);
     await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', outcome: 'test_failed', detail: `${app}/${methodName} "${name}": ${result.reason}` });
     throw new Problem(422, 'Connection test failed', `The connection was not saved: ${result.reason}.`, [{ path: 'credentials', message: result.reason }]);
   }
-  const row: ConnectionTable = {
-    id, name, description: description ?? null, app, method: methodName, config: JSON.stringify(split.config), secrets_sealed: sealed,
-    credentials_hash: createHash('sha256').update(sealed).digest('hex'), status: 'active', status_reason: null, last_tested_at: now, created_at: now, updated_at: now,
-  };
+  const row = newRow(id, name, description, app, methodName, split.config, sealed, 'active', null, now, now);
   await ctx.db.insertInto('connections').values(row).execute();
   await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', targetId: id, outcome: 'success', detail: `${app}/${methodName} "${name}"` });
   return view(row);
+}
+
+function newRow(id: string, name: string, description: string | undefined, app: string, method: string, config: ConnectionConfig, sealed: string, status: ConnectionStatus, reason: string | null, testedAt: number | null, now: number): ConnectionTable {
+  return {
+    id, name, description: description ?? null, app, method, config: JSON.stringify(config), secrets_sealed: sealed,
+    credentials_hash: createHash('sha256').update(sealed).digest('hex'), status, status_reason: reason, last_tested_at: testedAt, created_at: now, updated_at: now,
+  };
+}
+
+/** The URL where the user authorizes (or re-authorizes) an authorization code connection. */
+export async function authorizeConnection(ctx: HubContext, actor: Actor, id: string): Promise<string> {
+  const r = await row(ctx, id);
+  const url = await startAuthorization(ctx, r, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig);
+  await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'connection.authorize_start', targetType: 'connection', targetId: id, outcome: 'success' });
+  return url;
+}
+
+/** The IdP's redirect back: redeem the code, then test the connection. */
+export async function finishAuthorization(ctx: HubContext, params: URLSearchParams): Promise<ConnectionView> {
+  const r = await completeAuthorization(ctx, params, (c) => methodOf(c.app, c.method));
+  return testConnection(ctx, { name: 'oauth callback' }, r.id);
 }
 
 async function row(ctx: HubContext, id: string): Promise<ConnectionTable> {

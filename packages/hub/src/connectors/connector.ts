@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 /** How a connection signs requests; the secret stays inside the signer. */
-export type AuthKind = 'oauth2_client_credentials' | 'basic' | 'api_key' | 'bearer';
+export type AuthKind = 'oauth2_client_credentials' | 'oauth2_authorization_code' | 'basic' | 'api_key' | 'bearer';
 
 /** A connection's non-secret settings, shown by the API as they are. */
 export type ConnectionConfig = Record<string, unknown>;
@@ -24,6 +24,14 @@ export interface ClientCredentialsRequest {
   extraParams?: TokenParam[];
 }
 
+/** Where an authorization code connection sends the user, and where it redeems codes and refresh tokens. */
+export interface AuthorizationServerEndpoints {
+  authorizeUrl: string;
+  tokenUrl: string;
+  clientId: string;
+  scope: string;
+}
+
 /** One authentication method of a connector: its input schema and what the hub needs from it. */
 export interface ConnectorMethod<Input extends Record<string, unknown> = Record<string, unknown>> {
   kind: AuthKind;
@@ -32,6 +40,7 @@ export interface ConnectorMethod<Input extends Record<string, unknown> = Record<
   /** Base URL that relative request paths resolve against. */
   baseUrl(config: ConnectionConfig): string;
   clientCredentials?(config: ConnectionConfig, secrets: Record<string, string>): ClientCredentialsRequest;
+  authorizationCode?(config: ConnectionConfig): AuthorizationServerEndpoints;
   /** A cheap authenticated call that proves the connection works. */
   testPath: string;
 }

@@ -22,6 +22,22 @@ const clientCredentialsMethod: ConnectorMethod<z.infer<typeof clientCredentials>
   testPath: `/services/data/${SALESFORCE_API_VERSION}`,
 };
 
+const authorizationCode = z.object({
+  instanceUrl: z.url({ message: 'must be the org\'s My Domain URL (or https://login.salesforce.com, https://test.salesforce.com for sandboxes)' }).transform((u) => u.replace(/\/+$/, '')),
+  consumerKey: z.string().trim().min(1, 'is required'),
+  consumerSecret: z.string().trim().min(1, 'is required'),
+  scope: z.string().trim().default('api refresh_token'),
+}).strict();
+
+const authorizationCodeMethod: ConnectorMethod<z.infer<typeof authorizationCode>> = {
+  kind: 'oauth2_authorization_code',
+  credentials: authorizationCode,
+  split: (c) => ({ config: { instanceUrl: c.instanceUrl, consumerKey: c.consumerKey, scope: c.scope }, secrets: { consumerSecret: c.consumerSecret } }),
+  baseUrl: (config) => String(config.instanceUrl),
+  authorizationCode: (config) => ({ authorizeUrl: `${String(config.instanceUrl)}/services/oauth2/authorize`, tokenUrl: `${String(config.instanceUrl)}/services/oauth2/token`, clientId: String(config.consumerKey), scope: String(config.scope) }),
+  testPath: `/services/data/${SALESFORCE_API_VERSION}`,
+};
+
 /** Salesforce's token and API errors, said as what to change on the Salesforce side. */
 const EXPLANATIONS: [RegExp, string][] = [
   [/no client credentials user enabled/, 'run-as user not set on the app: in the External Client App, Policies → OAuth Flows → Client Credentials Flow, set Run As to the integration user\'s username'],
@@ -30,13 +46,14 @@ const EXPLANATIONS: [RegExp, string][] = [
   [/client identifier invalid/, 'unknown consumer key: check it, or wait up to 10 minutes after creating the app'],
   [/grant type not supported/, 'the client credentials flow is not enabled on the External Client App'],
   [/INVALID_SESSION_ID|Session expired/, 'the org refused the access token'],
+  [/expired access\/refresh token/, 'the refresh token expired or was revoked: reconnect (authorize again)'],
   [/API_DISABLED_FOR_ORG|API_CURRENTLY_DISABLED/, 'the run-as user lacks the API Enabled permission'],
 ];
 
 export const salesforce: Connector = {
   app: 'salesforce',
   label: 'Salesforce',
-  methods: { oauth2_client_credentials: clientCredentialsMethod as unknown as ConnectorMethod },
+  methods: { oauth2_client_credentials: clientCredentialsMethod as unknown as ConnectorMethod, oauth2_authorization_code: authorizationCodeMethod as unknown as ConnectorMethod },
   explain: ({ error, description, status }) => {
     const text = `${error ?? ''} ${description ?? ''}`;
     const found = EXPLANATIONS.find(([pattern]) => pattern.test(text));

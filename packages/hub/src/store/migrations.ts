@@ -26,6 +26,13 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('created_at', time, (c) => c.notNull())
           .addColumn('updated_at', time, (c) => c.notNull()).execute();
 
+        await db.schema.createTable('oauth_states')
+          .addColumn('state_hash', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('connection_id', 'varchar(36)', (c) => c.notNull().references('connections.id').onDelete('cascade'))
+          .addColumn('verifier_sealed', 'text', (c) => c.notNull())
+          .addColumn('redirect_uri', 'text', (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull()).execute();
+
         await db.schema.createTable('api_keys')
           .addColumn('id', 'varchar(24)', (c) => c.primaryKey())
           .addColumn('name', 'varchar(100)', (c) => c.notNull())

@@ -43,7 +43,17 @@ export interface AuditTable {
   detail: string | null;
 }
 
+/** An authorization in progress: the state sent to the IdP and the PKCE verifier, single use. */
+export interface OAuthStateTable {
+  state_hash: string;
+  connection_id: string;
+  verifier_sealed: string;
+  redirect_uri: string;
+  expires_at: number;
+}
+
 export interface HubDatabase {
+  oauth_states: OAuthStateTable;
   vault_key_checks: VaultKeyCheckTable;
   connections: ConnectionTable;
   api_keys: ApiKeyTable;
