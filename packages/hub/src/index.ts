@@ -3,3 +3,4 @@ export { createApiKey, API_SCOPES, type ApiScope } from './api-keys/api-keys.js'
 export { rotateMasterKey } from './vault/rotate-master-key.js';
 export { Secret } from './vault/secret.js';
 export { connectionClient } from './connections/connections.js';
+export { callout } from './credentials/named-credentials.js';

@@ -2,6 +2,9 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { authenticateApiKey, type ApiKeyPrincipal, type ApiScope } from '../api-keys/api-keys.js';
 import { listAudit } from '../audit/audit-log.js';
 import { CALLBACK_PATH } from '../connections/authorization.js';
+import { createExternalCredential, listExternalCredentials } from '../credentials/external-credentials.js';
+import { createIdentityProvider, listIdentityProviders } from '../credentials/identity-providers.js';
+import { createNamedCredential, listNamedCredentials } from '../credentials/named-credentials.js';
 import { authorizeConnection, createConnection, deleteConnection, finishAuthorization, getConnection, listConnections, revealCredentials, testConnection, updateConnection } from '../connections/connections.js';
 import type { HubContext } from '../context.js';
 import { Problem } from '../problem.js';
@@ -48,7 +51,7 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
     if (!principal.scopes.includes(scope)) throw new Problem(403, 'Forbidden', `This API key lacks the ${scope} scope.`);
     request.principal = principal;
   };
-  const actor = (request: FastifyRequest) => ({ name: `api-key:${request.principal!.name}` });
+  const actor = (request: FastifyRequest) => ({ name: `api-key:${request.principal!.name}`, apiKeyName: request.principal!.name });
   type IdParams = { Params: { id: string } };
 
   app.get('/api/v1/openapi.json', async () => openApiDocument());
@@ -64,6 +67,12 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
   });
   app.post<IdParams>('/api/v1/connections/:id/test', { preHandler: guard('connections:test') }, async (request) => ({ connection: await testConnection(ctx, actor(request), request.params.id) }));
   app.post<IdParams>('/api/v1/connections/:id/reveal', { preHandler: guard('credentials:reveal') }, async (request) => ({ credentials: await revealCredentials(ctx, actor(request), request.params.id) }));
+  app.post('/api/v1/identity-providers', { preHandler: guard('connections:write') }, async (request, reply) => reply.code(201).send({ identityProvider: await createIdentityProvider(ctx, actor(request), request.body) }));
+  app.get('/api/v1/identity-providers', { preHandler: guard('connections:read') }, async () => ({ identityProviders: await listIdentityProviders(ctx) }));
+  app.post('/api/v1/external-credentials', { preHandler: guard('connections:write') }, async (request, reply) => reply.code(201).send({ externalCredential: await createExternalCredential(ctx, actor(request), request.body) }));
+  app.get('/api/v1/external-credentials', { preHandler: guard('connections:read') }, async () => ({ externalCredentials: await listExternalCredentials(ctx) }));
+  app.post('/api/v1/named-credentials', { preHandler: guard('connections:write') }, async (request, reply) => reply.code(201).send({ namedCredential: await createNamedCredential(ctx, actor(request), request.body) }));
+  app.get('/api/v1/named-credentials', { preHandler: guard('connections:read') }, async () => ({ namedCredentials: await listNamedCredentials(ctx) }));
   app.post<IdParams>('/api/v1/connections/:id/authorize', { preHandler: guard('connections:write') }, async (request) => ({ authorizationUrl: await authorizeConnection(ctx, actor(request), request.params.id) }));
   // The IdP redirects the user's browser here; the single-use state, not an API key, proves it.
   app.get(CALLBACK_PATH, async (request, reply) => {

@@ -13,6 +13,8 @@ export interface ResolvedConnection {
   openSecrets(): Record<string, Secret>;
   /** For authorization code connections: a new access token from the stored refresh token. */
   refresh?: () => Promise<FetchedToken>;
+  /** The token cache entry; connections that share an identity provider share its token. */
+  tokenKey?: string;
 }
 
 export class UnsafeRequestError extends Error {
@@ -36,7 +38,7 @@ export class ConnectionClient {
     const response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...first.headers } });
     if (response.status !== 401 || !first.token) return response;
     await response.body?.cancel();
-    this.tokens.invalidate(this.conn.id, first.token);
+    this.tokens.invalidate(this.conn.tokenKey ?? this.conn.id, first.token);
     const second = await this.#authorization();
     return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...second.headers } });
   }
@@ -45,7 +47,7 @@ export class ConnectionClient {
     const { method, config } = this.conn;
     switch (method.kind) {
       case 'oauth2_client_credentials': {
-        const token = await this.tokens.token(this.conn.id, () => {
+        const token = await this.tokens.token(this.conn.tokenKey ?? this.conn.id, () => {
           const secrets = Object.fromEntries(Object.entries(this.conn.openSecrets()).map(([k, v]) => [k, v.reveal()]));
           return fetchClientCredentialsToken(method.clientCredentials!(config, secrets), this.allowInsecure);
         });
@@ -59,6 +61,8 @@ export class ConnectionClient {
         return { headers: { authorization: `Bearer ${this.conn.openSecrets().token!.reveal()}` } };
       case 'basic':
         return { headers: { authorization: `Basic ${Buffer.from(`${String(config.username)}:${this.conn.openSecrets().password!.reveal()}`).toString('base64')}` } };
+      case 'custom_headers':
+        return { headers: Object.fromEntries(Object.entries(this.conn.openSecrets()).map(([name, value]) => [name.toLowerCase(), value.reveal()])) };
       case 'api_key':
         return { headers: { [String(config.headerName).toLowerCase()]: this.conn.openSecrets().apiKey!.reveal() } };
     }

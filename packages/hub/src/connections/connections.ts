@@ -11,6 +11,7 @@ import type { ConnectionTable } from '../store/schema.js';
 import { Secret } from '../vault/secret.js';
 import { checkUrl } from './url-policy.js';
 import { completeAuthorization, refreshFromStore, secretsContext, startAuthorization } from './authorization.js';
+import { resolveNamedCredential } from '../credentials/named-credentials.js';
 
 export type ConnectionStatus = 'active' | 'failing' | 'needs_reconnect' | 'inactive';
 
@@ -120,17 +121,57 @@ async function probe(ctx: HubContext, conn: ResolvedConnection): Promise<{ ok: t
   }
 }
 
-export interface Actor { name: string }
+/** Who acts: the audit name, and the API key name that principals are granted to. */
+export interface Actor { name: string; apiKeyName?: string }
+
+const NAMED = 'named_credential';
+const fromNamedCredential = z.object({ namedCredential: z.string().min(1), testPath: z.string().startsWith('/').default('/') }).strict();
+
+/** A connection made from a named credential holds no secret of its own: it points at the credential. */
+async function createFromNamedCredential(ctx: HubContext, actor: Actor, name: string, description: string | undefined, credentials: unknown): Promise<ConnectionView> {
+  const parsed = fromNamedCredential.safeParse(credentials);
+  if (!parsed.success) throw invalid(zodErrors(parsed.error, 'credentials'));
+  const { namedCredential, testPath } = parsed.data;
+  if (!(await ctx.db.selectFrom('named_credentials').select('id').where('name', '=', namedCredential).executeTakeFirst())) {
+    throw invalid([{ path: 'credentials.namedCredential', message: `unknown named credential "${namedCredential}"` }]);
+  }
+  const id = randomUUID();
+  const now = ctx.now();
+  const sealed = ctx.vault.seal('{}', secretsContext(id));
+  const draft = newRow(id, name, description, NAMED, NAMED, { namedCredential, testPath }, sealed, 'inactive', null, null, now);
+  const result = await probeRow(ctx, draft, actor);
+  if (!result.ok && result.status !== 'inactive') throw new Problem(422, 'Connection test failed', `The connection was not saved: ${result.reason}.`, [{ path: 'credentials', message: result.reason }]);
+  const row = { ...draft, status: result.ok ? 'active' : 'inactive', status_reason: result.ok ? null : result.reason, last_tested_at: now };
+  await ctx.db.insertInto('connections').values(row).execute();
+  await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', targetId: id, outcome: result.ok ? 'success' : 'inactive', detail: `from named credential ${namedCredential}` });
+  return view(row);
+}
+
+/** Tests a stored (or about to be stored) connection as `actor`; a missing principal grant leaves it inactive. */
+async function probeRow(ctx: HubContext, r: ConnectionTable, actor: Actor): Promise<Awaited<ReturnType<typeof probe>>> {
+  if (r.app !== NAMED) return probe(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed));
+  const config = JSON.parse(r.config) as { namedCredential: string; testPath: string };
+  try {
+    const conn = await resolveNamedCredential(ctx, config.namedCredential, actor.apiKeyName ?? '');
+    return probe(ctx, { ...conn, config: { ...conn.config, testPath: config.testPath } });
+  } catch (error) {
+    if (error instanceof Problem && error.status === 403) return { ok: false, status: 'inactive', reason: error.detail };
+    throw error;
+  }
+}
 
 export async function createConnection(ctx: HubContext, actor: Actor, body: unknown): Promise<ConnectionView> {
   const input = createSchema.safeParse(body);
   if (!input.success) throw invalid(zodErrors(input.error));
   const { name, description, app, method: methodName, credentials } = input.data;
+  if (app === NAMED) {
+    if (methodName !== NAMED) throw invalid([{ path: 'method', message: 'connections from a named credential use method "named_credential"' }]);
+    await ensureNameFree(ctx, name);
+    return createFromNamedCredential(ctx, actor, name, description, credentials);
+  }
   const method = methodOf(app, methodName);
   const split = await parseCredentials(ctx, method, credentials);
-  if (await ctx.db.selectFrom('connections').select('id').where('name', '=', name).executeTakeFirst()) {
-    throw new Problem(409, 'Conflict', `a connection named "${name}" already exists`, [{ path: 'name', message: 'is already used by another connection' }]);
-  }
+  await ensureNameFree(ctx, name);
   const id = randomUUID();
   const sealed = ctx.vault.seal(JSON.stringify(split.secrets), secretsContext(id));
   const now = ctx.now();
@@ -152,6 +193,12 @@ export async function createConnection(ctx: HubContext, actor: Actor, body: unkn
   await ctx.db.insertInto('connections').values(row).execute();
   await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', targetId: id, outcome: 'success', detail: `${app}/${methodName} "${name}"` });
   return view(row);
+}
+
+async function ensureNameFree(ctx: HubContext, name: string): Promise<void> {
+  if (await ctx.db.selectFrom('connections').select('id').where('name', '=', name).executeTakeFirst()) {
+    throw new Problem(409, 'Conflict', `a connection named "${name}" already exists`, [{ path: 'name', message: 'is already used by another connection' }]);
+  }
 }
 
 function newRow(id: string, name: string, description: string | undefined, app: string, method: string, config: ConnectionConfig, sealed: string, status: ConnectionStatus, reason: string | null, testedAt: number | null, now: number): ConnectionTable {
@@ -192,12 +239,13 @@ export async function listConnections(ctx: HubContext): Promise<ConnectionView[]
 /** The connection as a signer, for connectors and flows: they get requests, never secrets. */
 export async function connectionClient(ctx: HubContext, id: string): Promise<ConnectionClient> {
   const r = await row(ctx, id);
+  if (r.app === NAMED) return clientFor(ctx, await resolveNamedCredential(ctx, (JSON.parse(r.config) as { namedCredential: string }).namedCredential, undefined));
   return clientFor(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed));
 }
 
 export async function testConnection(ctx: HubContext, actor: Actor, id: string): Promise<ConnectionView> {
   const r = await row(ctx, id);
-  const result = await probe(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed));
+  const result = await probeRow(ctx, r, actor);
   const now = ctx.now();
   const status = result.ok ? 'active' : result.status;
   const reason = result.ok ? null : result.reason;
@@ -216,6 +264,9 @@ export async function updateConnection(ctx: HubContext, actor: Actor, id: string
     throw new Problem(409, 'Conflict', `a connection named "${input.data.name}" already exists`, [{ path: 'name', message: 'is already used by another connection' }]);
   }
   const credentialsUpdated = input.data.credentials !== undefined;
+  if (credentialsUpdated && current.app === NAMED) {
+    throw invalid([{ path: 'credentials', message: 'a connection created from a named credential allows editing only its name and description; change the named credential instead' }]);
+  }
   if (credentialsUpdated) {
     // New credentials are tested before they replace the old ones: a typo never breaks a working connection.
     const method = methodOf(current.app, current.method);

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 /** How a connection signs requests; the secret stays inside the signer. */
-export type AuthKind = 'oauth2_client_credentials' | 'oauth2_authorization_code' | 'basic' | 'api_key' | 'bearer';
+export type AuthKind = 'oauth2_client_credentials' | 'oauth2_authorization_code' | 'basic' | 'api_key' | 'bearer' | 'custom_headers';
 
 /** A connection's non-secret settings, shown by the API as they are. */
 export type ConnectionConfig = Record<string, unknown>;

@@ -1,14 +1,10 @@
 import { z } from 'zod';
 import type { Connector, ConnectorMethod, TokenParam } from './connector.js';
+import { tokenParamSchema } from './token-params.js';
 
 const baseUrl = z.url().transform((u) => u.replace(/\/+$/, ''));
 const testPath = z.string().startsWith('/', 'must start with /').default('/');
-/** Custom token request parameters, e.g. { name: 'audience', value: 'https://api.example.com', in: 'body' }. */
-const tokenParam = z.object({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a parameter or header name'),
-  value: z.string().max(2000),
-  in: z.enum(['body', 'header']).default('body'),
-}).strict().refine((p) => !['grant_type', 'client_id', 'client_secret', 'authorization'].includes(p.name.toLowerCase()), 'cannot override grant_type, client credentials or the Authorization header');
+const tokenParam = tokenParamSchema;
 
 function method<S extends z.ZodType<Record<string, unknown>>>(m: Omit<ConnectorMethod<z.infer<S>>, 'credentials'> & { credentials: S }): ConnectorMethod {
   return m as unknown as ConnectorMethod;

@@ -33,6 +33,33 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('redirect_uri', 'text', (c) => c.notNull())
           .addColumn('expires_at', time, (c) => c.notNull()).execute();
 
+        await db.schema.createTable('identity_providers')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
+          .addColumn('token_url', 'text', (c) => c.notNull())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('params', 'text', (c) => c.notNull())
+          .addColumn('secret_sealed', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull()).execute();
+
+        await db.schema.createTable('external_credentials')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
+          .addColumn('protocol', 'varchar(40)', (c) => c.notNull())
+          .addColumn('identity_provider_id', 'varchar(36)', (c) => c.references('identity_providers.id'))
+          .addColumn('secrets_sealed', 'text')
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('principals', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull()).execute();
+
+        await db.schema.createTable('named_credentials')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
+          .addColumn('base_url', 'text', (c) => c.notNull())
+          .addColumn('external_credential_id', 'varchar(36)', (c) => c.notNull().references('external_credentials.id'))
+          .addColumn('principal', 'varchar(100)', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull()).execute();
+
         await db.schema.createTable('api_keys')
           .addColumn('id', 'varchar(24)', (c) => c.primaryKey())
           .addColumn('name', 'varchar(100)', (c) => c.notNull())

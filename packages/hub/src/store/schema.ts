@@ -52,7 +52,47 @@ export interface OAuthStateTable {
   expires_at: number;
 }
 
+/** An external auth identity provider: where and how client credentials tokens are obtained. */
+export interface IdentityProviderTable {
+  id: string;
+  name: string;
+  token_url: string;
+  client_id: string;
+  /** TokenParam[] as JSON: custom parameters (audience…) in the body or as headers. */
+  params: string;
+  secret_sealed: string;
+  created_at: number;
+}
+
+/** An external credential: a protocol, its secrets or identity provider, and its principals. */
+export interface ExternalCredentialTable {
+  id: string;
+  name: string;
+  protocol: string;
+  identity_provider_id: string | null;
+  /** Basic or custom-header secrets, sealed; null for OAuth through an identity provider. */
+  secrets_sealed: string | null;
+  /** Non-secret settings (username, header names), JSON. */
+  config: string;
+  /** [{ name, grantedTo: API key names }] as JSON. */
+  principals: string;
+  created_at: number;
+}
+
+/** A named credential: a base URL and the external credential that signs calls to it. */
+export interface NamedCredentialTable {
+  id: string;
+  name: string;
+  base_url: string;
+  external_credential_id: string;
+  principal: string;
+  created_at: number;
+}
+
 export interface HubDatabase {
+  identity_providers: IdentityProviderTable;
+  external_credentials: ExternalCredentialTable;
+  named_credentials: NamedCredentialTable;
   oauth_states: OAuthStateTable;
   vault_key_checks: VaultKeyCheckTable;
   connections: ConnectionTable;

@@ -1,0 +1,15 @@
+import type { z } from 'zod';
+import { invalid, Problem } from '../problem.js';
+
+export interface Actor { name: string }
+
+/** Parses a request body, or a 400 naming every field that is wrong. */
+export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw invalid(result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message + (i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '') })));
+}
+
+export async function conflictIfTaken(query: { executeTakeFirst(): Promise<unknown> }, name: string): Promise<void> {
+  if (await query.executeTakeFirst()) throw new Problem(409, 'Conflict', `the name "${name}" is already used`, [{ path: 'name', message: 'is already used' }]);
+}
