@@ -4,3 +4,4 @@ export { rotateMasterKey } from './vault/rotate-master-key.js';
 export { Secret } from './vault/secret.js';
 export { connectionClient } from './connections/connections.js';
 export { callout } from './credentials/named-credentials.js';
+export { registerUsage, unregisterUsage, listUsages, type Usage } from './connections/usages.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestOrg, type TestOrg } from '../../org/test/helpers/org.js';
 import { connectionClient } from '../src/connections/connections.js';
+import { registerUsage, unregisterUsage } from '../src/connections/usages.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
 
 for (const store of STORES) {
@@ -122,8 +123,21 @@ for (const store of STORES) {
       assert.ok(!auditLog.text.includes(org.consumerSecret));
     });
 
-    it('deletes a connection', async () => {
-      assert.equal((await hub.api(key, 'DELETE', `/api/v1/connections/${id}`)).status, 204);
+    it('lists the flows using a connection, is reused across them, and refuses deletion while used unless forced', async () => {
+      await registerUsage(hub.ctx, id, { type: 'flow', id: 'f1', name: 'ERP contact to Lead' });
+      await registerUsage(hub.ctx, id, { type: 'flow', id: 'f2', name: 'CRM order to ERP sales order' });
+      await registerUsage(hub.ctx, id, { type: 'flow', id: 'f2', name: 'CRM order to ERP sales order' });
+      const usages = await hub.api(key, 'GET', `/api/v1/connections/${id}/usages`);
+      assert.deepEqual((usages.body.usages as { id: string }[]).map((u) => u.id), ['f2', 'f1']);
+      const refused = await hub.api(key, 'DELETE', `/api/v1/connections/${id}`);
+      assert.equal(refused.status, 409);
+      assert.match(String(refused.body.detail), /2 flows use this connection \(CRM order to ERP sales order, ERP contact to Lead\)/);
+      await unregisterUsage(hub.ctx, id, { type: 'flow', id: 'f1' });
+      assert.equal(((await hub.api(key, 'GET', `/api/v1/connections/${id}/usages`)).body.usages as unknown[]).length, 1);
+    });
+
+    it('deletes a connection (forced while a flow still uses it)', async () => {
+      assert.equal((await hub.api(key, 'DELETE', `/api/v1/connections/${id}?force=true`)).status, 204);
       assert.equal((await hub.api(key, 'GET', `/api/v1/connections/${id}`)).status, 404);
     });
   });

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { authenticateApiKey, type ApiKeyPrincipal, type ApiScope } from '../api-keys/api-keys.js';
 import { listAudit } from '../audit/audit-log.js';
 import { CALLBACK_PATH } from '../connections/authorization.js';
+import { listUsages } from '../connections/usages.js';
 import { createExternalCredential, listExternalCredentials } from '../credentials/external-credentials.js';
 import { createIdentityProvider, listIdentityProviders } from '../credentials/identity-providers.js';
 import { createNamedCredential, listNamedCredentials } from '../credentials/named-credentials.js';
@@ -61,8 +62,12 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
   app.get('/api/v1/connections', { preHandler: guard('connections:read') }, async () => ({ connections: await listConnections(ctx) }));
   app.get<IdParams>('/api/v1/connections/:id', { preHandler: guard('connections:read') }, async (request) => ({ connection: await getConnection(ctx, request.params.id) }));
   app.patch<IdParams>('/api/v1/connections/:id', { preHandler: guard('connections:write') }, async (request) => ({ connection: await updateConnection(ctx, actor(request), request.params.id, request.body) }));
-  app.delete<IdParams>('/api/v1/connections/:id', { preHandler: guard('connections:write') }, async (request, reply) => {
-    await deleteConnection(ctx, actor(request), request.params.id);
+  app.get<IdParams>('/api/v1/connections/:id/usages', { preHandler: guard('connections:read') }, async (request) => {
+    await getConnection(ctx, request.params.id);
+    return { usages: await listUsages(ctx, request.params.id) };
+  });
+  app.delete<IdParams & { Querystring: { force?: string } }>('/api/v1/connections/:id', { preHandler: guard('connections:write') }, async (request, reply) => {
+    await deleteConnection(ctx, actor(request), request.params.id, request.query.force === 'true');
     return reply.code(204).send();
   });
   app.post<IdParams>('/api/v1/connections/:id/test', { preHandler: guard('connections:test') }, async (request) => ({ connection: await testConnection(ctx, actor(request), request.params.id) }));

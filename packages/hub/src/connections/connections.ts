@@ -10,6 +10,7 @@ import { invalid, notFound, Problem } from '../problem.js';
 import type { ConnectionTable } from '../store/schema.js';
 import { Secret } from '../vault/secret.js';
 import { checkUrl } from './url-policy.js';
+import { listUsages } from './usages.js';
 import { completeAuthorization, refreshFromStore, secretsContext, startAuthorization } from './authorization.js';
 import { resolveNamedCredential } from '../credentials/named-credentials.js';
 
@@ -286,11 +287,16 @@ export async function updateConnection(ctx: HubContext, actor: Actor, id: string
   return view(next);
 }
 
-export async function deleteConnection(ctx: HubContext, actor: Actor, id: string): Promise<void> {
+/** Refused while flows use the connection, unless forced; never touches a named credential it came from. */
+export async function deleteConnection(ctx: HubContext, actor: Actor, id: string, force = false): Promise<void> {
   await row(ctx, id);
+  const usages = await listUsages(ctx, id);
+  if (usages.length > 0 && !force) {
+    throw new Problem(409, 'Connection in use', `${usages.length} flow${usages.length === 1 ? '' : 's'} use${usages.length === 1 ? 's' : ''} this connection (${usages.map((u) => u.name).join(', ')}); change them first, or delete with ?force=true.`);
+  }
   await ctx.db.deleteFrom('connections').where('id', '=', id).execute();
   ctx.tokens.forget(id);
-  await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'connection.delete', targetType: 'connection', targetId: id, outcome: 'success' });
+  await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'connection.delete', targetType: 'connection', targetId: id, outcome: 'success', detail: usages.length ? `forced, while used by ${usages.map((u) => `${u.type} ${u.name}`).join(', ')}` : null });
 }
 
 /** The connection's secrets in clear: a separate scope, and always audited. */

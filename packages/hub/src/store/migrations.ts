@@ -26,6 +26,14 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('created_at', time, (c) => c.notNull())
           .addColumn('updated_at', time, (c) => c.notNull()).execute();
 
+        await db.schema.createTable('connection_usages')
+          .addColumn('connection_id', 'varchar(36)', (c) => c.notNull().references('connections.id').onDelete('cascade'))
+          .addColumn('consumer_type', 'varchar(40)', (c) => c.notNull())
+          .addColumn('consumer_id', 'varchar(64)', (c) => c.notNull())
+          .addColumn('consumer_name', 'varchar(200)', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('connection_usages_pk', ['connection_id', 'consumer_type', 'consumer_id']).execute();
+
         await db.schema.createTable('oauth_states')
           .addColumn('state_hash', 'varchar(64)', (c) => c.primaryKey())
           .addColumn('connection_id', 'varchar(36)', (c) => c.notNull().references('connections.id').onDelete('cascade'))

@@ -89,7 +89,17 @@ export interface NamedCredentialTable {
   created_at: number;
 }
 
+/** Who uses a connection (flows register here), so it can be listed and protected from deletion. */
+export interface ConnectionUsageTable {
+  connection_id: string;
+  consumer_type: string;
+  consumer_id: string;
+  consumer_name: string;
+  created_at: number;
+}
+
 export interface HubDatabase {
+  connection_usages: ConnectionUsageTable;
   identity_providers: IdentityProviderTable;
   external_credentials: ExternalCredentialTable;
   named_credentials: NamedCredentialTable;
