@@ -4,7 +4,9 @@ import { findUserById, userAccess } from '../identity/users.js';
 import type { OAuthContext } from '../oauth/context.js';
 import { findAccessToken, type AccessTokenInfo } from '../oauth/tokens.js';
 import type { UserTable } from '../store/schema.js';
+import { OAuthError } from '../oauth/errors.js';
 import { ApiError, invalidSession } from './api-error.js';
+import type { FormBody } from './form-body.js';
 
 export interface Session { token: AccessTokenInfo; user: UserTable; raw: string }
 
@@ -23,6 +25,20 @@ export async function requireSession(ctx: OAuthContext, request: FastifyRequest,
   const user = await findUserById(ctx.db, info.userId);
   if (!user || user.active !== 1) throw invalidSession();
   return { token: info, user, raw: token };
+}
+
+/**
+ * The live user behind the access token of an OAuth endpoint (identity URL, UserInfo, UI bridge),
+ * taken from the Authorization header or, on POST, the form body; OAuth errors otherwise.
+ */
+export async function tokenUser(ctx: OAuthContext, request: FastifyRequest): Promise<UserTable> {
+  const fromBody = request.method === 'POST' && request.body && typeof request.body === 'object' ? (request.body as FormBody).access_token : undefined;
+  const token = bearerToken(request) ?? (typeof fromBody === 'string' ? fromBody : undefined);
+  if (!token) throw new OAuthError('invalid_request', 'an access token is required in the Authorization header', 401, { 'WWW-Authenticate': 'Bearer' });
+  const info = await findAccessToken(ctx.db, token, ctx.now());
+  const user = info ? await findUserById(ctx.db, info.userId) : undefined;
+  if (!info || !user || user.active !== 1) throw new OAuthError('invalid_token', 'access token is invalid, expired or revoked', 401, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+  return user;
 }
 
 /** Admin operations need system permissions, checked against the caller's effective access. */

@@ -5,6 +5,7 @@ import { OAuthError } from '../oauth/errors.js';
 import type { TokenRateLimits } from '../oauth/rate-limits.js';
 import { handleTokenRequest } from '../oauth/token-endpoint.js';
 import { singleValued, type FormBody } from './form-body.js';
+import { isMyDomain } from './hosts.js';
 
 export interface TokenHttpRequest {
   ip: string;
@@ -33,7 +34,7 @@ export async function answerTokenRequest(ctx: OAuthContext, metrics: OrgMetrics,
       params: singleValued(req.form ?? {}),
       basicAuth: parseBasicAuth(req.authorization),
       address: req.ip,
-      onMyDomain: req.host !== undefined && req.host.toLowerCase() === ctx.urls.instanceHost,
+      onMyDomain: isMyDomain(ctx, req.host),
     };
     const clientId = tokenRequest.basicAuth?.clientId ?? tokenRequest.params.client_id;
     if (clientId) await limits.consumeClient(clientId);

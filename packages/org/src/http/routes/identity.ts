@@ -2,21 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OAuthContext } from '../../oauth/context.js';
 import { OAuthError } from '../../oauth/errors.js';
 import { identityDocument, userInfoDocument } from '../../oauth/identity.js';
-import { findAccessToken } from '../../oauth/tokens.js';
-import { findUserById } from '../../identity/users.js';
-import { bearerToken } from '../bearer-auth.js';
-import type { FormBody } from '../form-body.js';
+import { tokenUser } from '../bearer-auth.js';
 
-/** Identity URL and UserInfo take the token from the Authorization header (or, on POST, the body). */
-async function tokenUser(ctx: OAuthContext, request: FastifyRequest) {
-  const fromBody = request.method === 'POST' && request.body && typeof request.body === 'object' ? (request.body as FormBody).access_token : undefined;
-  const token = bearerToken(request) ?? (typeof fromBody === 'string' ? fromBody : undefined);
-  if (!token) throw new OAuthError('invalid_request', 'an access token is required in the Authorization header', 401, { 'WWW-Authenticate': 'Bearer' });
-  const info = await findAccessToken(ctx.db, token, ctx.now());
-  const user = info ? await findUserById(ctx.db, info.userId) : undefined;
-  if (!info || !user || user.active !== 1) throw new OAuthError('invalid_token', 'access token is invalid, expired or revoked', 401, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-  return user;
-}
 
 export function identityRoutes(app: FastifyInstance, ctx: OAuthContext): void {
   const identity = async (request: FastifyRequest<{ Params: { orgId: string; userId: string } }>) => {

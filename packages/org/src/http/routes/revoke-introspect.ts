@@ -30,7 +30,7 @@ export function revokeAndIntrospectRoutes(app: FastifyInstance, ctx: OAuthContex
 
   app.post('/services/oauth2/introspect', async (request, reply) => {
     const params = formParams(request, 'introspect');
-    const tokenRequest: TokenRequest = { params, basicAuth: parseBasicAuth(request.headers.authorization), address: request.ip, onMyDomain: isMyDomain(ctx, request) };
+    const tokenRequest: TokenRequest = { params, basicAuth: parseBasicAuth(request.headers.authorization), address: request.ip, onMyDomain: isMyDomain(ctx, request.headers.host) };
     const client = await authenticateClient(ctx, tokenRequest, true);
     const token = params.token;
     if (!token) throw new OAuthError('invalid_request', 'token is required');

@@ -3,9 +3,7 @@ import { randomToken, sha256 } from '../../crypto/hashing.js';
 import { userAccess } from '../../identity/users.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { OAuthError } from '../../oauth/errors.js';
-import { findAccessToken } from '../../oauth/tokens.js';
-import { findUserById } from '../../identity/users.js';
-import { bearerToken } from '../bearer-auth.js';
+import { tokenUser } from '../bearer-auth.js';
 import { isForm, singleValued, type FormBody } from '../form-body.js';
 import { startBrowserSession } from '../browser-session.js';
 
@@ -25,11 +23,7 @@ export function singleAccessRoutes(app: FastifyInstance, ctx: OAuthContext): voi
 
   app.post('/services/oauth2/singleaccess', async (request) => {
     const form = isForm(request) ? singleValued((request.body ?? {}) as FormBody) : {};
-    const token = bearerToken(request) ?? form.access_token;
-    if (!token) throw new OAuthError('invalid_request', 'an access token is required in the Authorization header', 401);
-    const info = await findAccessToken(ctx.db, token, ctx.now());
-    const user = info ? await findUserById(ctx.db, info.userId) : undefined;
-    if (!info || !user || user.active !== 1) throw new OAuthError('invalid_token', 'access token is invalid, expired or revoked', 401);
+    const user = await tokenUser(ctx, request);
     if ((await userAccess(ctx.db, user)).apiOnly) throw new OAuthError('access_denied', 'API-only users cannot open a UI session', 403);
     const redirect = form.redirect_uri ?? '/';
     if (!redirect.startsWith('/') || redirect.startsWith('//')) throw new OAuthError('invalid_request', 'redirect_uri must be a relative path such as /lightning/page/home');
