@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
+import { FormBrowser } from './helpers/browser.js';
 import { clientCredentials, form, STORES, startTestOrg, tokenFor, type TestOrg } from './helpers/org.js';
 
 const insecure = { [oauth.allowInsecureRequests]: true };
@@ -171,6 +172,26 @@ for (const store of STORES) {
     });
   });
 }
+
+describe('login page rate limit', () => {
+  it('counts password attempts against the per-address limit and answers 429 past it', async () => {
+    const org = await startTestOrg(STORES[0]!, { rateLimits: { perAddressPerMinute: 3, perClientPerMinute: 100 } });
+    try {
+      const browser = new FormBrowser();
+      const query = new URLSearchParams({ response_type: 'code', client_id: org.consumerKey, redirect_uri: 'http://localhost:1717/OauthRedirect', code_challenge: 'a'.repeat(43) });
+      let page = (await browser.request(`${org.loginUrl}/services/oauth2/authorize?${query}`)).html;
+      const statuses = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await browser.request(`${org.loginUrl}/services/oauth2/authorize/login`, { form: FormBrowser.formFields(page, { username: 'admin@handshake.demo', pw: `guess-${i}` }) });
+        statuses.push(res.status);
+        if (res.status === 401) page = res.html;
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 429]);
+    } finally {
+      await org.close();
+    }
+  });
+});
 
 describe('token endpoint rate limits', () => {
   it('answers 429 with an OAuth error and Retry-After past the per-client limit, and per address', async () => {

@@ -51,7 +51,7 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
   tokenRoutes(app, deps.ctx, deps.metrics, deps.limits);
   revokeAndIntrospectRoutes(app, deps.ctx);
   identityRoutes(app, deps.ctx);
-  authorizeRoutes(app, deps.ctx);
+  authorizeRoutes(app, deps.ctx, deps.limits);
   singleAccessRoutes(app, deps.ctx);
   versionRoutes(app, deps.ctx);
   adminRoutes(app, deps.ctx);

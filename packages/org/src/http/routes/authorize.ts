@@ -5,6 +5,8 @@ import { AUTHORIZE_PARAM_NAMES, checkAuthorizeRequest, redirectWith, type Author
 import { createAuthorizationCode } from '../../oauth/authorization-codes.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { recordEvent } from '../../oauth/events.js';
+import { OAuthError } from '../../oauth/errors.js';
+import type { TokenRateLimits } from '../../oauth/rate-limits.js';
 import { browserSessionUser, startBrowserSession } from '../browser-session.js';
 import type { FormBody } from '../form-body.js';
 import { consentPage, errorPage, loginPage } from '../pages/authorize-pages.js';
@@ -32,7 +34,7 @@ function html(reply: FastifyReply, status: number, body: string): FastifyReply {
  * a single-use code. Forms are CSRF protected; the client and redirect URI are checked again on
  * every step, because hidden fields are the user agent's to change.
  */
-export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext): void {
+export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext, limits: TokenRateLimits): void {
   async function show(request: FastifyRequest, reply: FastifyReply, params: AuthorizeParams, loginError?: string, username?: string) {
     const check = await checkAuthorizeRequest(ctx, params);
     if (check.kind === 'page_error') return html(reply, 400, errorPage(check.error.error, check.error.description));
@@ -47,6 +49,13 @@ export function authorizeRoutes(app: FastifyInstance, ctx: OAuthContext): void {
   app.get('/services/oauth2/authorize', (request, reply) => show(request, reply, authorizeParams(request.query as Record<string, unknown>)));
 
   app.post('/services/oauth2/authorize/login', { preHandler: app.csrfProtection }, async (request, reply) => {
+    // Password guessing on the login page counts against the same per-address limit as the token endpoint.
+    try {
+      await limits.consumeAddress(request.ip);
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      return html(reply.headers(error.headers), 429, errorPage(error.error, error.description));
+    }
     const form = (request.body ?? {}) as FormBody;
     const params = authorizeParams(form);
     const username = typeof form.username === 'string' ? form.username.trim() : '';
