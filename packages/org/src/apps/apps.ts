@@ -50,13 +50,13 @@ export interface AppWithConsumer { app: ExternalClientApp; consumer: AppConsumer
 export async function findAppByConsumerKey(db: Kysely<OrgDatabase>, consumerKey: string, now: number): Promise<AppWithConsumer | undefined> {
   const row = await db.selectFrom('app_consumers').innerJoin('apps', 'apps.id', 'app_consumers.app_id')
     .selectAll('apps')
-    .select(['app_consumers.id as consumer_id', 'app_consumers.consumer_key', 'app_consumers.secret_hash', 'app_consumers.secret_sealed', 'app_consumers.state', 'app_consumers.created_at as consumer_created_at', 'app_consumers.expires_at'])
+    .select(['app_consumers.id as credential_id', 'app_consumers.consumer_id', 'app_consumers.role', 'app_consumers.consumer_key', 'app_consumers.secret_hash', 'app_consumers.secret_sealed', 'app_consumers.state', 'app_consumers.created_at as consumer_created_at', 'app_consumers.expires_at'])
     .where('app_consumers.consumer_key', '=', consumerKey)
     .executeTakeFirst();
   if (!row || (row.expires_at !== null && row.expires_at <= now)) return undefined;
   return {
     app: toApp(row),
-    consumer: { id: row.consumer_id, app_id: row.id, consumer_key: row.consumer_key, secret_hash: row.secret_hash, secret_sealed: row.secret_sealed, state: row.state, created_at: row.consumer_created_at, expires_at: row.expires_at },
+    consumer: { id: row.credential_id, consumer_id: row.consumer_id, role: row.role, app_id: row.id, consumer_key: row.consumer_key, secret_hash: row.secret_hash, secret_sealed: row.secret_sealed, state: row.state, created_at: row.consumer_created_at, expires_at: row.expires_at },
   };
 }
 

@@ -11,8 +11,12 @@ export interface NewConsumer {
   consumerSecret: string;
 }
 
-/** A consumer key shaped like Salesforce's (3MVG9 + 80 characters) and a 256-bit secret, both from the CSPRNG. */
-export function newConsumer(appId: string, box: SecretBox, now: number, state = 'Active'): NewConsumer {
+/**
+ * A consumer key shaped like Salesforce's (3MVG9 + 80 characters) and a 256-bit secret, both from
+ * the CSPRNG. Without `consumerId` it starts a new consumer (its primary pair); with one, it is the
+ * consumer's staged pair, valid for 30 days unless rotated in or deleted.
+ */
+export function newConsumer(appId: string, box: SecretBox, now: number, consumerId?: string): NewConsumer {
   const id = newSalesforceId(KEY_PREFIX.OAuthConsumer);
   const consumerKey = '3MVG9' + randomBytes(60).toString('base64url');
   const consumerSecret = randomBytes(32).toString('hex').toUpperCase();
@@ -21,15 +25,20 @@ export function newConsumer(appId: string, box: SecretBox, now: number, state = 
     consumerSecret,
     row: {
       id,
+      consumer_id: consumerId ?? id,
+      role: consumerId ? 'staged' : 'primary',
       app_id: appId,
       consumer_key: consumerKey,
       secret_hash: sha256(consumerSecret),
       secret_sealed: box.seal(consumerSecret, sealContext(id)),
-      state,
+      state: 'Active',
       created_at: now,
-      expires_at: null,
+      expires_at: consumerId ? now + STAGED_LIFETIME_MS : null,
     },
   };
 }
 
 export const sealContext = (consumerId: string) => `app_consumer:${consumerId}`;
+
+/** Staged credentials are valid for 30 days unless deleted or rotated in. */
+export const STAGED_LIFETIME_MS = 30 * 24 * 3600 * 1000;

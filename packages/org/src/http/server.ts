@@ -9,6 +9,7 @@ import type { TokenRateLimits } from '../oauth/rate-limits.js';
 import { registerErrorFormat } from './error-format.js';
 import { registerFormParser } from './form-body.js';
 import { adminRoutes } from './routes/admin.js';
+import { appCredentialRoutes } from './routes/app-credentials.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { identityRoutes } from './routes/identity.js';
 import { revokeAndIntrospectRoutes } from './routes/revoke-introspect.js';
@@ -55,6 +56,7 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
   singleAccessRoutes(app, deps.ctx);
   versionRoutes(app, deps.ctx);
   adminRoutes(app, deps.ctx);
+  appCredentialRoutes(app, deps.ctx);
   app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
   app.get('/', async (_request, reply) => reply.type('text/plain').send(`Handshake org ${deps.ctx.org.name} (${deps.ctx.org.orgId}). API: ${deps.ctx.urls.instanceUrl}/services/data\n`));
   return app;

@@ -4,7 +4,7 @@ import type { OrgDatabase } from '../store/schema.js';
 /** One line of the org's event log: what happened to which app and user, never a secret value. */
 export interface OrgEvent {
   at: number;
-  kind: 'token' | 'revoke' | 'introspect' | 'login' | 'refresh_reuse' | 'secret_reveal' | 'setup_apply';
+  kind: 'token' | 'revoke' | 'introspect' | 'login' | 'refresh_reuse' | 'secret_reveal' | 'setup_apply' | 'credential';
   appId?: string | null;
   userId?: string | null;
   grantType?: string | null;

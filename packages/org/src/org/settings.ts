@@ -4,6 +4,12 @@ import type { OrgDatabase } from '../store/schema.js';
 
 export interface OrgInfo { orgId: string; name: string }
 
+export const ORG_SETTING_SECRETS_VIA_REST = 'eca_secrets_via_rest';
+
+export async function orgSetting(db: Kysely<OrgDatabase>, key: string): Promise<string | undefined> {
+  return (await db.selectFrom('org_settings').select('value').where('key', '=', key).executeTakeFirst())?.value;
+}
+
 /** The org's id is created once, with the store, and never changes. */
 export async function ensureOrg(db: Kysely<OrgDatabase>): Promise<OrgInfo> {
   await db.insertInto('org_settings').values([

@@ -10,6 +10,7 @@ import { loadSetup } from './load.js';
 import { SetupError } from './problems.js';
 import { durationSeconds, type AppSpec, type SetupDocument } from './schema.js';
 import { crossCheck } from './validate.js';
+import { ORG_SETTING_SECRETS_VIA_REST } from '../org/settings.js';
 
 export interface ApplySummary {
   created: string[];
@@ -53,11 +54,15 @@ async function applyDocument(trx: Transaction<OrgDatabase>, ctx: ApplyContext, d
   };
 
   if (doc.org) {
-    const current = await trx.selectFrom('org_settings').select('value').where('key', '=', 'org_name').executeTakeFirst();
-    if (current?.value !== doc.org.name) {
-      await trx.insertInto('org_settings').values({ key: 'org_name', value: doc.org.name }).onConflict((oc) => oc.column('key').doUpdateSet({ value: doc.org!.name })).execute();
-      note(`org ${doc.org.name}`, 'updated');
-    } else note('org', 'unchanged');
+    for (const [key, value] of [['org_name', doc.org.name], [ORG_SETTING_SECRETS_VIA_REST, String(doc.org.allowConsumerSecretsViaRest)]] as const) {
+      const current = await trx.selectFrom('org_settings').select('value').where('key', '=', key).executeTakeFirst();
+      if (current?.value === value) {
+        note(`org setting ${key}`, 'unchanged');
+        continue;
+      }
+      await trx.insertInto('org_settings').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+      note(`org setting ${key}`, 'updated');
+    }
   }
 
   for (const set of doc.permissionSets) {

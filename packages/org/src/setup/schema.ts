@@ -70,7 +70,11 @@ const appSchema = z.object({
 }).strict();
 
 export const setupSchema = z.object({
-  org: z.object({ name: z.string().min(1).max(80) }).strict().optional(),
+  org: z.object({
+    name: z.string().min(1).max(80),
+    /** External Client App Settings → "Allow access to External Client App consumer secrets via REST API". */
+    allowConsumerSecretsViaRest: z.boolean().default(false),
+  }).strict().optional(),
   permissionSets: z.array(permissionSetSchema).default([]),
   users: z.array(userSchema).default([]),
   sharing: z.record(z.string(), sharingSchema).default({}),

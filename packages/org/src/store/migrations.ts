@@ -67,6 +67,8 @@ export function orgMigrations(dialect: Dialect): Record<string, Migration> {
 
         await db.schema.createTable('app_consumers')
           .addColumn('id', 'varchar(18)', (c) => c.primaryKey())
+          .addColumn('consumer_id', 'varchar(18)', (c) => c.notNull())
+          .addColumn('role', 'varchar(10)', (c) => c.notNull())
           .addColumn('app_id', 'varchar(18)', (c) => c.notNull().references('apps.id').onDelete('cascade'))
           .addColumn('consumer_key', 'varchar(120)', (c) => c.notNull().unique())
           .addColumn('secret_hash', 'varchar(64)', (c) => c.notNull())

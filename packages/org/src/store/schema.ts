@@ -53,8 +53,12 @@ export interface AppTable {
   updated_at: number;
 }
 
+/** One consumer key and secret. A consumer (consumer_id) has a primary pair and at most one staged pair. */
 export interface AppConsumerTable {
   id: string;
+  consumer_id: string;
+  /** 'primary' or 'staged'. */
+  role: string;
   app_id: string;
   consumer_key: string;
   secret_hash: string;

@@ -57,7 +57,7 @@ export function adminRoutes(app: FastifyInstance, ctx: OAuthContext): void {
       throw error;
     }
     if (!appRow) throw notFound(`No External Client App with API name ${request.params.apiName}`);
-    const consumer = await ctx.db.selectFrom('app_consumers').selectAll().where('app_id', '=', appRow.id).where('state', '=', 'Active').executeTakeFirstOrThrow();
+    const consumer = await ctx.db.selectFrom('app_consumers').selectAll().where('app_id', '=', appRow.id).where('role', '=', 'primary').executeTakeFirstOrThrow();
     await recordEvent(ctx.db, { at: ctx.now(), kind: 'secret_reveal', appId: appRow.id, userId: session.user.id, address: request.ip, outcome: 'success' });
     return { consumerKey: consumer.consumer_key, consumerSecret: ctx.box.open(consumer.secret_sealed, sealContext(consumer.id)) };
   });
