@@ -8,6 +8,8 @@ import { openHubStore, type HubStore } from './store/database.js';
 import { checkMasterKeys } from './vault/key-check.js';
 import { keyRingFromText, MASTER_KEYS_ENV } from './vault/master-keys.js';
 import { Vault } from './vault/vault.js';
+import type { RotationOptions } from './rotation/rotation.js';
+import { RotationScheduler } from './rotation/scheduler.js';
 
 export interface HubOptions {
   dataDir: string;
@@ -23,6 +25,8 @@ export interface HubOptions {
   logLevel?: string | false;
   logStream?: { write(line: string): void };
   now?: () => number;
+  /** How often due rotations are looked for, and how failed steps are retried. */
+  rotation?: RotationOptions & { tickMs?: number };
 }
 
 export interface RunningHub {
@@ -30,6 +34,7 @@ export interface RunningHub {
   ctx: HubContext;
   store: HubStore;
   server: FastifyInstance;
+  rotations: RotationScheduler;
   close(): Promise<void>;
 }
 
@@ -63,7 +68,8 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { ctx, store } = await openHub(options);
   const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) };
-  const server = await buildHubServer(ctx, logger);
+  const rotations = new RotationScheduler(ctx, options.rotation);
+  const server = await buildHubServer(ctx, logger, rotations);
   const host = options.host ?? '127.0.0.1';
   try {
     await server.listen({ host, port: options.port ?? 0 });
@@ -75,5 +81,6 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host}:${port}`;
   ctx.publicUrl = () => options.publicUrl ?? url;
-  return { url, ctx, store, server, close: async () => { await server.close(); await store.close(); } };
+  await rotations.start();
+  return { url, ctx, store, server, rotations, close: async () => { await server.close(); await rotations.stop(); await store.close(); } };
 }

@@ -2,6 +2,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { authenticateApiKey, type ApiKeyPrincipal, type ApiScope } from '../api-keys/api-keys.js';
 import { listAudit } from '../audit/audit-log.js';
 import { CALLBACK_PATH } from '../connections/authorization.js';
+import { rotationStatus, setRotationPolicy } from '../rotation/policy.js';
+import type { RotationScheduler } from '../rotation/scheduler.js';
 import { listUsages } from '../connections/usages.js';
 import { createExternalCredential, listExternalCredentials } from '../credentials/external-credentials.js';
 import { createIdentityProvider, listIdentityProviders } from '../credentials/identity-providers.js';
@@ -30,7 +32,7 @@ const requestSerializer = (req: { method: string; url: string; ip?: string }) =>
  * The hub's REST API under /api/v1, in the style of Infisical's app connections. Every route needs
  * an API key with the route's scope; answers never hold a secret; errors are problem+json.
  */
-export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger']): Promise<FastifyInstance> {
+export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler): Promise<FastifyInstance> {
   const app = Fastify({ logger: logger === false || logger === undefined ? false : { ...(logger as object), serializers: { req: requestSerializer } }, bodyLimit: 256 * 1024 });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -78,6 +80,18 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
   app.get('/api/v1/external-credentials', { preHandler: guard('connections:read') }, async () => ({ externalCredentials: await listExternalCredentials(ctx) }));
   app.post('/api/v1/named-credentials', { preHandler: guard('connections:write') }, async (request, reply) => reply.code(201).send({ namedCredential: await createNamedCredential(ctx, actor(request), request.body) }));
   app.get('/api/v1/named-credentials', { preHandler: guard('connections:read') }, async () => ({ namedCredentials: await listNamedCredentials(ctx) }));
+  app.put<IdParams>('/api/v1/connections/:id/rotation-policy', { preHandler: guard('connections:write') }, async (request) => setRotationPolicy(ctx, actor(request).name, request.params.id, request.body));
+  app.get<IdParams>('/api/v1/connections/:id/rotation', { preHandler: guard('connections:read') }, async (request) => rotationStatus(ctx, request.params.id));
+  app.post<IdParams & { Querystring: { wait?: string } }>('/api/v1/connections/:id/rotate', { preHandler: guard('connections:write') }, async (request, reply) => {
+    const run = rotations.rotateNow(request.params.id, actor(request).name);
+    if (request.query.wait === 'true') {
+      const done = await run as { status: string; error: string | null };
+      return reply.code(done.status === 'completed' ? 200 : 502).send(await rotationStatus(ctx, request.params.id));
+    }
+    run.catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    return reply.code(202).send(await rotationStatus(ctx, request.params.id));
+  });
   app.post<IdParams>('/api/v1/connections/:id/authorize', { preHandler: guard('connections:write') }, async (request) => ({ authorizationUrl: await authorizeConnection(ctx, actor(request), request.params.id) }));
   // The IdP redirects the user's browser here; the single-use state, not an API key, proves it.
   app.get(CALLBACK_PATH, async (request, reply) => {

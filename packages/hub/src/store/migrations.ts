@@ -68,6 +68,34 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('principal', 'varchar(100)', (c) => c.notNull())
           .addColumn('created_at', time, (c) => c.notNull()).execute();
 
+        await db.schema.createTable('rotation_policies')
+          .addColumn('connection_id', 'varchar(36)', (c) => c.primaryKey().references('connections.id').onDelete('cascade'))
+          .addColumn('admin_connection_id', 'varchar(36)', (c) => c.notNull().references('connections.id'))
+          .addColumn('interval_hours', 'integer', (c) => c.notNull())
+          .addColumn('time_of_day', 'varchar(5)', (c) => c.notNull())
+          .addColumn('grace_seconds', 'integer', (c) => c.notNull())
+          .addColumn('webhook_url', 'text')
+          .addColumn('status', 'varchar(20)', (c) => c.notNull())
+          .addColumn('status_reason', 'text')
+          .addColumn('last_rotated_at', time)
+          .addColumn('next_rotation_at', time, (c) => c.notNull()).execute();
+
+        await db.schema.createTable('rotations')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('connection_id', 'varchar(36)', (c) => c.notNull().references('connections.id').onDelete('cascade'))
+          .addColumn('status', 'varchar(20)', (c) => c.notNull())
+          .addColumn('step', 'varchar(20)', (c) => c.notNull())
+          .addColumn('app_id', 'varchar(18)')
+          .addColumn('consumer_id', 'varchar(18)')
+          .addColumn('old_key', 'text')
+          .addColumn('staged_id', 'varchar(18)')
+          .addColumn('staged_key', 'text')
+          .addColumn('staged_secret_sealed', 'text')
+          .addColumn('grace_until', time)
+          .addColumn('error', 'text')
+          .addColumn('started_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull()).execute();
+
         await db.schema.createTable('api_keys')
           .addColumn('id', 'varchar(24)', (c) => c.primaryKey())
           .addColumn('name', 'varchar(100)', (c) => c.notNull())

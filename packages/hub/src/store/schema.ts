@@ -98,7 +98,42 @@ export interface ConnectionUsageTable {
   created_at: number;
 }
 
+/** When and how a connection's consumer secret is rotated, and how the last rotation went. */
+export interface RotationPolicyTable {
+  connection_id: string;
+  admin_connection_id: string;
+  interval_hours: number;
+  /** HH:MM, UTC. */
+  time_of_day: string;
+  grace_seconds: number;
+  webhook_url: string | null;
+  status: string;
+  status_reason: string | null;
+  last_rotated_at: number | null;
+  next_rotation_at: number;
+}
+
+/** One rotation: its current step and what it needs to resume after a crash. */
+export interface RotationTable {
+  id: string;
+  connection_id: string;
+  status: string;
+  step: string;
+  app_id: string | null;
+  consumer_id: string | null;
+  old_key: string | null;
+  staged_id: string | null;
+  staged_key: string | null;
+  staged_secret_sealed: string | null;
+  grace_until: number | null;
+  error: string | null;
+  started_at: number;
+  updated_at: number;
+}
+
 export interface HubDatabase {
+  rotation_policies: RotationPolicyTable;
+  rotations: RotationTable;
   connection_usages: ConnectionUsageTable;
   identity_providers: IdentityProviderTable;
   external_credentials: ExternalCredentialTable;

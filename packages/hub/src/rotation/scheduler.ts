@@ -1,0 +1,44 @@
+import type { HubContext } from '../context.js';
+import { runRotation, startRotation, type RotationOptions } from './rotation.js';
+
+/**
+ * Runs rotations in this process: on start it resumes every rotation a crash interrupted, then
+ * every tick starts the ones whose policy is due. One rotation per connection at a time.
+ */
+export class RotationScheduler {
+  readonly #running = new Map<string, Promise<unknown>>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: HubContext, private readonly options: RotationOptions & { tickMs?: number } = {}) {}
+
+  async start(): Promise<void> {
+    const interrupted = await this.ctx.db.selectFrom('rotations').select(['id', 'connection_id']).where('status', '=', 'running').execute();
+    for (const r of interrupted) this.#run(r.connection_id, r.id);
+    this.#timer = setInterval(() => void this.tick(), this.options.tickMs ?? 30_000);
+    this.#timer.unref();
+  }
+
+  async tick(): Promise<void> {
+    const due = await this.ctx.db.selectFrom('rotation_policies').select('connection_id').where('next_rotation_at', '<=', this.ctx.now()).execute();
+    for (const { connection_id } of due) if (!this.#running.has(connection_id)) await this.rotateNow(connection_id, 'scheduler');
+  }
+
+  /** Starts (or joins) the connection's rotation; resolves when it has finished. */
+  async rotateNow(connectionId: string, actor: string) {
+    const existing = this.#running.get(connectionId);
+    if (existing) return existing;
+    const row = await startRotation(this.ctx, connectionId, actor);
+    return this.#run(connectionId, row.id);
+  }
+
+  #run(connectionId: string, rotationId: string) {
+    const run = runRotation(this.ctx, rotationId, this.options).finally(() => this.#running.delete(connectionId));
+    this.#running.set(connectionId, run);
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await Promise.allSettled([...this.#running.values()]);
+  }
+}

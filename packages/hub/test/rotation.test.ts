@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { startTestOrg, type TestOrg } from '../../org/test/helpers/org.js';
+import { applySetupText } from '../../org/src/setup/apply.js';
+import { connectionClient } from '../src/connections/connections.js';
+import { STORES, startTestHub, type TestHub } from './helpers.js';
+
+for (const store of STORES) {
+  describe(`scheduled zero-downtime rotation of a Salesforce consumer secret (${store.name})`, () => {
+    let org: TestOrg;
+    let hub: TestHub;
+    let key: string;
+    let target: string;
+    let admin: string;
+    const webhook: unknown[] = [];
+    let webhookUrl: string;
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => { webhook.push(JSON.parse(body)); res.end(); });
+    });
+    before(async () => {
+      org = await startTestOrg(STORES[0]!);
+      hub = await startTestHub(store, { rotation: { attempts: 2, initialDelayMs: 20, tickMs: 3_600_000 } });
+      key = await hub.key();
+      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+      webhookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+      const create = async (name: string, app: { consumerKey: string; consumerSecret: string }) => {
+        const res = await hub.api(key, 'POST', '/api/v1/connections', { name, app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, ...app } });
+        assert.equal(res.status, 201, res.text);
+        return (res.body.connection as { id: string }).id;
+      };
+      target = await create('Salesforce production', org.apps.MuleSoft_Integration!);
+      admin = await create('Salesforce admin', org.apps.Admin_Tools!);
+    });
+    after(async () => {
+      await hub.close();
+      await org.close();
+      hook.close();
+    });
+    const appConsumers = async () => org.store.db.selectFrom('app_consumers').innerJoin('apps', 'apps.id', 'app_consumers.app_id').select(['app_consumers.consumer_key', 'app_consumers.role', 'app_consumers.state']).where('apps.api_name', '=', 'MuleSoft_Integration').execute();
+
+    it('refuses a policy whose administrative connection logs in with the credential it would rotate', async () => {
+      const same = await hub.api(key, 'PUT', `/api/v1/connections/${target}/rotation-policy`, { adminConnectionId: target, intervalHours: 24 });
+      assert.equal(same.status, 400);
+      assert.match(same.text, /another consumer key/);
+      const twin = await hub.api(key, 'POST', '/api/v1/connections', { name: 'Twin', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, ...org.apps.MuleSoft_Integration! } });
+      const sameKey = await hub.api(key, 'PUT', `/api/v1/connections/${target}/rotation-policy`, { adminConnectionId: (twin.body.connection as { id: string }).id, intervalHours: 24 });
+      assert.equal(sameKey.status, 400);
+    });
+
+    it('shows the policy, last and next rotation and status', async () => {
+      const res = await hub.api(key, 'PUT', `/api/v1/connections/${target}/rotation-policy`, { adminConnectionId: admin, intervalHours: 24, timeOfDay: '03:00', gracePeriodSeconds: 0, webhookUrl });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.status, 'ok');
+      assert.equal(res.body.lastRotatedAt, null);
+      assert.match(String(res.body.nextRotationAt), /T03:00:00\.000Z$/);
+    });
+
+    it('rotates 10 times in a row under 200+ requests/s with zero failed calls, leaving one valid pair', async () => {
+      const client = await connectionClient(hub.ctx, target);
+      let ok = 0;
+      let failed = 0;
+      let running = true;
+      const started = Date.now();
+      // Open-loop load: a request every 4 ms (250/s), each counted, none awaited by the next.
+      const load = (async () => {
+        const inflight: Promise<void>[] = [];
+        while (running) {
+          inflight.push(client.request('/services/data/v66.0').then(async (r) => { await r.arrayBuffer(); if (r.status === 200) ok++; else failed++; }, () => { failed++; }));
+          await new Promise((r) => setTimeout(r, 4));
+        }
+        await Promise.all(inflight);
+      })();
+      const keys = new Set<string>();
+      for (let i = 0; i < 10; i++) {
+        const done = await hub.rotations.rotateNow(target, 'test') as { status: string; error: string | null; staged_key: string };
+        assert.equal(done.status, 'completed', done.error ?? '');
+        keys.add(done.staged_key);
+        // Between rotations, the org holds exactly one pair for the app: the new one.
+        const consumers = await appConsumers();
+        assert.deepEqual(consumers.map((c) => c.role), ['primary']);
+      }
+      running = false;
+      await load;
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(failed, 0, `${failed} failed calls`);
+      assert.ok(ok / seconds >= 200, `${(ok / seconds).toFixed(0)} requests/s`);
+      assert.equal(keys.size, 10, 'ten distinct new pairs');
+      const status = (await hub.api(key, 'GET', `/api/v1/connections/${target}/rotation`)).body as { status: string; lastRotatedAt: string; rotations: { status: string }[] };
+      assert.equal(status.status, 'ok');
+      assert.ok(status.lastRotatedAt);
+      assert.equal(status.rotations.filter((r) => r.status === 'completed').length, 10);
+      const conn = (await hub.api(key, 'GET', `/api/v1/connections/${target}`)).body.connection as { config: { consumerKey: string } };
+      assert.equal(conn.config.consumerKey, (await appConsumers())[0]!.consumer_key);
+    });
+
+    it('on failure keeps the old credential working, shows "rotation failed" with the reason and calls the webhook', async () => {
+      await applySetupText({ db: org.store.db, box: org.ctx.box, actor: 'test' }, 'org:\n  name: Handshake Demo Org\n  allowConsumerSecretsViaRest: false\n', 'off.yaml');
+      const before = await appConsumers();
+      const done = await hub.rotations.rotateNow(target, 'test') as { status: string; error: string };
+      assert.equal(done.status, 'failed');
+      assert.match(done.error, /FUNCTIONALITY_NOT_ENABLED/);
+      const status = (await hub.api(key, 'GET', `/api/v1/connections/${target}/rotation`)).body as { status: string; statusReason: string };
+      assert.equal(status.status, 'rotation_failed');
+      assert.match(status.statusReason, /not currently enabled/);
+      assert.deepEqual(await appConsumers(), before, 'nothing changed at the org');
+      await org.store.db.updateTable('access_tokens').set({ revoked: 1 }).execute();
+      assert.equal((await (await connectionClient(hub.ctx, target)).request('/services/data/v66.0')).status, 200, 'the old credential still obtains tokens');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal((webhook.at(-1) as { event: string; connectionId: string }).event, 'rotation.failed');
+      assert.equal((webhook.at(-1) as { connectionId: string }).connectionId, target);
+      const auditLog = await hub.api(key, 'GET', `/api/v1/audit?connectionId=${target}&limit=1000`);
+      assert.ok(!auditLog.text.includes(org.consumerSecret));
+      await applySetupText({ db: org.store.db, box: org.ctx.box, actor: 'test' }, 'org:\n  name: Handshake Demo Org\n  allowConsumerSecretsViaRest: true\n', 'on.yaml');
+      assert.equal((await hub.rotations.rotateNow(target, 'test') as { status: string }).status, 'completed', 'the next cycle tries again and succeeds');
+    });
+  });
+}
