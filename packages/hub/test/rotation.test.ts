@@ -65,12 +65,18 @@ for (const store of STORES) {
       let failed = 0;
       let running = true;
       const started = Date.now();
-      // Open-loop load: a request every 4 ms (250/s), each counted, none awaited by the next.
+      // Open-loop load paced at 300 requests/s: each tick sends what the schedule says is due, so
+      // timer drift cannot lower the rate; every request is counted and none waits for another.
+      const RATE = 300;
       const load = (async () => {
         const inflight: Promise<void>[] = [];
+        let sent = 0;
         while (running) {
-          inflight.push(client.request('/services/data/v66.0').then(async (r) => { await r.arrayBuffer(); if (r.status === 200) ok++; else failed++; }, () => { failed++; }));
-          await new Promise((r) => setTimeout(r, 4));
+          const due = Math.floor(((Date.now() - started) / 1000) * RATE);
+          for (; sent < due; sent++) {
+            inflight.push(client.request('/services/data/v66.0').then(async (r) => { await r.arrayBuffer(); if (r.status === 200) ok++; else failed++; }, () => { failed++; }));
+          }
+          await new Promise((r) => setTimeout(r, 2));
         }
         await Promise.all(inflight);
       })();
@@ -95,6 +101,17 @@ for (const store of STORES) {
       assert.equal(status.rotations.filter((r) => r.status === 'completed').length, 10);
       const conn = (await hub.api(key, 'GET', `/api/v1/connections/${target}`)).body.connection as { config: { consumerKey: string } };
       assert.equal(conn.config.consumerKey, (await appConsumers())[0]!.consumer_key);
+    });
+
+    it('the scheduler starts a rotation when the policy is due, and schedules the next one', async () => {
+      const before = (await hub.api(key, 'GET', `/api/v1/connections/${target}/rotation`)).body as { rotations: unknown[] };
+      await hub.ctx.db.updateTable('rotation_policies').set({ next_rotation_at: Date.now() - 1000 }).where('connection_id', '=', target).execute();
+      await hub.rotations.tick();
+      await hub.rotations.rotateNow(target, 'test-join');
+      const after = (await hub.api(key, 'GET', `/api/v1/connections/${target}/rotation`)).body as { rotations: { status: string }[]; nextRotationAt: string };
+      assert.equal(after.rotations.length, Math.min(10, before.rotations.length + 1));
+      assert.equal(after.rotations[0]!.status, 'completed');
+      assert.ok(Date.parse(after.nextRotationAt) > Date.now() + 23 * 3_600_000, 'next rotation a day later');
     });
 
     it('on failure keeps the old credential working, shows "rotation failed" with the reason and calls the webhook', async () => {

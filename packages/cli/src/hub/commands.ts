@@ -58,6 +58,41 @@ export function registerHubCommands(program: Command): void {
       }
     });
 
+  const apiFlags = (command: Command) => command
+    .option('--hub <url>', 'the hub API base URL (default: $HANDSHAKE_HUB_URL)', process.env.HANDSHAKE_HUB_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`)
+    .option('--api-key <key>', 'an API key with connections:write (default: $HANDSHAKE_API_KEY)', process.env.HANDSHAKE_API_KEY);
+  const callApi = async (flags: { hub: string; apiKey?: string }, method: string, path: string) => {
+    if (!flags.apiKey) throw new Error('An API key is needed: --api-key or HANDSHAKE_API_KEY (create one with `handshake hub api-key create`).');
+    const res = await fetch(`${flags.hub.replace(/\/+$/, '')}/api/v1${path}`, { method, headers: { authorization: `Bearer ${flags.apiKey}` } }).catch(() => {
+      throw new Error(`Cannot reach the hub at ${flags.hub}. Is \`handshake hub serve\` running? Set --hub or HANDSHAKE_HUB_URL.`);
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+    if (res.status >= 400 && res.status !== 502) throw new Error(`${String(body.title ?? res.status)}: ${String(body.detail ?? '')}`);
+    return { status: res.status, body };
+  };
+  const printRotation = (body: Record<string, unknown>) => {
+    const policy = body.policy as { intervalHours: number; timeOfDay: string; gracePeriodSeconds: number };
+    console.log(`Policy: every ${policy.intervalHours} h at ${policy.timeOfDay} UTC, grace ${policy.gracePeriodSeconds} s`);
+    console.log(`Status: ${String(body.status)}${body.statusReason ? ` (${String(body.statusReason)})` : ''}`);
+    console.log(`Last rotation: ${String(body.lastRotatedAt ?? 'never')}; next: ${String(body.nextRotationAt)}`);
+    for (const r of (body.rotations as { startedAt: string; status: string; step: string; error: string | null }[]).slice(0, 5)) {
+      console.log(`  ${r.startedAt} ${r.status.padEnd(9)} at ${r.step}${r.error ? `: ${r.error}` : ''}`);
+    }
+  };
+
+  apiFlags(hub.command('rotate <connectionId>'))
+    .description("rotate a Salesforce connection's consumer secret now (through the running hub) and wait for it")
+    .action(async (connectionId: string, flags: { hub: string; apiKey?: string }) => {
+      console.log('Rotating (stage → prove → store → rotate → grace period → delete the old pair)…');
+      const { status, body } = await callApi(flags, 'POST', `/connections/${connectionId}/rotate?wait=true`);
+      printRotation(body);
+      if (status !== 200) process.exitCode = 1;
+    });
+
+  apiFlags(hub.command('rotation <connectionId>'))
+    .description("show a connection's rotation policy, last and next rotation, and status")
+    .action(async (connectionId: string, flags: { hub: string; apiKey?: string }) => printRotation((await callApi(flags, 'GET', `/connections/${connectionId}/rotation`)).body));
+
   withHubOptions(hub.command('rotate-master-key'))
     .description('re-wrap every stored data key under the current (first) master key in HANDSHAKE_MASTER_KEYS')
     .action(async (flags: HubFlags) => {
