@@ -114,6 +114,18 @@ for (const store of STORES) {
       assert.ok(Date.parse(after.nextRotationAt) > Date.now() + 23 * 3_600_000, 'next rotation a day later');
     });
 
+    it('clears an old pair left in the staged slot by an earlier, interrupted rotation', async () => {
+      const adminToken = await (await connectionClient(hub.ctx, admin)).request('/services/data/v65.0/apps/oauth/usage');
+      const appId = ((await adminToken.json()) as { apps: { identifier: string; developerName: string }[] }).apps.find((a) => a.developerName === 'MuleSoft_Integration')!.identifier;
+      const client = await connectionClient(hub.ctx, admin);
+      const consumers = (await (await client.request(`/services/data/v65.0/apps/oauth/credentials/${appId}`)).json()) as { consumers: { id: string }[] };
+      const leftover = await client.request(`/services/data/v65.0/apps/oauth/credentials/${appId}/${consumers.consumers[0]!.id}/staged`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(leftover.status, 201);
+      const done = await hub.rotations.rotateNow(target, 'test') as { status: string; error: string | null };
+      assert.equal(done.status, 'completed', done.error ?? '');
+      assert.deepEqual((await appConsumers()).map((c) => c.role), ['primary']);
+    });
+
     it('on failure keeps the old credential working, shows "rotation failed" with the reason and calls the webhook', async () => {
       await applySetupText({ db: org.store.db, box: org.ctx.box, actor: 'test' }, 'org:\n  name: Handshake Demo Org\n  allowConsumerSecretsViaRest: false\n', 'off.yaml');
       const before = await appConsumers();

@@ -75,8 +75,12 @@ export async function runRotation(ctx: HubContext, rotationId: string, options: 
             return;
           }
           case 'stage': {
-            // A staged pair we did not record (a crash lost the answer) is deleted: its secret is unknown.
-            for (const s of await api.listStaged(row.app_id!, row.consumer_id!)) if (s.id !== row.staged_id && s.state !== 'Rotated') await api.deleteStaged(row.app_id!, row.consumer_id!, s.id);
+            // The staged slot must be free. What can be in it: a pair whose answer a crash lost (its secret
+            // is unknown), or the old pair of an earlier rotation that failed before deleting it. Neither
+            // is the pair the connection uses, so removing them never leaves zero valid pairs.
+            for (const s of await api.listStaged(row.app_id!, row.consumer_id!)) {
+              if (s.key !== config.consumerKey) await api.deleteStaged(row.app_id!, row.consumer_id!, s.id);
+            }
             const staged = await api.stage(row.app_id!, row.consumer_id!);
             await save({ staged_id: staged.id, staged_key: staged.key, staged_secret_sealed: ctx.vault.seal(staged.secret, stagedContext(rotationId)), step: 'prove' });
             return;
