@@ -126,6 +126,18 @@ for (const store of STORES) {
       assert.deepEqual((await appConsumers()).map((c) => c.role), ['primary']);
     });
 
+    it('records a rotation that cannot run at all as failed, without crashing the hub', async () => {
+      const orphan = await hub.api(key, 'POST', '/api/v1/connections', { name: 'Orphan admin', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, ...org.apps.Admin_Tools! } });
+      const orphanId = (orphan.body.connection as { id: string }).id;
+      await hub.api(key, 'PUT', `/api/v1/connections/${target}/rotation-policy`, { adminConnectionId: orphanId, intervalHours: 24, gracePeriodSeconds: 0, webhookUrl });
+      await hub.ctx.db.updateTable('connections').set({ app: 'gone' }).where('id', '=', orphanId).execute();
+      const done = await hub.rotations.rotateNow(target, 'test') as { status: string; error: string };
+      assert.equal(done.status, 'failed');
+      assert.match(done.error, /could not run: .*unknown app "gone"/);
+      await hub.ctx.db.updateTable('connections').set({ app: 'salesforce' }).where('id', '=', orphanId).execute();
+      await hub.api(key, 'PUT', `/api/v1/connections/${target}/rotation-policy`, { adminConnectionId: admin, intervalHours: 24, gracePeriodSeconds: 0, webhookUrl });
+    });
+
     it('on failure keeps the old credential working, shows "rotation failed" with the reason and calls the webhook', async () => {
       await applySetupText({ db: org.store.db, box: org.ctx.box, actor: 'test' }, 'org:\n  name: Handshake Demo Org\n  allowConsumerSecretsViaRest: false\n', 'off.yaml');
       const before = await appConsumers();

@@ -1,3 +1,4 @@
+import { audit } from '../audit/audit-log.js';
 import type { HubContext } from '../context.js';
 import { runRotation, startRotation, type RotationOptions } from './rotation.js';
 
@@ -14,7 +15,10 @@ export class RotationScheduler {
   async start(): Promise<void> {
     const interrupted = await this.ctx.db.selectFrom('rotations').select(['id', 'connection_id']).where('status', '=', 'running').execute();
     for (const r of interrupted) this.#run(r.connection_id, r.id);
-    this.#timer = setInterval(() => void this.tick(), this.options.tickMs ?? 30_000);
+    // A failed tick (the database away for a moment) is recorded and retried on the next one; it must not crash the hub.
+    this.#timer = setInterval(() => {
+      this.tick().catch((error: unknown) => audit(this.ctx.db, this.ctx.now(), { actor: 'scheduler', action: 'rotation.schedule', targetType: 'hub', outcome: 'failed', detail: (error as Error).message }).catch(() => undefined));
+    }, this.options.tickMs ?? 30_000);
     this.#timer.unref();
   }
 
@@ -31,8 +35,16 @@ export class RotationScheduler {
     return this.#run(connectionId, row.id);
   }
 
+  /** Never rejects: a rotation that cannot even start (its admin connection deleted, say) is recorded as failed. */
   #run(connectionId: string, rotationId: string) {
-    const run = runRotation(this.ctx, rotationId, this.options).finally(() => this.#running.delete(connectionId));
+    const run = runRotation(this.ctx, rotationId, this.options)
+      .catch(async (error: unknown) => {
+        const reason = `could not run: ${(error as Error).message}`;
+        await this.ctx.db.updateTable('rotations').set({ status: 'failed', error: reason, updated_at: this.ctx.now() }).where('id', '=', rotationId).execute().catch(() => undefined);
+        await this.ctx.db.updateTable('rotation_policies').set({ status: 'rotation_failed', status_reason: reason }).where('connection_id', '=', connectionId).execute().catch(() => undefined);
+        return { id: rotationId, connection_id: connectionId, status: 'failed', error: reason };
+      })
+      .finally(() => this.#running.delete(connectionId));
     this.#running.set(connectionId, run);
     return run;
   }
