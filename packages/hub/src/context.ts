@@ -5,6 +5,9 @@ import type { HubMetrics } from './metrics.js';
 import type { HubDatabase } from './store/schema.js';
 import type { Vault } from './vault/vault.js';
 
+/** Who acts: the name the audit log shows, and the API key name that principals are granted to. */
+export interface Actor { name: string; apiKeyName?: string }
+
 /** What the hub's domain modules share; built once per hub process. */
 export interface HubContext {
   db: Kysely<HubDatabase>;

@@ -5,7 +5,7 @@ import { TokenRequestError } from '../auth/client-credentials.js';
 import { audit } from '../audit/audit-log.js';
 import { CONNECTORS } from '../connectors/catalog.js';
 import type { ConnectionConfig, ConnectorMethod } from '../connectors/connector.js';
-import type { HubContext } from '../context.js';
+import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound, Problem } from '../problem.js';
 import type { ConnectionTable } from '../store/schema.js';
 import { Secret } from '../vault/secret.js';
@@ -121,9 +121,6 @@ async function probe(ctx: HubContext, conn: ResolvedConnection): Promise<{ ok: t
     throw error;
   }
 }
-
-/** Who acts: the audit name, and the API key name that principals are granted to. */
-export interface Actor { name: string; apiKeyName?: string }
 
 const NAMED = 'named_credential';
 const fromNamedCredential = z.object({ namedCredential: z.string().min(1), testPath: z.string().startsWith('/').default('/') }).strict();

@@ -1,8 +1,6 @@
 import type { z } from 'zod';
 import { invalid, Problem } from '../problem.js';
 
-export interface Actor { name: string }
-
 /** Parses a request body, or a 400 naming every field that is wrong. */
 export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);

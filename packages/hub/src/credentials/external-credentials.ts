@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { audit } from '../audit/audit-log.js';
-import type { HubContext } from '../context.js';
+import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound } from '../problem.js';
-import { conflictIfTaken, parse, type Actor } from './common.js';
+import { conflictIfTaken, parse } from './common.js';
 import { identityProviderByName } from './identity-providers.js';
 
 export interface Principal { name: string; grantedTo: string[] }

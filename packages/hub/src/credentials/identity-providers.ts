@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { audit } from '../audit/audit-log.js';
 import type { TokenParam } from '../connectors/connector.js';
 import { tokenParamSchema } from '../connectors/token-params.js';
-import type { HubContext } from '../context.js';
+import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound } from '../problem.js';
 import { checkUrl } from '../connections/url-policy.js';
-import { conflictIfTaken, parse, type Actor } from './common.js';
+import { conflictIfTaken, parse } from './common.js';
 
 const schema = z.object({
   name: z.string().trim().min(1).max(100),

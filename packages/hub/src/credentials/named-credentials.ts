@@ -4,10 +4,10 @@ import { ConnectionClient, type ResolvedConnection } from '../auth/connection-cl
 import { audit } from '../audit/audit-log.js';
 import type { ConnectorMethod, TokenParam } from '../connectors/connector.js';
 import { checkUrl } from '../connections/url-policy.js';
-import type { HubContext } from '../context.js';
+import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound, Problem } from '../problem.js';
 import { Secret } from '../vault/secret.js';
-import { conflictIfTaken, parse, type Actor } from './common.js';
+import { conflictIfTaken, parse } from './common.js';
 import { externalCredentialByName, extSecretsContext, type Principal } from './external-credentials.js';
 import { idpSecretContext } from './identity-providers.js';
 
