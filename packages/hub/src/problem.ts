@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /** An error in the hub API's format, RFC 9457 problem details, naming each field that is wrong. */
 export class Problem extends Error {
   override name = 'Problem';
@@ -13,6 +15,11 @@ export class Problem extends Error {
   body() {
     return { type: 'about:blank', title: this.title, status: this.status, detail: this.detail, ...(this.errors.length ? { errors: this.errors } : {}) };
   }
+}
+
+/** Every zod issue as a problem error, its path dotted (under `prefix` when given). */
+export function zodIssues(error: z.ZodError, prefix = ''): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)', message: i.message + (i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '') }));
 }
 
 export const invalid = (errors: { path: string; message: string }[]) =>

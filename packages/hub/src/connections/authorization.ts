@@ -12,6 +12,12 @@ const STATE_TTL_MS = 10 * 60 * 1000;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 const stateContext = (stateHash: string) => `oauth_state:${stateHash}`;
 export const secretsContext = (id: string) => `connection:${id}:secrets`;
+
+/** A connection's secrets sealed for its row, with the hash of the ciphertext that tells callers they changed. */
+export function sealSecrets(ctx: HubContext, id: string, secrets: Record<string, string>): { secrets_sealed: string; credentials_hash: string } {
+  const sealed = ctx.vault.seal(JSON.stringify(secrets), secretsContext(id));
+  return { secrets_sealed: sealed, credentials_hash: createHash('sha256').update(sealed).digest('hex') };
+}
 export const CALLBACK_PATH = '/api/v1/oauth/callback';
 
 function endpoints(method: ConnectorMethod, config: ConnectionConfig): AuthorizationServerEndpoints {
@@ -70,9 +76,8 @@ export async function completeAuthorization(ctx: HubContext, params: URLSearchPa
     throw error;
   }
   if (!tokens.refresh_token) throw new Problem(400, 'No refresh token', 'The identity provider issued no refresh token: grant the refresh_token (offline_access) scope on the app.');
-  const sealed = ctx.vault.seal(JSON.stringify({ ...secrets, refreshToken: tokens.refresh_token }), secretsContext(row.id));
   const now = ctx.now();
-  const next: ConnectionTable = { ...row, secrets_sealed: sealed, credentials_hash: createHash('sha256').update(sealed).digest('hex'), status: 'active', status_reason: null, last_tested_at: now, updated_at: now };
+  const next: ConnectionTable = { ...row, ...sealSecrets(ctx, row.id, { ...secrets, refreshToken: tokens.refresh_token }), status: 'active', status_reason: null, last_tested_at: now, updated_at: now };
   await ctx.db.updateTable('connections').set(next).where('id', '=', row.id).execute();
   ctx.tokens.forget(row.id);
   await audit(ctx.db, now, { actor: 'oauth callback', action: 'connection.authorize', targetType: 'connection', targetId: row.id, outcome: 'success' });
@@ -97,8 +102,7 @@ export async function refreshFromStore(ctx: HubContext, id: string, method: Conn
       const response = await oauth.refreshTokenGrantRequest(as, client, oauth.ClientSecretPost(secrets.consumerSecret!), secrets.refreshToken, insecure(ctx));
       const tokens = await oauth.processRefreshTokenResponse(as, client, response);
       if (tokens.refresh_token && tokens.refresh_token !== secrets.refreshToken) {
-        const sealed = ctx.vault.seal(JSON.stringify({ ...secrets, refreshToken: tokens.refresh_token }), secretsContext(id));
-        await ctx.db.updateTable('connections').set({ secrets_sealed: sealed, credentials_hash: createHash('sha256').update(sealed).digest('hex') }).where('id', '=', id).where('secrets_sealed', '=', row.secrets_sealed).execute();
+        await ctx.db.updateTable('connections').set(sealSecrets(ctx, id, { ...secrets, refreshToken: tokens.refresh_token })).where('id', '=', id).where('secrets_sealed', '=', row.secrets_sealed).execute();
       }
       return { accessToken: tokens.access_token, expiresIn: tokens.expires_in };
     } catch (error) {

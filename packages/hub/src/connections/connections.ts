@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConnectionClient, type ResolvedConnection } from '../auth/connection-client.js';
 import { TokenRequestError } from '../auth/client-credentials.js';
@@ -6,12 +6,12 @@ import { audit } from '../audit/audit-log.js';
 import { CONNECTORS } from '../connectors/catalog.js';
 import type { ConnectionConfig, ConnectorMethod } from '../connectors/connector.js';
 import type { Actor, HubContext } from '../context.js';
-import { invalid, notFound, Problem } from '../problem.js';
+import { invalid, notFound, Problem, zodIssues } from '../problem.js';
 import type { ConnectionTable } from '../store/schema.js';
 import { Secret } from '../vault/secret.js';
 import { checkUrl } from './url-policy.js';
 import { listUsages } from './usages.js';
-import { completeAuthorization, refreshFromStore, secretsContext, startAuthorization } from './authorization.js';
+import { completeAuthorization, refreshFromStore, sealSecrets, secretsContext, startAuthorization } from './authorization.js';
 import { resolveNamedCredential } from '../credentials/named-credentials.js';
 
 export type ConnectionStatus = 'active' | 'failing' | 'needs_reconnect' | 'inactive';
@@ -46,7 +46,6 @@ const updateSchema = z.object({
   credentials: z.record(z.string(), z.unknown()).optional(),
 }).strict();
 
-const zodErrors = (error: z.ZodError, prefix = '') => error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)', message: i.message + (i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '') }));
 
 function view(row: ConnectionTable): ConnectionView {
   return {
@@ -72,7 +71,7 @@ function methodOf(app: string, method: string): ConnectorMethod {
 /** Validates the credentials for the app and method, and every URL in them against the SSRF policy. */
 async function parseCredentials(ctx: HubContext, method: ConnectorMethod, credentials: unknown) {
   const parsed = method.credentials.safeParse(credentials);
-  if (!parsed.success) throw invalid(zodErrors(parsed.error, 'credentials'));
+  if (!parsed.success) throw invalid(zodIssues(parsed.error, 'credentials'));
   const split = method.split(parsed.data);
   const urlProblems = [];
   for (const [key, value] of Object.entries(split.config)) {
@@ -128,15 +127,14 @@ const fromNamedCredential = z.object({ namedCredential: z.string().min(1), testP
 /** A connection made from a named credential holds no secret of its own: it points at the credential. */
 async function createFromNamedCredential(ctx: HubContext, actor: Actor, name: string, description: string | undefined, credentials: unknown): Promise<ConnectionView> {
   const parsed = fromNamedCredential.safeParse(credentials);
-  if (!parsed.success) throw invalid(zodErrors(parsed.error, 'credentials'));
+  if (!parsed.success) throw invalid(zodIssues(parsed.error, 'credentials'));
   const { namedCredential, testPath } = parsed.data;
   if (!(await ctx.db.selectFrom('named_credentials').select('id').where('name', '=', namedCredential).executeTakeFirst())) {
     throw invalid([{ path: 'credentials.namedCredential', message: `unknown named credential "${namedCredential}"` }]);
   }
   const id = randomUUID();
   const now = ctx.now();
-  const sealed = ctx.vault.seal('{}', secretsContext(id));
-  const draft = newRow(id, name, description, NAMED, NAMED, { namedCredential, testPath }, sealed, 'inactive', null, null, now);
+  const draft = newRow(id, name, description, NAMED, NAMED, { namedCredential, testPath }, sealSecrets(ctx, id, {}), 'inactive', null, null, now);
   const result = await probeRow(ctx, draft, actor);
   if (!result.ok && result.status !== 'inactive') throw new Problem(422, 'Connection test failed', `The connection was not saved: ${result.reason}.`, [{ path: 'credentials', message: result.reason }]);
   const row = { ...draft, status: result.ok ? 'active' : 'inactive', status_reason: result.ok ? null : result.reason, last_tested_at: now };
@@ -160,7 +158,7 @@ async function probeRow(ctx: HubContext, r: ConnectionTable, actor: Actor): Prom
 
 export async function createConnection(ctx: HubContext, actor: Actor, body: unknown): Promise<ConnectionView> {
   const input = createSchema.safeParse(body);
-  if (!input.success) throw invalid(zodErrors(input.error));
+  if (!input.success) throw invalid(zodIssues(input.error));
   const { name, description, app, method: methodName, credentials } = input.data;
   if (app === NAMED) {
     if (methodName !== NAMED) throw invalid([{ path: 'method', message: 'connections from a named credential use method "named_credential"' }]);
@@ -171,7 +169,7 @@ export async function createConnection(ctx: HubContext, actor: Actor, body: unkn
   const split = await parseCredentials(ctx, method, credentials);
   await ensureNameFree(ctx, name);
   const id = randomUUID();
-  const sealed = ctx.vault.seal(JSON.stringify(split.secrets), secretsContext(id));
+  const sealed = sealSecrets(ctx, id, split.secrets);
   const now = ctx.now();
   if (method.kind === 'oauth2_authorization_code') {
     // Nothing to test before the user has authorized: saved as inactive, with the way forward.
@@ -180,7 +178,7 @@ export async function createConnection(ctx: HubContext, actor: Actor, body: unkn
     await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', targetId: id, outcome: 'awaiting_authorization', detail: `${app}/${methodName} "${name}"` });
     return view(row);
   }
-  const conn = resolved(ctx, id, app, method, split.config, sealed);
+  const conn = resolved(ctx, id, app, method, split.config, sealed.secrets_sealed);
   const result = await probe(ctx, conn);
   if (!result.ok) {
     ctx.tokens.forget(id);
@@ -199,10 +197,10 @@ async function ensureNameFree(ctx: HubContext, name: string): Promise<void> {
   }
 }
 
-function newRow(id: string, name: string, description: string | undefined, app: string, method: string, config: ConnectionConfig, sealed: string, status: ConnectionStatus, reason: string | null, testedAt: number | null, now: number): ConnectionTable {
+function newRow(id: string, name: string, description: string | undefined, app: string, method: string, config: ConnectionConfig, sealed: ReturnType<typeof sealSecrets>, status: ConnectionStatus, reason: string | null, testedAt: number | null, now: number): ConnectionTable {
   return {
-    id, name, description: description ?? null, app, method, config: JSON.stringify(config), secrets_sealed: sealed,
-    credentials_hash: createHash('sha256').update(sealed).digest('hex'), status, status_reason: reason, last_tested_at: testedAt, created_at: now, updated_at: now,
+    id, name, description: description ?? null, app, method, config: JSON.stringify(config), ...sealed,
+    status, status_reason: reason, last_tested_at: testedAt, created_at: now, updated_at: now,
   };
 }
 
@@ -254,7 +252,7 @@ export async function testConnection(ctx: HubContext, actor: Actor, id: string):
 
 export async function updateConnection(ctx: HubContext, actor: Actor, id: string, body: unknown): Promise<ConnectionView> {
   const input = updateSchema.safeParse(body);
-  if (!input.success) throw invalid(zodErrors(input.error));
+  if (!input.success) throw invalid(zodIssues(input.error));
   const current = await row(ctx, id);
   const now = ctx.now();
   const next: ConnectionTable = { ...current, updated_at: now, ...(input.data.name !== undefined ? { name: input.data.name } : {}), ...(input.data.description !== undefined ? { description: input.data.description } : {}) };
@@ -269,14 +267,14 @@ export async function updateConnection(ctx: HubContext, actor: Actor, id: string
     // New credentials are tested before they replace the old ones: a typo never breaks a working connection.
     const method = methodOf(current.app, current.method);
     const split = await parseCredentials(ctx, method, input.data.credentials);
-    const sealed = ctx.vault.seal(JSON.stringify(split.secrets), secretsContext(id));
-    const result = await probe(ctx, resolved(ctx, id, current.app, method, split.config, sealed, `${id}#candidate`));
+    const sealed = sealSecrets(ctx, id, split.secrets);
+    const result = await probe(ctx, resolved(ctx, id, current.app, method, split.config, sealed.secrets_sealed, `${id}#candidate`));
     ctx.tokens.forget(`${id}#candidate`);
     if (!result.ok) {
       await audit(ctx.db, now, { actor: actor.name, action: 'connection.update', targetType: 'connection', targetId: id, outcome: 'test_failed', detail: `credentialsUpdated=true: ${result.reason}` });
       throw new Problem(422, 'Connection test failed', `The new credentials were not saved (the connection keeps its current ones): ${result.reason}.`, [{ path: 'credentials', message: result.reason }]);
     }
-    Object.assign(next, { config: JSON.stringify(split.config), secrets_sealed: sealed, credentials_hash: createHash('sha256').update(sealed).digest('hex'), status: 'active', status_reason: null, last_tested_at: now });
+    Object.assign(next, { config: JSON.stringify(split.config), ...sealed, status: 'active', status_reason: null, last_tested_at: now });
     ctx.tokens.forget(id);
   }
   await ctx.db.updateTable('connections').set(next).where('id', '=', id).execute();

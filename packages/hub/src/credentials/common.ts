@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import { invalid, Problem } from '../problem.js';
+import { invalid, Problem, zodIssues } from '../problem.js';
 
 /** Parses a request body, or a 400 naming every field that is wrong. */
 export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  throw invalid(result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message + (i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '') })));
+  throw invalid(zodIssues(result.error));
 }
 
 export async function conflictIfTaken(query: { executeTakeFirst(): Promise<unknown> }, name: string): Promise<void> {

@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { audit } from '../audit/audit-log.js';
-import { secretsContext } from '../connections/authorization.js';
+import { sealSecrets, secretsContext } from '../connections/authorization.js';
 import { connectionClient } from '../connections/connections.js';
 import type { HubContext } from '../context.js';
 import { Problem } from '../problem.js';
@@ -92,9 +92,8 @@ export async function runRotation(ctx: HubContext, rotationId: string, options: 
           case 'store': {
             const secret = ctx.vault.open(row.staged_secret_sealed!, stagedContext(rotationId)).reveal();
             const secrets = JSON.parse(ctx.vault.open(connection.secrets_sealed, secretsContext(connection.id)).reveal()) as Record<string, string>;
-            const sealed = ctx.vault.seal(JSON.stringify({ ...secrets, consumerSecret: secret }), secretsContext(connection.id));
             await ctx.db.transaction().execute(async (trx) => {
-              await trx.updateTable('connections').set({ config: JSON.stringify({ ...config, consumerKey: row.staged_key }), secrets_sealed: sealed, credentials_hash: createHash('sha256').update(sealed).digest('hex'), updated_at: ctx.now() }).where('id', '=', connection.id).execute();
+              await trx.updateTable('connections').set({ config: JSON.stringify({ ...config, consumerKey: row.staged_key }), ...sealSecrets(ctx, connection.id, { ...secrets, consumerSecret: secret }), updated_at: ctx.now() }).where('id', '=', connection.id).execute();
               await trx.updateTable('rotations').set({ step: 'rotate', updated_at: ctx.now() }).where('id', '=', rotationId).execute();
             });
             row = { ...row, step: 'rotate' };
