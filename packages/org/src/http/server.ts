@@ -16,6 +16,8 @@ import { revokeAndIntrospectRoutes } from './routes/revoke-introspect.js';
 import { singleAccessRoutes } from './routes/single-access.js';
 import { tokenRoutes } from './routes/token.js';
 import { versionRoutes } from './routes/versions.js';
+import { dataApiRoutes } from './routes/data/index.js';
+import type { DataService } from '../data/service.js';
 import { refuseTokensInQuery } from './token-in-query.js';
 import { tokenFastPath } from './token-fast-path.js';
 
@@ -24,6 +26,7 @@ export interface ServerDeps {
   metrics: OrgMetrics;
   limits: TokenRateLimits;
   orgKey: Buffer;
+  data: DataService;
   logger: FastifyServerOptions['logger'];
 }
 
@@ -57,6 +60,7 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
   versionRoutes(app, deps.ctx);
   adminRoutes(app, deps.ctx);
   appCredentialRoutes(app, deps.ctx);
+  await dataApiRoutes(app, deps.ctx, deps.data);
   app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
   app.get('/', async (_request, reply) => reply.type('text/plain').send(`Handshake org ${deps.ctx.org.name} (${deps.ctx.org.orgId}). API: ${deps.ctx.urls.instanceUrl}/services/data\n`));
   return app;

@@ -1,3 +1,6 @@
+import { SYSTEM_FIELD_NAMES } from '../data/schema/fields.js';
+import { STANDARD_OBJECT_DEFS } from '../data/schema/standard-objects.js';
+
 /**
  * The fixed vocabulary of the org's identity model: licences, profiles, permission set licences,
  * permissions and the standard objects they apply to. Names are Salesforce's.
@@ -37,23 +40,10 @@ export type FieldPermission = (typeof FIELD_PERMISSIONS)[number];
 export const SHARING_DEFAULTS = ['Private', 'Public Read Only', 'Public Read/Write'] as const;
 export type SharingDefault = (typeof SHARING_DEFAULTS)[number];
 
-/** Standard objects and the fields that field-level security applies to (system fields are always readable). */
-export const STANDARD_OBJECTS: Record<string, readonly string[]> = {
-  Account: ['Name', 'AccountNumber', 'Type', 'Industry', 'Phone', 'Website', 'BillingStreet', 'BillingCity', 'BillingPostalCode', 'BillingCountry', 'AnnualRevenue', 'NumberOfEmployees', 'Description', 'ParentId'],
-  Contact: ['FirstName', 'LastName', 'AccountId', 'Email', 'Phone', 'MobilePhone', 'Title', 'Department', 'MailingStreet', 'MailingCity', 'MailingPostalCode', 'MailingCountry', 'Birthdate', 'Description'],
-  Lead: ['FirstName', 'LastName', 'Company', 'Email', 'Phone', 'Title', 'Status', 'LeadSource', 'Industry', 'Rating', 'Street', 'City', 'PostalCode', 'Country', 'Description'],
-  Opportunity: ['Name', 'AccountId', 'StageName', 'CloseDate', 'Amount', 'Probability', 'Type', 'LeadSource', 'NextStep', 'Description', 'Pricebook2Id'],
-  OpportunityLineItem: ['OpportunityId', 'PricebookEntryId', 'Product2Id', 'Quantity', 'UnitPrice', 'TotalPrice', 'Description'],
-  Product2: ['Name', 'ProductCode', 'Description', 'IsActive', 'Family'],
-  Pricebook2: ['Name', 'Description', 'IsActive', 'IsStandard'],
-  PricebookEntry: ['Pricebook2Id', 'Product2Id', 'UnitPrice', 'IsActive', 'UseStandardPrice'],
-  Order: ['AccountId', 'EffectiveDate', 'Status', 'OrderNumber', 'Pricebook2Id', 'TotalAmount', 'Description', 'BillingCity', 'ShippingCity'],
-  OrderItem: ['OrderId', 'PricebookEntryId', 'Product2Id', 'Quantity', 'UnitPrice', 'TotalPrice', 'Description'],
-  ContentVersion: ['Title', 'PathOnClient', 'VersionData', 'ContentDocumentId', 'FirstPublishLocationId', 'Description'],
-  ContentDocument: ['Title', 'LatestPublishedVersionId', 'FileType', 'ContentSize'],
-  ContentDocumentLink: ['ContentDocumentId', 'LinkedEntityId', 'ShareType', 'Visibility'],
-  User: ['Username', 'Email', 'FirstName', 'LastName', 'IsActive', 'ProfileId'],
-};
+/** Standard objects and the fields field-level security can name (system fields are always readable). */
+export const STANDARD_OBJECTS: Record<string, readonly string[]> = Object.fromEntries(
+  STANDARD_OBJECT_DEFS.map((o) => [o.name, o.fields.filter((f) => !SYSTEM_FIELD_NAMES.has(f.name)).map((f) => f.name)]),
+);
 
 /** Objects whose records belong to nobody in particular and are not shared by owner (sharing settings do not apply). */
 export const OBJECTS_WITHOUT_SHARING = new Set(['User', 'OpportunityLineItem', 'OrderItem', 'PricebookEntry', 'ContentVersion', 'ContentDocument', 'ContentDocumentLink']);

@@ -25,6 +25,8 @@ export interface OAuthContext {
   refreshGraceSeconds: number;
   cache: LookupCache;
   writer: BatchWriter;
+  /** Run after a setup apply through the admin API: the data API reloads its schema and access. */
+  afterSetupApplied?: () => Promise<void>;
 }
 
 /** What the HTTP layer hands a grant: the form parameters, the client's address and host. */

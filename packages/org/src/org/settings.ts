@@ -5,6 +5,7 @@ import type { OrgDatabase } from '../store/schema.js';
 export interface OrgInfo { orgId: string; name: string }
 
 export const ORG_SETTING_SECRETS_VIA_REST = 'eca_secrets_via_rest';
+export const ORG_SETTING_DAILY_API_REQUESTS = 'daily_api_requests';
 
 export async function orgSetting(db: Kysely<OrgDatabase>, key: string): Promise<string | undefined> {
   return (await db.selectFrom('org_settings').select('value').where('key', '=', key).executeTakeFirst())?.value;

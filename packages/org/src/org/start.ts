@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { DataService } from '../data/service.js';
+import { BlobStore } from '../data/files/blob-store.js';
+import { QueryLocators } from '../data/soql/locators.js';
+import { ApiUsage } from '../data/limits/api-usage.js';
+
+const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { loadOrgKey } from '../crypto/org-key.js';
@@ -31,6 +37,8 @@ export interface OrgOptions {
   logStream?: { write(line: string): void };
   rateLimits?: Partial<RateLimitOptions>;
   refreshGraceSeconds?: number;
+  /** The largest file (ContentVersion) the data API accepts, in bytes (default 100 MB, HANDSHAKE_MAX_FILE_BYTES). */
+  maxFileBytes?: number;
   /** For tests that move the clock. */
   now?: () => number;
 }
@@ -44,6 +52,8 @@ export interface RunningOrg {
   store: Store;
   ctx: OAuthContext;
   server: FastifyInstance;
+  /** The REST data API's state; `reload()` after applying setup behind its back. */
+  data: DataService;
   /** What applying the setup file at start changed; new apps' secrets are shown here once. */
   setup: ApplySummary | undefined;
   close(): Promise<void>;
@@ -68,8 +78,12 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
     const org = await ensureOrg(store.db);
     const ctx: OAuthContext = { db: store.db, box, org, urls: { instanceUrl: '', loginUrl: '', instanceHost: '' }, now, refreshGraceSeconds: options.refreshGraceSeconds ?? 30, cache: new LookupCache(store.db, now), writer: new BatchWriter(store) };
     const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', serializers: { req: requestSerializer }, ...(options.logStream ? { stream: options.logStream } : {}) };
+    const maxFileBytes = options.maxFileBytes ?? (Number(process.env.HANDSHAKE_MAX_FILE_BYTES) || DEFAULT_MAX_FILE_BYTES);
+    const data = new DataService(store.db, store.dialect, now, new BlobStore(join(options.dataDir, 'blobs'), maxFileBytes), new QueryLocators(now), new ApiUsage(now));
+    await data.reload();
+    ctx.afterSetupApplied = () => data.reload();
     const metrics = new OrgMetrics();
-    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger });
+    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger, data });
     const host = options.host ?? '127.0.0.1';
     await server.listen({ host, port: options.port ?? 0 });
     const address = server.server.address();
@@ -84,6 +98,7 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
       store,
       ctx,
       server,
+      data,
       setup,
       close: async () => {
         await server.close();

@@ -10,7 +10,9 @@ import { loadSetup } from './load.js';
 import { SetupError } from './problems.js';
 import { durationSeconds, type AppSpec, type SetupDocument } from './schema.js';
 import { crossCheck } from './validate.js';
-import { ORG_SETTING_SECRETS_VIA_REST } from '../org/settings.js';
+import { ORG_SETTING_DAILY_API_REQUESTS, ORG_SETTING_SECRETS_VIA_REST } from '../org/settings.js';
+import { customKeyPrefix } from '../data/schema/custom-objects.js';
+import { STANDARD_OBJECT_DEFS } from '../data/schema/standard-objects.js';
 
 export interface ApplySummary {
   created: string[];
@@ -107,6 +109,25 @@ async function applyDocument(trx: Transaction<OrgDatabase>, ctx: ApplyContext, d
     }
     if (await syncAssignments(trx, id, user.permissionSets, user.permissionSetLicences)) change = change === 'unchanged' ? 'updated' : change;
     note(`user ${user.username}`, change);
+  }
+
+  const prefixes = new Set((await trx.selectFrom('data_objects').select('key_prefix').execute()).map((r) => r.key_prefix));
+  for (const [object, spec] of Object.entries(doc.objects)) {
+    const definition = JSON.stringify(spec);
+    const existing = await trx.selectFrom('data_objects').selectAll().where('name', '=', object).executeTakeFirst();
+    if (!existing) {
+      const keyPrefix = object.endsWith('__c') ? customKeyPrefix(object, prefixes) : STANDARD_OBJECT_DEFS.find((o) => o.name === object)!.keyPrefix;
+      prefixes.add(keyPrefix);
+      await trx.insertInto('data_objects').values({ name: object, key_prefix: keyPrefix, definition }).execute();
+    } else if (existing.definition !== definition) await trx.updateTable('data_objects').set({ definition }).where('name', '=', object).execute();
+    note(`object ${object}`, !existing ? 'created' : existing.definition !== definition ? 'updated' : 'unchanged');
+  }
+
+  if (doc.limits) {
+    const value = String(doc.limits.dailyApiRequests);
+    const current = await trx.selectFrom('org_settings').select('value').where('key', '=', ORG_SETTING_DAILY_API_REQUESTS).executeTakeFirst();
+    if (current?.value !== value) await trx.insertInto('org_settings').values({ key: ORG_SETTING_DAILY_API_REQUESTS, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    note('limit DailyApiRequests', current?.value === value ? 'unchanged' : 'updated');
   }
 
   for (const [object, sharing] of Object.entries(doc.sharing)) {

@@ -69,6 +69,32 @@ const appSchema = z.object({
   }).strict().default({ refreshToken: { policy: 'validUntilRevoked' }, refreshTokenRotation: false, accessTokenLifetime: '2h' }),
 }).strict();
 
+export const CUSTOM_FIELD_TYPES = ['text', 'textarea', 'number', 'currency', 'percent', 'checkbox', 'date', 'datetime', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'lookup'] as const;
+
+const customFieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,39}__c$/, 'custom field names end in __c and hold only letters, digits and underscores');
+
+const customFieldSchema = z.object({
+  type: z.enum(CUSTOM_FIELD_TYPES),
+  label: z.string().min(1).max(40).optional(),
+  length: z.number().int().min(1).max(131072).optional(),
+  precision: z.number().int().min(1).max(18).optional(),
+  scale: z.number().int().min(0).max(17).optional(),
+  required: z.boolean().default(false),
+  values: z.array(z.string().min(1).max(255)).min(1).optional(),
+  restricted: z.boolean().default(true),
+  referenceTo: z.string().optional(),
+  relationshipName: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).optional(),
+  externalId: z.boolean().default(false),
+  unique: z.boolean().default(false),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+}).strict();
+
+const objectSchema = z.object({
+  label: z.string().min(1).max(40).optional(),
+  pluralLabel: z.string().min(1).max(40).optional(),
+  fields: z.record(customFieldName, customFieldSchema).default({}),
+}).strict();
+
 export const setupSchema = z.object({
   org: z.object({
     name: z.string().min(1).max(80),
@@ -77,7 +103,11 @@ export const setupSchema = z.object({
   }).strict().optional(),
   permissionSets: z.array(permissionSetSchema).default([]),
   users: z.array(userSchema).default([]),
+  /** Custom objects (`Name__c`) and custom fields added to standard objects. */
+  objects: z.record(z.string(), objectSchema).default({}),
   sharing: z.record(z.string(), sharingSchema).default({}),
+  /** The daily REST request allowance (Salesforce's DailyApiRequests). */
+  limits: z.object({ dailyApiRequests: z.number().int().min(1).default(100000) }).strict().optional(),
   apps: z.array(appSchema).default([]),
 }).strict();
 
@@ -85,4 +115,6 @@ export type SetupDocument = z.infer<typeof setupSchema>;
 export type UserSpec = SetupDocument['users'][number];
 export type PermissionSetSpec = SetupDocument['permissionSets'][number];
 export type AppSpec = SetupDocument['apps'][number];
+export type CustomObjectSpec = SetupDocument['objects'][string];
+export type CustomFieldSpec = CustomObjectSpec['fields'][string];
 export type SharingSpec = SetupDocument['sharing'][string];

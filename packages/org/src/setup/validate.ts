@@ -13,6 +13,31 @@ export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): P
   const problems: SetupProblem[] = [];
   const problem = (path: PropertyKey[], message: string) => problems.push({ file: setup.file, ...setup.locate(path), path: formatPath(path), message });
 
+  const existingObjects = new Map((await db.selectFrom('data_objects').select(['name', 'definition']).execute()).map((o) => [o.name, Object.keys((JSON.parse(o.definition) as { fields: object }).fields)]));
+  const customFieldsOf = (object: string) => [...(doc.objects[object] ? Object.keys(doc.objects[object].fields) : existingObjects.get(object) ?? [])];
+  const customObjects = new Set([...Object.keys(doc.objects), ...existingObjects.keys()].filter((o) => o.endsWith('__c')));
+  const objectKnown = (name: string) => isKnownObject(name, customObjects);
+  const fieldKnown = (object: string, name: string) => (STANDARD_OBJECTS[object] ?? []).includes(name) || customFieldsOf(object).includes(name) || (object.endsWith('__c') && name === 'Name');
+
+  for (const [object, spec] of Object.entries(doc.objects)) {
+    if (object.endsWith('__c')) {
+      if (!/^[A-Za-z][A-Za-z0-9_]{0,39}__c$/.test(object)) problem(['objects', object], 'custom object names hold only letters, digits and underscores before __c');
+    } else if (!isKnownObject(object)) {
+      problem(['objects', object], `unknown object "${object}": custom objects end in __c; standard objects are ${Object.keys(STANDARD_OBJECTS).join(', ')}`);
+    } else if (object === 'User') problem(['objects', object], 'custom fields on User are not supported');
+    for (const [name, f] of Object.entries(spec.fields)) {
+      const at = ['objects', object, 'fields', name];
+      if ((f.type === 'picklist' || f.type === 'multipicklist') && !f.values) problem([...at, 'values'], `a ${f.type} field needs its values`);
+      if (f.type !== 'picklist' && f.type !== 'multipicklist' && f.values) problem([...at, 'values'], `only picklist fields have values (this one is ${f.type})`);
+      if (f.type === 'lookup' && !f.referenceTo) problem([...at, 'referenceTo'], 'a lookup field needs referenceTo (the object it points at)');
+      if (f.type === 'lookup' && f.referenceTo && !objectKnown(f.referenceTo)) problem([...at, 'referenceTo'], `unknown object "${f.referenceTo}"`);
+      if (f.type !== 'lookup' && f.referenceTo) problem([...at, 'referenceTo'], 'only lookup fields have referenceTo');
+      if ((f.externalId || f.unique) && !['text', 'number', 'email'].includes(f.type)) problem([...at], `only text, number and email fields can be external ids or unique (this one is ${f.type})`);
+      if (f.required && f.type === 'checkbox') problem([...at, 'required'], 'a checkbox is never empty; it cannot be required');
+      if (f.values && new Set(f.values).size !== f.values.length) problem([...at, 'values'], 'picklist values must be distinct');
+    }
+  }
+
   const existingUsers = new Set((await db.selectFrom('users').select('username').execute()).map((u) => u.username));
   const existingSets = new Set((await db.selectFrom('permission_sets').select('name').execute()).map((s) => s.name));
   const fileUsers = new Set<string>();
@@ -22,13 +47,13 @@ export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): P
     if (fileSets.has(set.name)) problem(['permissionSets', i, 'name'], `permission set "${set.name}" is declared twice`);
     fileSets.add(set.name);
     for (const object of Object.keys(set.objects)) {
-      if (!isKnownObject(object)) problem(['permissionSets', i, 'objects', object], `unknown object "${object}"; known objects: ${Object.keys(STANDARD_OBJECTS).join(', ')}`);
+      if (!objectKnown(object)) problem(['permissionSets', i, 'objects', object], `unknown object "${object}"; known objects: ${[...Object.keys(STANDARD_OBJECTS), ...customObjects].join(', ')}`);
     }
     for (const key of Object.keys(set.fields)) {
       const [object, field, extra] = key.split('.');
       if (!object || !field || extra !== undefined) problem(['permissionSets', i, 'fields', key], `field permissions are keyed Object.Field (got "${key}")`);
-      else if (!isKnownObject(object)) problem(['permissionSets', i, 'fields', key], `unknown object "${object}"`);
-      else if (!(STANDARD_OBJECTS[object] ?? []).includes(field)) problem(['permissionSets', i, 'fields', key], `unknown field "${field}" on ${object}`);
+      else if (!objectKnown(object)) problem(['permissionSets', i, 'fields', key], `unknown object "${object}"`);
+      else if (!fieldKnown(object, field)) problem(['permissionSets', i, 'fields', key], `unknown field "${field}" on ${object}`);
     }
   });
 
@@ -55,7 +80,7 @@ export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): P
   });
 
   for (const [object, sharing] of Object.entries(doc.sharing)) {
-    if (!isKnownObject(object)) problem(['sharing', object], `unknown object "${object}"`);
+    if (!objectKnown(object)) problem(['sharing', object], `unknown object "${object}"`);
     else if (OBJECTS_WITHOUT_SHARING.has(object)) problem(['sharing', object], `${object} has no sharing settings of its own (its access follows its parent)`);
     sharing.rules.forEach((rule, r) => {
       for (const key of ['ownedBy', 'sharedWith'] as const) {

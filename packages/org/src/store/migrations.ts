@@ -131,5 +131,14 @@ export function orgMigrations(dialect: Dialect): Record<string, Migration> {
 
       },
     },
+    '0002_data_objects': {
+      // Record tables themselves are created from the schema registry (data/store/record-tables.ts).
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('data_objects')
+          .addColumn('name', 'varchar(80)', (c) => c.primaryKey())
+          .addColumn('key_prefix', 'varchar(3)', (c) => c.notNull().unique())
+          .addColumn('definition', 'text', (c) => c.notNull()).execute();
+      },
+    },
   };
 }

@@ -121,6 +121,9 @@ export interface EventTable {
   detail: string | null;
 }
 
+/** Custom objects, and custom fields on standard objects, as declared in setup. */
+export interface DataObjectTable { name: string; key_prefix: string; definition: string }
+
 export interface OrgDatabase {
   org_settings: OrgSettingTable;
   users: UserTable;
@@ -134,4 +137,5 @@ export interface OrgDatabase {
   refresh_tokens: RefreshTokenTable;
   authorization_codes: AuthorizationCodeTable;
   events: EventTable;
+  data_objects: DataObjectTable;
 }

@@ -42,6 +42,7 @@ export const EXTRA_SETUP = readFileSync(fileURLToPath(new URL('../fixtures/extra
 export async function startTestOrg(store: StoreVariant, options: Partial<OrgOptions> = {}, storeOptions = store.fresh()): Promise<TestOrg> {
   const org = await startOrg({ ...storeOptions, setupFile: DEMO_SETUP_FILE, logLevel: false, ...options });
   const extra = await applySetupText({ db: org.store.db, box: org.ctx.box, actor: 'test' }, EXTRA_SETUP, 'extra.yaml');
+  await org.data.reload();
   const apps = Object.fromEntries([...(org.setup?.newApps ?? []), ...extra.newApps].map((a) => [a.apiName, { consumerKey: a.consumerKey, consumerSecret: a.consumerSecret }]));
   const demo = apps.MuleSoft_Integration ?? { consumerKey: '', consumerSecret: '' };
   return Object.assign(org, { ...demo, apps });

@@ -26,6 +26,7 @@ export function adminRoutes(app: FastifyInstance, ctx: OAuthContext): void {
     if (/^\s*apps\s*:|"apps"\s*:/m.test(text)) await requirePermissions(ctx, session, 'ExternalClientAppDeveloper');
     const summary = await applySetupText({ db: ctx.db, box: ctx.box, actor: session.user.username, now: ctx.now }, text, 'request body');
     ctx.cache.clear();
+    await ctx.afterSetupApplied?.();
     return summary;
   });
 

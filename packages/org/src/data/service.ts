@@ -1,0 +1,96 @@
+import type { Dialect } from '@handshake/storage';
+import { sql, type Kysely } from 'kysely';
+import type { OrgDatabase, UserTable } from '../store/schema.js';
+import { DataAccess, loadDataAccess } from './access/data-access.js';
+import { scopeFilter, type ScopeFilter, col } from './access/scope-sql.js';
+import type { ObjectDef } from './schema/fields.js';
+import { SchemaRegistry } from './schema/registry.js';
+import { syncRecordTables, tableName } from './store/record-tables.js';
+import { ModstampClock } from './records/modstamp-clock.js';
+import type { BlobStore } from './files/blob-store.js';
+import type { QueryLocators } from './soql/locators.js';
+import type { ApiUsage } from './limits/api-usage.js';
+
+const ACCESS_TTL_MS = 2000;
+
+export type AccessMode = 'read' | 'edit' | 'delete';
+
+/**
+ * The data API's shared state: the schema, the record tables, the modstamp clock and a short
+ * cache of each user's compiled access (permissions change through setup, which clears it).
+ */
+export class DataService {
+  schema: SchemaRegistry = new SchemaRegistry([]);
+  readonly clock: ModstampClock;
+  private readonly accessCache = new Map<string, { at: number; access: DataAccess }>();
+
+  constructor(
+    readonly db: Kysely<any>,
+    readonly dialect: Dialect,
+    readonly now: () => number,
+    readonly blobs: BlobStore,
+    readonly locators: QueryLocators,
+    readonly usage: ApiUsage,
+  ) {
+    this.clock = new ModstampClock(now);
+  }
+
+  get orgDb(): Kysely<OrgDatabase> {
+    return this.db as Kysely<OrgDatabase>;
+  }
+
+  /** Rebuilds the schema from the store and brings record tables and the User object up to date. */
+  async reload(): Promise<void> {
+    this.schema = await SchemaRegistry.load(this.orgDb);
+    await syncRecordTables(this.db, this.dialect, this.schema);
+    await this.syncUsers();
+    for (const object of this.schema.objects) {
+      const { rows } = await sql<{ m: string | null }>`SELECT MAX(${sql.ref('SystemModstamp')}) AS m FROM ${sql.table(tableName(object))}`.execute(this.db);
+      this.clock.seed(rows[0]?.m);
+    }
+    this.accessCache.clear();
+    await this.usage.load(this.orgDb);
+  }
+
+  async accessFor(user: UserTable): Promise<DataAccess> {
+    const cached = this.accessCache.get(user.id);
+    const now = this.now();
+    if (cached && now - cached.at < ACCESS_TTL_MS) return cached.access;
+    const access = await loadDataAccess(this.orgDb, user);
+    this.accessCache.set(user.id, { at: now, access });
+    return access;
+  }
+
+  filter(access: DataAccess, object: ObjectDef, mode: AccessMode): Promise<ScopeFilter> {
+    const scope = mode === 'read' ? access.readScope(object) : mode === 'edit' ? access.editScope(object) : access.deleteScope(object);
+    return scopeFilter(this, access, object, scope);
+  }
+
+  /** Which of these ids name live records of the object that the user can read (or edit). */
+  async visibleIds(access: DataAccess, object: ObjectDef, ids: readonly string[], mode: AccessMode): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const filter = (await this.filter(access, object, mode))('t');
+    const { rows } = await sql<{ Id: string }>`SELECT ${col('t', 'Id')} AS ${sql.id('Id')} FROM ${sql.table(tableName(object))} AS t
+      WHERE ${col('t', 'Id')} IN (${sql.join([...new Set(ids)])}) AND ${col('t', 'IsDeleted')} = 0 ${filter ? sql`AND ${filter}` : sql``}`.execute(this.db);
+    return new Set(rows.map((r) => r.Id));
+  }
+
+  /** The User object mirrors the identity model's users (it is read-only through the API). */
+  private async syncUsers(): Promise<void> {
+    const users = await this.orgDb.selectFrom('users').selectAll().execute();
+    const table = tableName(this.schema.get('User')!);
+    await this.db.transaction().execute(async (trx) => {
+      await sql`DELETE FROM ${sql.table(table)}`.execute(trx);
+      for (const u of users) {
+        const created = new Date(u.created_at).toISOString();
+        const modified = new Date(u.updated_at).toISOString();
+        const row: Record<string, unknown> = {
+          Id: u.id, Username: u.username, Name: [u.first_name, u.last_name].filter(Boolean).join(' '), Email: u.email,
+          FirstName: u.first_name, LastName: u.last_name, IsActive: u.active, ProfileId: null, ProfileName: u.profile,
+          IsDeleted: 0, CreatedDate: created, CreatedById: u.id, LastModifiedDate: modified, LastModifiedById: u.id, SystemModstamp: modified,
+        };
+        await trx.insertInto(table).values(row).execute();
+      }
+    });
+  }
+}

@@ -1,0 +1,21 @@
+import multipart from '@fastify/multipart';
+import type { FastifyInstance } from 'fastify';
+import type { DataService } from '../../../data/service.js';
+import type { OAuthContext } from '../../../oauth/context.js';
+import { collectionRoutes } from './collections.js';
+import { registerDataContext } from './context.js';
+import { limitsRoutes } from './limits.js';
+import { queryRoutes } from './query.js';
+import { sobjectRoutes } from './sobjects.js';
+
+/** The REST data API under /services/data/vXX.X: one plugin, so its hooks and body limits stay here. */
+export async function dataApiRoutes(app: FastifyInstance, ctx: OAuthContext, service: DataService): Promise<void> {
+  await app.register(async (scope) => {
+    await scope.register(multipart, { limits: { fileSize: service.blobs.maxBytes, files: 2, fields: 4, parts: 4 } });
+    registerDataContext(scope, ctx, service);
+    sobjectRoutes(scope, service);
+    queryRoutes(scope, service);
+    collectionRoutes(scope, service);
+    limitsRoutes(scope, service);
+  }, { prefix: '/services/data/:version' });
+}

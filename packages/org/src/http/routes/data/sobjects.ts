@@ -1,0 +1,205 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { DmlError, recordError } from '../../../data/data-error.js';
+import { BlobTooLargeError, type StoredBlob } from '../../../data/files/blob-store.js';
+import { createContentVersion } from '../../../data/files/content.js';
+import { deletedRecords, updatedIds } from '../../../data/records/changes.js';
+import { describeObject, objectSummary } from '../../../data/records/describe.js';
+import { createRecords, deleteRecords, updateRecords, upsertRecords, type SaveResult } from '../../../data/records/dml.js';
+import { recordJson, requestedFields, retrieveOne, retrieveRows } from '../../../data/records/retrieve.js';
+import { normalizeId } from '../../../data/records/values.js';
+import { findByExternalId } from '../../../data/records/lookup.js';
+import type { ObjectDef } from '../../../data/schema/fields.js';
+import type { DataService } from '../../../data/service.js';
+import { ApiError, notFound } from '../../api-error.js';
+import { readableObject, type VersionParams } from './context.js';
+
+type TypeParams = VersionParams & { type: string };
+type IdParams = TypeParams & { id: string };
+type PairParams = TypeParams & { a: string; b: string };
+
+export const DATA_BODY_LIMIT = 50 * 1024 * 1024;
+
+function single(result: SaveResult): SaveResult {
+  if (!result.success) throw new DmlError(result.errors);
+  return result;
+}
+
+function idOrNotFound(object: ObjectDef, raw: string): string {
+  const id = normalizeId(raw);
+  if (!id || !id.startsWith(object.keyPrefix)) throw notFound(`Provided external ID field does not exist or is not accessible: ${raw}`);
+  return id;
+}
+
+function tooLarge(service: DataService) {
+  return new ApiError(413, 'MAXIMUM_SIZE_OF_DOCUMENT', `The file is larger than this org's limit of ${service.blobs.maxBytes} bytes (set HANDSHAKE_MAX_FILE_BYTES to change it).`);
+}
+
+/** ContentVersion bytes arrive as a multipart part (any order; the JSON part is found by its content type) or as base64 in JSON. */
+async function readFileUpload(service: DataService, request: FastifyRequest): Promise<{ fields: Record<string, unknown>; blob: StoredBlob }> {
+  let fields: Record<string, unknown> | undefined;
+  let blob: StoredBlob | undefined;
+  try {
+    if (request.isMultipart()) {
+      for await (const part of request.parts()) {
+        if (part.type === 'file' && part.mimetype !== 'application/json') {
+          if (blob) throw new ApiError(400, 'INVALID_MULTIPART_REQUEST', 'Only one binary part (VersionData) is accepted per ContentVersion');
+          blob = await service.blobs.write(part.file);
+          if (part.file.truncated) throw new BlobTooLargeError(service.blobs.maxBytes);
+        } else {
+          const text = part.type === 'file' ? (await part.toBuffer()).toString('utf8') : String(part.value);
+          if (part.type === 'field' && part.mimetype !== 'application/json' && !text.trim().startsWith('{')) continue;
+          try {
+            fields = JSON.parse(text) as Record<string, unknown>;
+          } catch (error) {
+            throw new ApiError(400, 'JSON_PARSER_ERROR', `The JSON part is not valid JSON: ${(error as Error).message}`);
+          }
+        }
+      }
+      if (!fields) throw new ApiError(400, 'INVALID_MULTIPART_REQUEST', 'The multipart request has no JSON part (Content-Type: application/json) with the ContentVersion fields');
+      if (!blob) throw new DmlError([recordError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [VersionData]', ['VersionData'])]);
+    } else {
+      const body = request.body as Record<string, unknown> | null;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
+      const { VersionData, ...rest } = body;
+      if (typeof VersionData !== 'string' || VersionData === '') throw new DmlError([recordError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [VersionData]', ['VersionData'])]);
+      if (!/^[A-Za-z0-9+/=\s]*$/.test(VersionData)) throw new DmlError([recordError('INVALID_TYPE_ON_FIELD_IN_RECORD', 'VersionData: value not of required type: base64', ['VersionData'])]);
+      fields = rest;
+      blob = await service.blobs.write(Readable.from([Buffer.from(VersionData, 'base64')]));
+    }
+  } catch (error) {
+    if (blob) service.blobs.remove(blob.key);
+    if (error instanceof BlobTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(service);
+    throw error;
+  }
+  return { fields, blob };
+}
+
+export function sobjectRoutes(app: FastifyInstance, service: DataService): void {
+  app.get<{ Params: VersionParams }>('/sobjects', async (request) => {
+    const { access, version } = request.data;
+    return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: service.schema.objects.filter((o) => access.rights(o).read).map((o) => objectSummary(access, o, version)) };
+  });
+
+  app.get<{ Params: TypeParams }>('/sobjects/:type', async (request) => {
+    const object = readableObject(service, request, request.params.type);
+    return { objectDescribe: objectSummary(request.data.access, object, request.data.version), recentItems: [] };
+  });
+
+  app.get<{ Params: TypeParams }>('/sobjects/:type/describe', async (request) => {
+    const object = readableObject(service, request, request.params.type);
+    return describeObject(service.schema, request.data.access, object, request.data.version);
+  });
+
+  app.post<{ Params: TypeParams }>('/sobjects/:type', { bodyLimit: DATA_BODY_LIMIT }, async (request, reply) => {
+    const object = readableObject(service, request, request.params.type);
+    const { access } = request.data;
+    if (object.name === 'ContentVersion') {
+      if (!access.rights(object).create) throw new DmlError([recordError('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id')]);
+      const { fields, blob } = await readFileUpload(service, request);
+      try {
+        return reply.code(201).send(await createContentVersion(service, access, fields, blob));
+      } catch (error) {
+        service.blobs.remove(blob.key);
+        throw error;
+      }
+    }
+    if (request.isMultipart()) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Multipart uploads are for objects with binary fields (ContentVersion); send ${object.name} as JSON`);
+    if (Array.isArray(request.body)) throw new ApiError(400, 'JSON_PARSER_ERROR', `Cannot deserialize instance of ${object.name} from START_ARRAY value; use composite/sobjects for several records`);
+    const [result] = await createRecords(service, access, object, [request.body], { allOrNone: true });
+    return reply.code(201).send(single(result!));
+  });
+
+  app.get<{ Params: TypeParams; Querystring: { start?: string; end?: string } }>('/sobjects/:type/updated', async (request) => {
+    const object = readableObject(service, request, request.params.type);
+    return updatedIds(service, request.data.access, object, request.query.start, request.query.end);
+  });
+
+  app.get<{ Params: TypeParams; Querystring: { start?: string; end?: string } }>('/sobjects/:type/deleted', async (request) => {
+    const object = readableObject(service, request, request.params.type);
+    return deletedRecords(service, request.data.access, object, request.query.start, request.query.end);
+  });
+
+  app.get<{ Params: IdParams; Querystring: { fields?: string } }>('/sobjects/:type/:id', async (request) => {
+    const object = readableObject(service, request, request.params.type);
+    const id = idOrNotFound(object, request.params.id);
+    const fields = requestedFields(service, request.data.access, object, request.query.fields);
+    return recordJson(object, fields, await retrieveOne(service, request.data.access, object, id, fields), request.data.version);
+  });
+
+  app.patch<{ Params: IdParams }>('/sobjects/:type/:id', { bodyLimit: DATA_BODY_LIMIT }, async (request, reply) => {
+    const object = readableObject(service, request, request.params.type);
+    const id = idOrNotFound(object, request.params.id);
+    const [result] = await updateRecords(service, request.data.access, object, [{ id, body: request.body }], { allOrNone: true });
+    if (!result!.success && result!.errors[0]?.errorCode === 'INVALID_CROSS_REFERENCE_KEY') throw notFound();
+    single(result!);
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: IdParams }>('/sobjects/:type/:id', async (request, reply) => {
+    const object = readableObject(service, request, request.params.type);
+    const id = idOrNotFound(object, request.params.id);
+    const [result] = await deleteRecords(service, request.data.access, [id], { allOrNone: true });
+    if (!result!.success && ['INVALID_CROSS_REFERENCE_KEY', 'ENTITY_IS_DELETED'].includes(result!.errors[0]!.errorCode)) throw new ApiError(404, result!.errors[0]!.errorCode === 'ENTITY_IS_DELETED' ? 'ENTITY_IS_DELETED' : 'NOT_FOUND', result!.errors[0]!.errorCode === 'ENTITY_IS_DELETED' ? 'entity is deleted' : 'The requested resource does not exist');
+    single(result!);
+    return reply.code(204).send();
+  });
+
+  // Two segments after the type: a record's binary field (…/{id}/VersionData) or a record by external id (…/{field}/{value}).
+  app.get<{ Params: PairParams; Querystring: { fields?: string } }>('/sobjects/:type/:a/:b', async (request, reply) => {
+    const object = readableObject(service, request, request.params.type);
+    const { access, version } = request.data;
+    const blobField = service.schema.field(object, request.params.b);
+    const id = normalizeId(request.params.a);
+    if (id && id.startsWith(object.keyPrefix) && blobField?.type === 'base64') {
+      const row = await retrieveOne(service, access, object, id, [blobField]);
+      const key = row[blobField.name];
+      if (typeof key !== 'string') throw notFound();
+      return reply.type('application/octet-stream').header('content-length', service.blobs.size(key)).send(service.blobs.read(key));
+    }
+    const external = externalField(service, request, object, request.params.a);
+    const fields = requestedFields(service, access, object, request.query.fields);
+    const value = request.params.b;
+    const outcome = await upsertLookup(service, request, object, external.name, value);
+    if (outcome.length === 0) throw notFound();
+    if (outcome.length > 1) return reply.code(300).send(outcome.map((rid) => `/services/data/${version}/sobjects/${object.name}/${rid}`));
+    return recordJson(object, fields, await retrieveOne(service, access, object, outcome[0]!, fields), version);
+  });
+
+  app.patch<{ Params: PairParams }>('/sobjects/:type/:a/:b', { bodyLimit: DATA_BODY_LIMIT }, async (request, reply) => {
+    const object = readableObject(service, request, request.params.type);
+    const { access, version } = request.data;
+    const external = externalField(service, request, object, request.params.a);
+    const body = request.body;
+    if (body && typeof body === 'object' && !Array.isArray(body)) {
+      const clash = Object.entries(body as Record<string, unknown>).find(([k, v]) => k.toLowerCase() === external.name.toLowerCase() && String(v) !== request.params.b);
+      if (clash) throw new ApiError(400, 'INVALID_FIELD', `The value of ${external.name} in the body (${String(clash[1])}) differs from the one in the URL (${request.params.b})`);
+    }
+    const { results, multiple } = await upsertRecords(service, access, object, external, [{ value: request.params.b, body }], { allOrNone: true });
+    if (multiple[0]) return reply.code(300).send(multiple[0].map((rid) => `/services/data/${version}/sobjects/${object.name}/${rid}`));
+    const result = single(results[0]!);
+    // API 46.0 and later answer an update with 200 and the result; earlier versions with 204.
+    if (result.created) return reply.code(201).send(result);
+    return Number(version.slice(1)) >= 46 ? reply.code(200).send(result) : reply.code(204).send();
+  });
+}
+
+/** The field an upsert or lookup goes by: Id or an external id / unique field the user can read. */
+export function externalField(service: DataService, request: FastifyRequest, object: ObjectDef, name: string) {
+  const f = service.schema.field(object, name);
+  if (!f || !(f.externalId || f.unique || f.name === 'Id') || !request.data.access.canRead(object, f)) {
+    throw notFound(`Provided external ID field does not exist or is not accessible: ${name}`);
+  }
+  return f;
+}
+
+async function upsertLookup(service: DataService, request: FastifyRequest, object: ObjectDef, field: string, value: string): Promise<string[]> {
+  const { access } = request.data;
+  const f = service.schema.field(object, field)!;
+  if (f.name === 'Id') {
+    const id = normalizeId(value);
+    return id ? [...(await retrieveRows(service, access, object, [id], [])).keys()] : [];
+  }
+  return (await findByExternalId(service, access, object, f, [value])).get(value.toLowerCase()) ?? [];
+}
+
