@@ -7,6 +7,7 @@ import { createRecords, type SaveResult } from '../records/dml.js';
 import type { DataService } from '../service.js';
 import { tableName } from '../store/record-tables.js';
 import type { StoredBlob } from './blob-store.js';
+import { normalizeId } from '../records/values.js';
 
 /**
  * Inserting a ContentVersion: without ContentDocumentId it creates the ContentDocument it is
@@ -53,14 +54,9 @@ export async function createContentVersion(service: DataService, access: DataAcc
       const links = service.schema.get('ContentDocumentLink')!;
       await trx.insertInto(tableName(links)).values({
         Id: newRecordId(links.keyPrefix), OwnerId: access.userId, IsDeleted: 0, CreatedDate: stamp, CreatedById: access.userId, LastModifiedDate: stamp, LastModifiedById: access.userId, SystemModstamp: stamp,
-        ContentDocumentId: documentId, LinkedEntityId: (await versionRow(service, result!.id!)).FirstPublishLocationId, ShareType: 'V', Visibility: 'AllUsers',
+        ContentDocumentId: documentId, LinkedEntityId: normalizeId(location), ShareType: 'V', Visibility: 'AllUsers',
       }).execute();
     }
   });
   return result!;
-}
-
-async function versionRow(service: DataService, id: string): Promise<Record<string, string>> {
-  const { rows } = await sql<Record<string, string>>`SELECT * FROM ${sql.table(tableName(service.schema.get('ContentVersion')!))} WHERE ${sql.ref('Id')} = ${id}`.execute(service.db);
-  return rows[0]!;
 }

@@ -27,12 +27,13 @@ export function objectSummary(access: DataAccess, object: ObjectDef, version: st
 
 function describeField(access: DataAccess, object: ObjectDef, f: FieldDef) {
   const editable = access.canEdit(object, f);
+  const rights = access.rights(object);
   const numeric = ['int', 'double', 'currency', 'percent'].includes(f.type);
   const text = !numeric && !['boolean', 'date', 'datetime'].includes(f.type);
   return {
     aggregatable: f.type !== 'textarea' && f.type !== 'base64', autoNumber: f.name === 'OrderNumber', byteLength: text ? f.length * 3 : 0,
     calculated: false, calculatedFormula: null, cascadeDelete: f.cascadeDelete, caseSensitive: false, compoundFieldName: null, controllerName: null,
-    createable: f.createable && editable, custom: f.custom, defaultValue: f.defaultValue, defaultValueFormula: null,
+    createable: f.createable && editable && rights.create, custom: f.custom, defaultValue: f.defaultValue, defaultValueFormula: null,
     defaultedOnCreate: f.type === 'boolean' || f.defaultValue !== null || ['Id', 'OwnerId', 'CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp', 'IsDeleted'].includes(f.name),
     dependentPicklist: false, deprecatedAndHidden: false, digits: f.type === 'int' ? f.precision : 0, displayLocationInDecimal: false, encrypted: false,
     externalId: f.externalId, extraTypeInfo: null, filterable: f.type !== 'textarea' && f.type !== 'base64', filteredLookupInfo: null,
@@ -43,7 +44,7 @@ function describeField(access: DataAccess, object: ObjectDef, f: FieldDef) {
     polymorphicForeignKey: false, precision: numeric && f.type !== 'int' ? f.precision : 0, queryByDistance: false, referenceTargetField: null,
     referenceTo: f.referenceTo, relationshipName: f.relationshipName, relationshipOrder: null, restrictedDelete: false,
     restrictedPicklist: f.restrictedPicklist, scale: f.scale, searchPrefilterable: false, soapType: SOAP_TYPES[f.type], sortable: f.type !== 'textarea',
-    type: f.type, unique: f.unique, updateable: f.updateable && editable, writeRequiresMasterRead: false,
+    type: f.type, unique: f.unique, updateable: f.updateable && editable && rights.edit, writeRequiresMasterRead: false,
   };
 }
 

@@ -72,9 +72,9 @@ function compute(object: ObjectDef, row: Row, nextNumber: () => number): void {
 }
 
 /** Lookups must name a record of the right type that the user can see (or edit, for a master record). */
-async function checkReferences(service: DataService, access: DataAccess, object: ObjectDef, pending: Pending[]): Promise<void> {
+async function checkReferences(service: DataService, access: DataAccess, object: ObjectDef, pending: Pending[], trusted: ReadonlySet<string> = new Set()): Promise<void> {
   for (const f of object.fields) {
-    if (f.type !== 'reference' || ['CreatedById', 'LastModifiedById'].includes(f.name)) continue;
+    if (f.type !== 'reference' || ['CreatedById', 'LastModifiedById'].includes(f.name) || trusted.has(f.name)) continue;
     const polymorphic = POLYMORPHIC_FIELDS[`${object.name}.${f.name}`] === true;
     const byTarget = new Map<ObjectDef, string[]>();
     for (const p of pending) {
@@ -168,7 +168,7 @@ export async function createRecords(service: DataService, access: DataAccess, ob
     }
     return { index, id, values: row, errors };
   });
-  await checkReferences(service, access, object, pending);
+  await checkReferences(service, access, object, pending, new Set(Object.keys(options.internal ?? {})));
   await checkUnique(service, object, pending);
   if (settle(pending, options.allOrNone)) {
     const good = pending.filter((p) => p.errors.length === 0);

@@ -47,6 +47,11 @@ async function readFileUpload(service: DataService, request: FastifyRequest): Pr
           blob = await service.blobs.write(part.file);
           if (part.file.truncated) throw new BlobTooLargeError(service.blobs.maxBytes);
         } else {
+          // @fastify/multipart already parses a field part sent as application/json.
+          if (part.type === 'field' && part.value !== null && typeof part.value === 'object') {
+            fields = part.value as Record<string, unknown>;
+            continue;
+          }
           const text = part.type === 'file' ? (await part.toBuffer()).toString('utf8') : String(part.value);
           if (part.type === 'field' && part.mimetype !== 'application/json' && !text.trim().startsWith('{')) continue;
           try {
