@@ -116,7 +116,7 @@ for (const store of STORES) {
         { Name: 'INV-2', Amount__c: 250.5, Account__c: acct.id!, Status__c: 'Paid', Tags__c: 'vip' },
         { Name: 'INV-3', Amount__c: 10, Status__c: 'Open' },
       ]);
-      const q = async <T>(soql: string) => (await org.integration.query<T>(soql)).records;
+      const q = async <T extends Record<string, unknown>>(soql: string) => (await org.integration.query<T>(soql)).records;
       const nested = await q<{ Name: string; Contacts: { records: { LastName: string }[] } }>(`SELECT Name, (SELECT LastName FROM Contacts ORDER BY LastName) FROM Account WHERE Id = '${acct.id}'`);
       assert.deepEqual(nested[0]!.Contacts.records.map((c) => c.LastName), ['Able', 'Zed']);
       const parents = await q<{ Name: string; Account: { Name: string } | null }>(`SELECT Name, Account.Name FROM Contact WHERE Account.Name = 'query co' ORDER BY Name DESC`);

@@ -123,6 +123,51 @@ apps:
       assert.equal(await store.db.selectFrom('permission_sets').select('id').where('name', '=', 'Bad_Set').executeTakeFirst(), undefined);
     });
 
+    it('declares custom objects and fields; refuses bad ones with their lines and applies nothing', async () => {
+      const good = `objects:
+  Shipment__c:
+    label: Shipment
+    fields:
+      Weight__c: { type: number, precision: 10, scale: 2 }
+      Account__c: { type: lookup, referenceTo: Account }
+  Account:
+    fields:
+      Tier__c: { type: picklist, values: [Gold, Silver] }
+permissionSets:
+  - name: Shipments
+    label: Shipments
+    objects: { Shipment__c: [Read, Create] }
+    fields: { Shipment__c.Weight__c: [Read, Edit], Account.Tier__c: [Read] }
+`;
+      const summary = await apply(good);
+      assert.ok(summary.created.includes('object Shipment__c') && summary.created.includes('object Account'));
+      assert.deepEqual((await apply(good)).created, [], 'applying again is a no-op');
+      const bad = `objects:
+  Widget:
+    fields:
+      Size__c: { type: number }
+  Parcel__c:
+    fields:
+      Kind__c: { type: picklist }
+      Box__c: { type: lookup, referenceTo: Crate__c }
+      Flag__c: { type: checkbox, externalId: true }
+      Name: { type: text }
+permissionSets:
+  - name: Parcels
+    label: Parcels
+    fields: { Parcel__c.Nope__c: [Read] }
+`;
+      const schemaProblems = await problemsOf(apply(bad, 'objects.yaml'));
+      assert.ok(schemaProblems.some((p) => /^10:\d+ objects\.Parcel__c\.fields\.Name: .*__c/.test(p)), schemaProblems.join('\n'));
+      const problems = await problemsOf(apply(bad.replace('      Name: { type: text }\n', ''), 'objects.yaml'));
+      assert.ok(problems.some((p) => p.startsWith('3:') && /unknown object "Widget"/.test(p)), problems.join('\n'));
+      assert.ok(problems.some((p) => /Kind__c\.values: a picklist field needs its values/.test(p)), problems.join('\n'));
+      assert.ok(problems.some((p) => /Box__c\.referenceTo: unknown object "Crate__c"/.test(p)), problems.join('\n'));
+      assert.ok(problems.some((p) => /Flag__c: only text, number and email fields can be external ids/.test(p)), problems.join('\n'));
+      assert.ok(problems.some((p) => /unknown field "Nope__c" on Parcel__c/.test(p)), problems.join('\n'));
+      assert.equal(await store.db.selectFrom('data_objects').select('name').where('name', '=', 'Parcel__c').executeTakeFirst(), undefined, 'nothing was half-applied');
+    });
+
     it('reports invalid YAML, unknown keys and wrong types with their lines', async () => {
       assert.match((await problemsOf(apply('users: [\n  - a: 1\n', 'broken.yaml')))[0]!, /^\d+:\d+ : invalid YAML/);
       const unknown = await problemsOf(apply('org:\n  name: X\n  colour: blue\n'));

@@ -1,11 +1,13 @@
 import type { Dialect } from '@handshake/storage';
 import { sql, type Kysely } from 'kysely';
 import type { OrgDatabase, UserTable } from '../store/schema.js';
-import { DataAccess, loadDataAccess } from './access/data-access.js';
+import { loadDataAccess, type DataAccess } from './access/data-access.js';
 import { scopeFilter, type ScopeFilter, col } from './access/scope-sql.js';
 import type { ObjectDef } from './schema/fields.js';
 import { SchemaRegistry } from './schema/registry.js';
-import { syncRecordTables, tableName } from './store/record-tables.js';
+import { syncRecordTables, tableName, type RecordDatabase } from './store/record-tables.js';
+
+export type { RecordDatabase };
 import { ModstampClock } from './records/modstamp-clock.js';
 import type { BlobStore } from './files/blob-store.js';
 import type { QueryLocators } from './soql/locators.js';
@@ -25,7 +27,7 @@ export class DataService {
   private readonly accessCache = new Map<string, { at: number; access: DataAccess }>();
 
   constructor(
-    readonly db: Kysely<any>,
+    readonly db: RecordDatabase,
     readonly dialect: Dialect,
     readonly now: () => number,
     readonly blobs: BlobStore,
@@ -36,7 +38,7 @@ export class DataService {
   }
 
   get orgDb(): Kysely<OrgDatabase> {
-    return this.db as Kysely<OrgDatabase>;
+    return this.db as unknown as Kysely<OrgDatabase>;
   }
 
   /** Rebuilds the schema from the store and brings record tables and the User object up to date. */

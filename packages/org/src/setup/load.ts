@@ -30,7 +30,9 @@ export function loadSetup(text: string, file: string): LoadedSetup {
       const path = issue.path;
       const where = locate(path);
       const unknownKeys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-      return { file, ...where, path: formatPath(path), message: issue.message + unknownKeys };
+      // A bad record key (a custom field name without __c) says what the key's own schema says.
+      const keyProblem = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
+      return { file, ...where, path: formatPath(path), message: (keyProblem ?? issue.message) + unknownKeys };
     }));
   }
   return { file, document: parsed.data, locate };

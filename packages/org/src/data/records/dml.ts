@@ -1,10 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { newRecordId } from '../../ids/salesforce-id.js';
 import type { DataAccess } from '../access/data-access.js';
 import { recordError, type RecordError } from '../data-error.js';
 import type { FieldDef, ObjectDef } from '../schema/fields.js';
 import { POLYMORPHIC_FIELDS } from '../schema/standard-objects.js';
-import type { AccessMode, DataService } from '../service.js';
+import type { AccessMode, DataService, RecordDatabase } from '../service.js';
 import { comparesLowered, DELETED_AT, tableName } from '../store/record-tables.js';
 import { findByExternalId } from './lookup.js';
 import { toStored, type StoredValue } from './values.js';
@@ -136,7 +136,7 @@ function settle(pending: Pending[], allOrNone: boolean): boolean {
 
 const PARAMETER_BUDGET = 30000;
 
-async function insertRows(db: Kysely<any>, table: string, rows: Row[]): Promise<void> {
+async function insertRows(db: RecordDatabase, table: string, rows: Row[]): Promise<void> {
   if (rows.length === 0) return;
   const width = Object.keys(rows[0]!).length;
   const chunk = Math.max(1, Math.floor(PARAMETER_BUDGET / width));
@@ -259,7 +259,7 @@ export async function deleteRecords(service: DataService, access: DataAccess, id
   return pending.map((p) => (p.errors.length ? { id: p.id, success: false, errors: p.errors } : { id: p.id, success: true, errors: [] }));
 }
 
-async function softDelete(service: DataService, trx: Kysely<any>, object: ObjectDef, ids: string[], stamp: string, userId: string): Promise<void> {
+async function softDelete(service: DataService, trx: RecordDatabase, object: ObjectDef, ids: string[], stamp: string, userId: string): Promise<void> {
   if (ids.length === 0) return;
   await trx.updateTable(tableName(object))
     .set({ IsDeleted: 1, [DELETED_AT]: stamp, SystemModstamp: stamp, LastModifiedDate: stamp, LastModifiedById: userId })

@@ -10,6 +10,9 @@ import type { SchemaRegistry } from '../schema/registry.js';
  * on SQLite and PostgreSQL.
  */
 
+/** Record tables are created at run time from the schema, so their rows are typed loosely. */
+export type RecordDatabase = Kysely<Record<string, Record<string, unknown>>>;
+
 export const tableName = (object: ObjectDef) => `sobj_${object.name.toLowerCase()}`;
 
 /** Bookkeeping columns the API never shows. */
@@ -46,7 +49,7 @@ export function comparesLowered(dialect: Dialect, f: FieldDef): boolean {
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Creates missing tables, columns and indexes; never drops anything (removed fields keep their data). */
-export async function syncRecordTables(db: Kysely<unknown>, dialect: Dialect, schema: SchemaRegistry): Promise<void> {
+export async function syncRecordTables(db: RecordDatabase, dialect: Dialect, schema: SchemaRegistry): Promise<void> {
   for (const object of schema.objects) {
     const table = tableName(object);
     const existing = await existingColumns(db, dialect, table);
@@ -70,11 +73,11 @@ export async function syncRecordTables(db: Kysely<unknown>, dialect: Dialect, sc
   }
 }
 
-async function run(db: Kysely<unknown>, statement: RawBuilder<unknown>): Promise<void> {
+async function run(db: RecordDatabase, statement: RawBuilder<unknown>): Promise<void> {
   await statement.execute(db);
 }
 
-async function existingColumns(db: Kysely<unknown>, dialect: Dialect, table: string): Promise<Set<string>> {
+async function existingColumns(db: RecordDatabase, dialect: Dialect, table: string): Promise<Set<string>> {
   const rows = dialect === 'sqlite'
     ? (await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table})`.execute(db)).rows
     : (await sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${table}`.execute(db)).rows;
