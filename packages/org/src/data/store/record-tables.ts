@@ -67,7 +67,8 @@ export async function syncRecordTables(db: RecordDatabase, dialect: Dialect, sch
       const index = q(`${table}_${f.name.toLowerCase()}_idx`.slice(0, 63));
       const expression = comparesLowered(dialect, f) ? `lower(${q(f.name)})` : q(f.name);
       if (f.unique) await run(db, sql.raw(`CREATE UNIQUE INDEX IF NOT EXISTS ${index} ON ${q(table)} (${expression}) WHERE ${q('IsDeleted')} = 0`));
-      else await run(db, sql.raw(`CREATE INDEX IF NOT EXISTS ${index} ON ${q(table)} (${expression})`));
+      // Owner-filtered pages (private sharing) are ordered by Id: one index serves both.
+      else await run(db, sql.raw(`CREATE INDEX IF NOT EXISTS ${index} ON ${q(table)} (${expression}${f.name === 'OwnerId' ? `, ${q('Id')}` : ''})`));
     }
     await run(db, sql.raw(`CREATE INDEX IF NOT EXISTS ${q(`${table}_deleted_idx`)} ON ${q(table)} (${q(DELETED_AT)})`));
   }

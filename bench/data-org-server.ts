@@ -1,0 +1,50 @@
+/**
+ * The org for the data API benchmark, in its own process (pinned to one core by the caller). It
+ * prints a JSON line with its URL and a token for the demo's integration user (private sharing,
+ * field-level security on), then seeds Account records on request: `seed N` on stdin.
+ */
+import { mkdtempSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { DEMO_SETUP_FILE, startOrg } from '../packages/org/src/org/start.js';
+import { newRecordId } from '../packages/org/src/ids/salesforce-id.js';
+
+const org = await startOrg({ dataDir: mkdtempSync(join(tmpdir(), 'hs-bench-data-')), setupFile: DEMO_SETUP_FILE, logLevel: false, rateLimits: { perClient: 1e9, perAddress: 1e9 } });
+org.data.usage.max = 1e9;
+const app = org.setup!.newApps[0]!;
+const res = await fetch(`${org.instanceUrl}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.consumerKey, client_secret: app.consumerSecret }) });
+const token = ((await res.json()) as { access_token: string }).access_token;
+const users = await org.store.db.selectFrom('users').select(['id', 'username']).execute();
+const integration = users.find((u) => u.username.startsWith('integration'))!.id;
+const admin = users.find((u) => u.username.startsWith('admin'))!.id;
+console.log(JSON.stringify({ ready: true, instanceUrl: org.instanceUrl, token }));
+
+let seeded = 0;
+/** Bulk-loads accounts straight into the table (a data load, not API traffic); one in ten belongs to the admin, invisible to the integration user. */
+async function seed(target: number): Promise<void> {
+  const stamp = new Date().toISOString();
+  while (seeded < target) {
+    const rows = [];
+    for (let i = 0; i < 500 && seeded < target; i++, seeded++) {
+      rows.push({
+        Id: newRecordId('001'), OwnerId: seeded % 10 === 9 ? admin : integration, IsDeleted: 0, CreatedDate: stamp, CreatedById: integration,
+        LastModifiedDate: stamp, LastModifiedById: integration, SystemModstamp: stamp, Name: `Account ${seeded}`, AccountNumber: `A-${seeded}`, Phone: `555-${String(seeded % 10000).padStart(4, '0')}`,
+        Industry: 'Retail', Description: 'Seeded for the benchmark',
+      });
+    }
+    await org.store.db.transaction().execute((trx) => (trx as unknown as { insertInto: (t: string) => { values: (r: unknown[]) => { execute: () => Promise<unknown> } } }).insertInto('sobj_account').values(rows).execute());
+  }
+  await sql`PRAGMA optimize`.execute(org.store.db).catch(() => undefined);
+}
+
+for await (const line of createInterface({ input: process.stdin })) {
+  const [command, arg] = line.trim().split(/\s+/);
+  if (command === 'seed') {
+    await seed(Number(arg));
+    console.log(JSON.stringify({ seeded }));
+  } else if (command === 'quit') break;
+}
+await org.close();
+process.exit(0);
