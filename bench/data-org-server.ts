@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { DEMO_SETUP_FILE, startOrg } from '../packages/org/src/org/start.js';
 import { newRecordId } from '../packages/org/src/ids/salesforce-id.js';
 
-const org = await startOrg({ dataDir: mkdtempSync(join(tmpdir(), 'hs-bench-data-')), setupFile: DEMO_SETUP_FILE, logLevel: false, rateLimits: { perClient: 1e9, perAddress: 1e9 } });
+const org = await startOrg({ dataDir: mkdtempSync(join(tmpdir(), 'hs-bench-data-')), setupFile: DEMO_SETUP_FILE, logLevel: false, rateLimits: { perClientPerMinute: 1e9, perAddressPerMinute: 1e9 } });
 org.data.usage.max = 1e9;
 const app = org.setup!.newApps[0]!;
 const res = await fetch(`${org.instanceUrl}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.consumerKey, client_secret: app.consumerSecret }) });
@@ -26,7 +26,7 @@ let seeded = 0;
 async function seed(target: number): Promise<void> {
   const stamp = new Date().toISOString();
   while (seeded < target) {
-    const rows = [];
+    const rows: Record<string, unknown>[] = [];
     for (let i = 0; i < 500 && seeded < target; i++, seeded++) {
       rows.push({
         Id: newRecordId('001'), OwnerId: seeded % 10 === 9 ? admin : integration, IsDeleted: 0, CreatedDate: stamp, CreatedById: integration,
@@ -34,7 +34,7 @@ async function seed(target: number): Promise<void> {
         Industry: 'Retail', Description: 'Seeded for the benchmark',
       });
     }
-    await org.store.db.transaction().execute((trx) => (trx as unknown as { insertInto: (t: string) => { values: (r: unknown[]) => { execute: () => Promise<unknown> } } }).insertInto('sobj_account').values(rows).execute());
+    await org.data.db.insertInto('sobj_account').values(rows).execute();
   }
   await sql`PRAGMA optimize`.execute(org.store.db).catch(() => undefined);
 }

@@ -47,6 +47,12 @@ for (const store of STORES) {
       assert.deepEqual(Object.keys(partial.body), ['attributes', 'Id', 'Name'], '15-character ids work and ?fields= narrows the record');
       await org.integration.sobject('Account').update({ Id: created.id!, Name: 'Acme Ltd' });
       assert.equal((await org.integration.sobject('Account').retrieve(created.id!)).Name, 'Acme Ltd');
+      // A revoked token stops working at once, on the hot path too.
+      const token = await org.token('MuleSoft_Integration');
+      assert.equal((await rest(org, token, 'GET', `/sobjects/Account/${created.id}`)).status, 200);
+      await fetch(`${org.loginUrl}/services/oauth2/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }) });
+      const revoked = await rest(org, token, 'GET', `/sobjects/Account/${created.id}`);
+      assert.deepEqual([revoked.status, revoked.body[0].errorCode], [401, 'INVALID_SESSION_ID']);
       await org.integration.sobject('Account').destroy(created.id!);
       assert.equal(await errorCodeOf(org.integration.sobject('Account').retrieve(created.id!)), 'NOT_FOUND');
       const all = await org.integration.request<{ records: { Id: string; IsDeleted: boolean }[] }>(`/queryAll?q=${encodeURIComponent(`SELECT Id, IsDeleted FROM Account WHERE Id = '${created.id}'`)}`);
@@ -186,6 +192,13 @@ for (const store of STORES) {
       assert.deepEqual(viaJsforce.map((r) => [r.success, r.created]), [[true, true], [true, true]]);
       const byExternal = await rest(org, token, 'GET', '/sobjects/Account/Legacy_Key__c/J-1?fields=Name');
       assert.equal(byExternal.body.Name, 'J1');
+      const atomic = await rest(org, token, 'PATCH', '/composite/sobjects/Account/Legacy_Key__c', {
+        allOrNone: true,
+        records: [{ attributes: { type: 'Account' }, Legacy_Key__c: 'J-1', Name: 'changed' }, { attributes: { type: 'Account' }, Legacy_Key__c: 'J-3' }],
+      });
+      assert.deepEqual(atomic.body.map((r: { success: boolean }) => r.success), [false, false]);
+      assert.deepEqual(atomic.body.map((r: { errors: { statusCode: string }[] }) => r.errors[0]!.statusCode), ['ALL_OR_NONE_OPERATION_ROLLED_BACK', 'REQUIRED_FIELD_MISSING']);
+      assert.equal((await rest(org, token, 'GET', '/sobjects/Account/Legacy_Key__c/J-1?fields=Name')).body.Name, 'J1', 'the update half was not written either');
     });
 
     it('sObject collections: 200 records in one call, allOrNone, per-record errors with statusCode', async () => {

@@ -63,6 +63,12 @@ export class DataService {
     return access;
   }
 
+  /** The user's compiled access if it is fresh in the cache (the hot path does not wait for a rebuild). */
+  cachedAccess(userId: string): DataAccess | undefined {
+    const cached = this.accessCache.get(userId);
+    return cached && this.now() - cached.at < ACCESS_TTL_MS ? cached.access : undefined;
+  }
+
   filter(access: DataAccess, object: ObjectDef, mode: AccessMode): Promise<ScopeFilter> {
     const scope = mode === 'read' ? access.readScope(object) : mode === 'edit' ? access.editScope(object) : access.deleteScope(object);
     return scopeFilter(this, access, object, scope);

@@ -20,6 +20,8 @@ import { dataApiRoutes } from './routes/data/index.js';
 import type { DataService } from '../data/service.js';
 import { refuseTokensInQuery } from './token-in-query.js';
 import { tokenFastPath } from './token-fast-path.js';
+import { recordFastPath } from './record-fast-path.js';
+import type { Store } from '../store/database.js';
 
 export interface ServerDeps {
   ctx: OAuthContext;
@@ -27,6 +29,8 @@ export interface ServerDeps {
   limits: TokenRateLimits;
   orgKey: Buffer;
   data: DataService;
+  /** The SQLite handle under the store, for the record fast path (absent on PostgreSQL). */
+  sqlite?: Store['sqlite'];
   logger: FastifyServerOptions['logger'];
 }
 
@@ -35,12 +39,13 @@ export const requestSerializer = (req: { method: string; url: string; ip?: strin
 
 export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance> {
   const fastPath = tokenFastPath(deps.ctx, deps.metrics, deps.limits, () => app.log);
+  const recordPath = recordFastPath(deps.ctx, deps.data, deps.sqlite);
   const app: FastifyInstance = Fastify({
     logger: deps.logger,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
     serverFactory: (handler) => createServer((req, res) => {
-      if (!fastPath(req, res)) handler(req, res);
+      if (!fastPath(req, res) && !recordPath(req, res)) handler(req, res);
     }),
   });
   registerErrorFormat(app);

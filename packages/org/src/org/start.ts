@@ -83,7 +83,7 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
     await data.reload();
     ctx.afterSetupApplied = () => data.reload();
     const metrics = new OrgMetrics();
-    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger, data });
+    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger, data, sqlite: store.sqlite });
     const host = options.host ?? '127.0.0.1';
     await server.listen({ host, port: options.port ?? 0 });
     const address = server.server.address();

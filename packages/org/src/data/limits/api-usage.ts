@@ -9,7 +9,7 @@ export const DEFAULT_DAILY_API_REQUESTS = 100_000;
  * restart gives the day's allowance back, which a test org can afford.
  */
 export class ApiUsage {
-  private day = '';
+  private day = -1;
   private used = 0;
   max = DEFAULT_DAILY_API_REQUESTS;
 
@@ -34,7 +34,7 @@ export class ApiUsage {
   }
 
   private roll(): void {
-    const day = new Date(this.now()).toISOString().slice(0, 10);
+    const day = Math.floor(this.now() / 86_400_000);
     if (day !== this.day) {
       this.day = day;
       this.used = 0;

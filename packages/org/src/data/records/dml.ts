@@ -147,6 +147,8 @@ export interface DmlOptions {
   allOrNone: boolean;
   /** Values the org sets itself (file sizes, document ids), beyond what the caller may write. */
   internal?: Row;
+  /** Check everything, write nothing (an all-or-none upsert checks both halves before either writes). */
+  dryRun?: boolean;
 }
 
 export async function createRecords(service: DataService, access: DataAccess, object: ObjectDef, bodies: unknown[], options: DmlOptions): Promise<SaveResult[]> {
@@ -170,7 +172,7 @@ export async function createRecords(service: DataService, access: DataAccess, ob
   });
   await checkReferences(service, access, object, pending, new Set(Object.keys(options.internal ?? {})));
   await checkUnique(service, object, pending);
-  if (settle(pending, options.allOrNone)) {
+  if (settle(pending, options.allOrNone) && !options.dryRun) {
     const good = pending.filter((p) => p.errors.length === 0);
     let counter: number | undefined;
     const nextNumber = () => (counter = (counter ?? 0) + 1);
@@ -220,7 +222,7 @@ export async function updateRecords(service: DataService, access: DataAccess, ob
   });
   await checkReferences(service, access, object, pending);
   await checkUnique(service, object, pending);
-  if (settle(pending, options.allOrNone)) {
+  if (settle(pending, options.allOrNone) && !options.dryRun) {
     const good = pending.filter((p) => p.errors.length === 0);
     await service.db.transaction().execute(async (trx) => {
       for (const p of good) {
@@ -303,8 +305,19 @@ export async function upsertRecords(service: DataService, access: DataAccess, ob
     return { results, multiple };
   }
   // Two phases, one verdict: with allOrNone the whole request is checked before anything is written.
-  const created = await createRecords(service, access, object, creates.map((c) => c.body), options);
-  const updated = await updateRecords(service, access, object, updates.map((u) => ({ id: u.id, body: stripField(u.body, external.name) })), options);
+  const createInputs = creates.map((c) => c.body);
+  const updateInputs = updates.map((u) => ({ id: u.id, body: stripField(u.body, external.name) }));
+  if (options.allOrNone) {
+    const checkCreates = await createRecords(service, access, object, createInputs, { ...options, dryRun: true });
+    const checkUpdates = await updateRecords(service, access, object, updateInputs, { ...options, dryRun: true });
+    if ([...checkCreates, ...checkUpdates].some((r) => !r.success)) {
+      creates.forEach((c, i) => (results[c.index] = { ...checkCreates[i]!, id: null, success: false, errors: checkCreates[i]!.success ? [ROLLED_BACK] : checkCreates[i]!.errors, created: false }));
+      updates.forEach((u, i) => (results[u.index] = { ...checkUpdates[i]!, success: false, errors: checkUpdates[i]!.success ? [ROLLED_BACK] : checkUpdates[i]!.errors, created: false }));
+      return { results, multiple };
+    }
+  }
+  const created = await createRecords(service, access, object, createInputs, options);
+  const updated = await updateRecords(service, access, object, updateInputs, options);
   creates.forEach((c, i) => (results[c.index] = { ...created[i]!, created: created[i]!.success }));
   updates.forEach((u, i) => (results[u.index] = { ...updated[i]!, created: false }));
   return { results, multiple };
