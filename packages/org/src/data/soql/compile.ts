@@ -1,4 +1,4 @@
-import { parseQuery, type Condition, type FieldType as SoqlField, type OrderByClause, type Query, type ValueQueryCondition, type WhereClause } from '@jetstreamapp/soql-parser-js';
+import { parseQuery, type Condition, type OrderByClause, type Query, type ValueQueryCondition, type WhereClause } from '@jetstreamapp/soql-parser-js';
 import { sql, type RawBuilder } from 'kysely';
 import type { DataAccess } from '../access/data-access.js';
 import { col, type ScopeFilter } from '../access/scope-sql.js';
@@ -417,4 +417,3 @@ export class SoqlCompiler {
   }
 }
 
-export type { SoqlField };
