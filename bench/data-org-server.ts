@@ -19,7 +19,7 @@ const token = ((await res.json()) as { access_token: string }).access_token;
 const users = await org.store.db.selectFrom('users').select(['id', 'username']).execute();
 const integration = users.find((u) => u.username.startsWith('integration'))!.id;
 const admin = users.find((u) => u.username.startsWith('admin'))!.id;
-console.log(JSON.stringify({ ready: true, instanceUrl: org.instanceUrl, token }));
+console.log(JSON.stringify({ ready: true, instanceUrl: org.instanceUrl, token, consumerKey: app.consumerKey, consumerSecret: app.consumerSecret }));
 
 let seeded = 0;
 /** Bulk-loads accounts straight into the table (a data load, not API traffic); one in ten belongs to the admin, invisible to the integration user. */

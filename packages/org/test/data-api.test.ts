@@ -258,6 +258,11 @@ for (const store of STORES) {
       const doc = String(version.ContentDocumentId);
       const links = await org.integration.query<{ LinkedEntityId: string }>(`SELECT LinkedEntityId FROM ContentDocumentLink WHERE ContentDocumentId = '${doc}'`);
       assert.deepEqual(links.records.map((l) => l.LinkedEntityId), [account.id]);
+      const another = await org.integration.sobject('Account').create({ Name: 'Files Co 2' });
+      const link = await org.integration.sobject('ContentDocumentLink').create({ ContentDocumentId: version.ContentDocumentId, LinkedEntityId: another.id });
+      assert.equal(link.success, true, 'a file is attached to a second record with ContentDocumentLink');
+      const hiddenAccount = await org.admin.sobject('Account').create({ Name: 'Not visible to integration' });
+      assert.equal(await errorCodeOf(org.integration.sobject('ContentDocumentLink').create({ ContentDocumentId: version.ContentDocumentId, LinkedEntityId: hiddenAccount.id })), 'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY');
       // The reader sees the account through the sharing rule, so the file too; the viewer sees neither.
       assert.equal((await org.reader.query(`SELECT Id FROM ContentVersion WHERE Id = '${uploaded.id}'`)).totalSize, 1);
       assert.equal((await org.viewer.query(`SELECT Id FROM ContentVersion WHERE Id = '${uploaded.id}'`)).totalSize, 0);
