@@ -1,0 +1,45 @@
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+
+/**
+ * Fault injection for tests and demos (only when the ERP is started with faults enabled): the next
+ * `count` API calls fail with a 500, a 429 with Retry-After, or a timeout (no answer for
+ * `delayMs`, then a 504).
+ */
+export const faultSpec = z.object({
+  kind: z.enum(['error', 'rate_limit', 'timeout']),
+  count: z.number().int().min(0).max(100_000),
+  retryAfterSeconds: z.number().int().min(0).max(3600).default(1),
+  delayMs: z.number().int().min(0).max(120_000).default(10_000),
+}).strict();
+export type FaultSpec = z.infer<typeof faultSpec>;
+
+export class Faults {
+  private spec: FaultSpec | undefined;
+  injected = 0;
+
+  set(spec: FaultSpec): void {
+    this.spec = spec.count > 0 ? { ...spec } : undefined;
+  }
+
+  /** Answers the request with the next fault, if one is due; true when it did. */
+  async apply(reply: FastifyReply): Promise<boolean> {
+    const spec = this.spec;
+    if (!spec || spec.count <= 0) return false;
+    spec.count--;
+    this.injected++;
+    const problem = (status: number, title: string, detail: string) => ({ type: 'about:blank', title, status, detail });
+    switch (spec.kind) {
+      case 'error':
+        await reply.code(500).type('application/problem+json').send(problem(500, 'Internal Server Error', 'injected fault'));
+        return true;
+      case 'rate_limit':
+        await reply.code(429).header('retry-after', String(spec.retryAfterSeconds)).type('application/problem+json').send(problem(429, 'Too Many Requests', 'injected fault: slow down'));
+        return true;
+      case 'timeout':
+        await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
+        await reply.code(504).type('application/problem+json').send(problem(504, 'Gateway Timeout', 'injected fault: timed out'));
+        return true;
+    }
+  }
+}

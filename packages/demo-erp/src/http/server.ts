@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { contactChanges, contactInput, createContact, getContact, updateContact } from '../contacts/contacts.js';
+import { invoiceOrder, invoicePdf } from '../invoices/invoices.js';
+import { ErpProblem } from '../problem.js';
+import { createSalesOrder, createSalesOrders, findSalesOrders, getSalesOrder, salesOrderInput } from '../sales-orders/sales-orders.js';
+import type { ErpDatabase } from '../store/schema.js';
+import { bearerVerifier } from './authentication.js';
+import { faultSpec, type Faults } from './faults.js';
+import { openApiDocument } from './openapi.js';
+
+export interface ErpServerOptions {
+  db: Kysely<ErpDatabase>;
+  issuer: string;
+  tokenUrl: string;
+  /** This API's URL: the audience its tokens must carry. */
+  audience: () => string;
+  faults?: Faults | undefined;
+  logger?: boolean;
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const errors = result.error.issues.map((i) => ({ path: [where, ...i.path].join('.'), message: i.message }));
+    throw new ErpProblem(400, 'Bad Request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+  }
+  return result.data;
+}
+
+const limitParam = (max: number) => z.coerce.number().int().min(1).max(max).optional();
+
+export async function buildErpServer(options: ErpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 5 * 1024 * 1024 });
+  const { db } = options;
+  const verify = bearerVerifier(options.issuer, options.audience);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ErpProblem) return reply.code(error.status).type('application/problem+json').send(error.toJSON());
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'unhandled error');
+    return reply.code(status).type('application/problem+json').send(new ErpProblem(status, status === 500 ? 'Internal Server Error' : 'Bad Request', status === 500 ? 'an unexpected error occurred' : error.message).toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).type('application/problem+json').send(new ErpProblem(404, 'Not Found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`).toJSON()));
+
+  app.get('/openapi.json', async () => openApiDocument(options.audience(), options.tokenUrl));
+  if (options.faults) {
+    const faults = options.faults;
+    app.post('/_faults', async (request) => {
+      faults.set(parse(faultSpec, request.body, 'body'));
+      return { ok: true };
+    });
+  }
+
+  // Faults first (a failing server fails before it checks anything), then the token.
+  const guard = (scope: 'erp.read' | 'erp.write') => async (request: FastifyRequest, reply: FastifyReply) => {
+    if (options.faults && (await options.faults.apply(reply))) return reply;
+    await verify(request, scope);
+    return undefined;
+  };
+
+  app.post('/contacts', { preHandler: guard('erp.write') }, async (request, reply) => reply.code(201).send(await createContact(db, parse(contactInput, request.body, 'body'))));
+  app.get<{ Querystring: Record<string, string> }>('/contacts/changes', { preHandler: guard('erp.read') }, async (request) => {
+    const q = parse(z.object({ cursor: z.string().optional(), updatedSince: z.iso.datetime({ offset: true }).optional(), limit: limitParam(1000) }).strict(), request.query, 'query');
+    return contactChanges(db, { cursor: q.cursor, updatedSince: q.updatedSince ? new Date(q.updatedSince).toISOString() : undefined, limit: q.limit ?? 100 });
+  });
+  app.get<{ Params: { id: string } }>('/contacts/:id', { preHandler: guard('erp.read') }, async (request) => getContact(db, request.params.id));
+  app.patch<{ Params: { id: string } }>('/contacts/:id', { preHandler: guard('erp.write') }, async (request) => updateContact(db, request.params.id, parse(contactInput.partial(), request.body, 'body')));
+
+  app.get<{ Querystring: Record<string, string> }>('/sales-orders', { preHandler: guard('erp.read') }, async (request) => {
+    const q = parse(z.object({ externalRef: z.string().optional(), after: z.string().optional(), limit: limitParam(500) }).strict(), request.query, 'query');
+    return findSalesOrders(db, { externalRef: q.externalRef, after: q.after, limit: q.limit ?? 100 });
+  });
+  app.post('/sales-orders', { preHandler: guard('erp.write') }, async (request, reply) => {
+    const input = parse(salesOrderInput, request.body, 'body');
+    const key = request.headers['idempotency-key'];
+    const run = async () => {
+      const { order, created } = await createSalesOrder(db, input);
+      return { status: created ? 201 : 200, body: order };
+    };
+    if (typeof key !== 'string' || key === '') {
+      const { status, body } = await run();
+      return reply.code(status).send(body);
+    }
+    // An Idempotency-Key replays the first answer; the same key with another body is a mistake.
+    const hash = createHash('sha256').update(JSON.stringify(request.body)).digest('hex');
+    const seen = await db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirst();
+    if (seen) {
+      if (seen.request_hash !== hash) throw new ErpProblem(422, 'Unprocessable Content', 'this Idempotency-Key was used with a different request body');
+      return reply.code(seen.status).header('idempotent-replayed', 'true').send(JSON.parse(seen.response));
+    }
+    const { status, body } = await run();
+    await db.insertInto('idempotency_keys').values({ key, request_hash: hash, status, response: JSON.stringify(body), created_at: new Date().toISOString() }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    return reply.code(status).send(body);
+  });
+  app.post('/sales-orders/batch', { preHandler: guard('erp.write') }, async (request) => {
+    const { orders } = parse(z.object({ orders: z.array(salesOrderInput).max(200) }).strict(), request.body, 'body');
+    return createSalesOrders(db, orders);
+  });
+  app.get<{ Params: { id: string } }>('/sales-orders/:id', { preHandler: guard('erp.read') }, async (request) => getSalesOrder(db, request.params.id));
+  app.post<{ Params: { id: string } }>('/sales-orders/:id/invoice', { preHandler: guard('erp.write') }, async (request, reply) => {
+    const { invoice, created } = await invoiceOrder(db, request.params.id);
+    return reply.code(created ? 201 : 200).send(invoice);
+  });
+  app.get<{ Params: { id: string } }>('/invoices/:id/pdf', { preHandler: guard('erp.read') }, async (request, reply) => reply.type('application/pdf').send(Buffer.from(await invoicePdf(db, request.params.id))));
+  return app;
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { z } from 'zod';
+import { ErpProblem, notFound } from '../problem.js';
+import { nextValue } from '../store/database.js';
+import type { ErpDatabase, SalesOrderTable } from '../store/schema.js';
+
+const money = z.number().nonnegative().multipleOf(0.01).max(1e12);
+
+export const salesOrderInput = z.object({
+  customer: z.string().min(1).max(255),
+  externalRef: z.string().min(1).max(80).optional(),
+  orderDate: z.iso.date(),
+  status: z.enum(['Draft', 'Open', 'Fulfilled']).default('Open'),
+  lines: z.array(z.object({
+    product: z.string().min(1).max(255),
+    quantity: z.number().positive().max(1e9),
+    unitPrice: money,
+  }).strict()).min(1).max(500),
+}).strict();
+export type SalesOrderInput = z.infer<typeof salesOrderInput>;
+
+export interface SalesOrder {
+  id: string;
+  number: string;
+  customer: string;
+  externalRef: string | null;
+  status: string;
+  orderDate: string;
+  total: number;
+  lines: { lineNo: number; product: string; quantity: number; unitPrice: number }[];
+  createdAt: string;
+}
+
+const cents = (amount: number) => Math.round(amount * 100);
+
+async function load(db: Kysely<ErpDatabase> | Transaction<ErpDatabase>, order: SalesOrderTable): Promise<SalesOrder> {
+  const lines = await db.selectFrom('sales_order_lines').selectAll().where('order_id', '=', order.id).orderBy('line_no').execute();
+  return {
+    id: order.id, number: order.number, customer: order.customer, externalRef: order.external_ref, status: order.status, orderDate: order.order_date,
+    total: Number(order.total_cents) / 100, createdAt: order.created_at,
+    lines: lines.map((l) => ({ lineNo: l.line_no, product: l.product, quantity: l.quantity, unitPrice: Number(l.unit_price_cents) / 100 })),
+  };
+}
+
+/**
+ * Creates a sales order with its lines, all or nothing. An order whose externalRef already exists
+ * is not created again: the existing one is returned with created = false, so a caller that retries
+ * after a crash or a timeout gets exactly one order.
+ */
+export async function createSalesOrder(db: Kysely<ErpDatabase>, input: SalesOrderInput, now = new Date()): Promise<{ order: SalesOrder; created: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    if (input.externalRef) {
+      const existing = await trx.selectFrom('sales_orders').selectAll().where('external_ref', '=', input.externalRef).executeTakeFirst();
+      if (existing) return { order: await load(trx, existing), created: false };
+    }
+    const row: SalesOrderTable = {
+      id: `SO-${randomUUID()}`,
+      number: `SO${await nextValue(trx, 'order_number')}`,
+      customer: input.customer,
+      external_ref: input.externalRef ?? null,
+      status: input.status,
+      order_date: input.orderDate,
+      total_cents: input.lines.reduce((sum, l) => sum + Math.round(cents(l.unitPrice) * l.quantity), 0),
+      created_at: now.toISOString(),
+    };
+    await trx.insertInto('sales_orders').values(row).execute();
+    await trx.insertInto('sales_order_lines').values(input.lines.map((l, i) => ({ order_id: row.id, line_no: i + 1, product: l.product, quantity: l.quantity, unit_price_cents: cents(l.unitPrice) }))).execute();
+    return { order: await load(trx, row), created: true };
+  });
+}
+
+export const MAX_BATCH = 200;
+
+/** Several orders in one call; each is created (or found by externalRef) on its own, in order. */
+export async function createSalesOrders(db: Kysely<ErpDatabase>, inputs: SalesOrderInput[]): Promise<{ order: SalesOrder; created: boolean }[]> {
+  if (inputs.length > MAX_BATCH) throw new ErpProblem(400, 'Bad Request', `a batch holds at most ${MAX_BATCH} orders (got ${inputs.length})`);
+  const results = [];
+  for (const input of inputs) results.push(await createSalesOrder(db, input));
+  return results;
+}
+
+export async function getSalesOrder(db: Kysely<ErpDatabase>, id: string): Promise<SalesOrder> {
+  const row = await db.selectFrom('sales_orders').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(`Sales order ${id}`);
+  return load(db, row);
+}
+
+export async function findSalesOrders(db: Kysely<ErpDatabase>, filter: { externalRef?: string | undefined; limit: number; after?: string | undefined }): Promise<SalesOrder[]> {
+  let query = db.selectFrom('sales_orders').selectAll().orderBy('id').limit(filter.limit);
+  if (filter.externalRef !== undefined) query = query.where('external_ref', '=', filter.externalRef);
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+  const rows = await query.execute();
+  return Promise.all(rows.map((r) => load(db, r)));
+}
+
+export async function countSalesOrders(db: Kysely<ErpDatabase>): Promise<number> {
+  const row = await db.selectFrom('sales_orders').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
