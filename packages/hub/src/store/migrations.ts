@@ -116,5 +116,56 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('detail', 'text').execute();
       },
     },
+    '0002_flows': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('external_services')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
+          .addColumn('named_credential', 'varchar(100)', (c) => c.notNull())
+          .addColumn('spec', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull()).execute();
+
+        await db.schema.createTable('flows')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
+          .addColumn('definition', 'text', (c) => c.notNull())
+          .addColumn('status', 'varchar(20)', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull()).execute();
+
+        // A trigger's position, committed in the same transaction as the events it found.
+        await db.schema.createTable('flow_cursors')
+          .addColumn('flow_id', 'varchar(36)', (c) => c.primaryKey().references('flows.id').onDelete('cascade'))
+          .addColumn('cursor', 'text', (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull()).execute();
+
+        await db.schema.createTable('flow_events')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('flow_id', 'varchar(36)', (c) => c.notNull().references('flows.id').onDelete('cascade'))
+          .addColumn('dedupe_key', 'varchar(255)', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'varchar(20)', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', time, (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .addUniqueConstraint('flow_events_dedupe', ['flow_id', 'dedupe_key']).execute();
+        await db.schema.createIndex('flow_events_due').on('flow_events').columns(['status', 'next_attempt_at']).execute();
+
+        await db.schema.createTable('flow_runs')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('flow_id', 'varchar(36)', (c) => c.notNull().references('flows.id').onDelete('cascade'))
+          .addColumn('event_id', 'varchar(36)', (c) => c.notNull())
+          .addColumn('status', 'varchar(20)', (c) => c.notNull())
+          .addColumn('attempt', 'integer', (c) => c.notNull())
+          .addColumn('steps', 'text', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('started_at', time, (c) => c.notNull())
+          .addColumn('duration_ms', 'integer', (c) => c.notNull()).execute();
+        await db.schema.createIndex('flow_runs_flow').on('flow_runs').columns(['flow_id', 'started_at']).execute();
+      },
+    },
   };
 }

@@ -131,7 +131,35 @@ export interface RotationTable {
   updated_at: number;
 }
 
+/** An OpenAPI-described service registered with a named credential; its operations become actions. */
+export interface ExternalServiceTable { id: string; name: string; named_credential: string; spec: string; version: number; updated_at: number }
+
+export interface FlowTable { id: string; name: string; definition: string; status: string; created_at: number; updated_at: number }
+export interface FlowCursorTable { flow_id: string; cursor: string; updated_at: number }
+
+/** A change a trigger found: pending until an action run succeeds (done) or gives up (dead). */
+export interface FlowEventTable {
+  id: string;
+  flow_id: string;
+  /** Record id + modstamp (or the feed's own key): the same change is never queued twice. */
+  dedupe_key: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface FlowRunTable { id: string; flow_id: string; event_id: string; status: string; attempt: number; steps: string; error: string | null; started_at: number; duration_ms: number }
+
 export interface HubDatabase {
+  external_services: ExternalServiceTable;
+  flows: FlowTable;
+  flow_cursors: FlowCursorTable;
+  flow_events: FlowEventTable;
+  flow_runs: FlowRunTable;
   rotation_policies: RotationPolicyTable;
   rotations: RotationTable;
   connection_usages: ConnectionUsageTable;

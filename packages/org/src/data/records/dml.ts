@@ -127,6 +127,21 @@ async function checkUnique(service: DataService, object: ObjectDef, pending: Pen
   }
 }
 
+/** Roll-up summaries: an order's TotalAmount is the sum of its items, and changing an item changes the order (its SystemModstamp moves, as in Salesforce). */
+const ROLLUPS: Record<string, { parent: string; field: string; total: string; amount: string }> = {
+  OrderItem: { parent: 'Order', field: 'OrderId', total: 'TotalAmount', amount: 'TotalPrice' },
+};
+
+async function rollUp(service: DataService, trx: RecordDatabase, object: ObjectDef, parentIds: readonly unknown[], stamp: string): Promise<void> {
+  const rollup = ROLLUPS[object.name];
+  const ids = [...new Set(parentIds.filter((id): id is string => typeof id === 'string'))];
+  if (!rollup || ids.length === 0) return;
+  const parent = service.schema.get(rollup.parent)!;
+  const child = tableName(object);
+  await sql`UPDATE ${sql.table(tableName(parent))} SET ${sql.ref(rollup.total)} = (SELECT COALESCE(SUM(${sql.ref(rollup.amount)}), 0) FROM ${sql.table(child)} WHERE ${sql.ref(rollup.field)} = ${sql.table(tableName(parent))}.${sql.ref('Id')} AND ${sql.ref('IsDeleted')} = 0), ${sql.ref('SystemModstamp')} = ${stamp}
+    WHERE ${sql.ref('Id')} IN (${sql.join(ids)})`.execute(trx);
+}
+
 /** With allOrNone, one failure fails every record; otherwise only the failing ones. */
 function settle(pending: Pending[], allOrNone: boolean): boolean {
   const failed = pending.some((p) => p.errors.length > 0);
@@ -178,7 +193,10 @@ export async function createRecords(service: DataService, access: DataAccess, ob
     const nextNumber = () => (counter = (counter ?? 0) + 1);
     if (object.name === 'Order' && good.length) counter = await maxOrderNumber(service, object);
     for (const p of good) compute(object, p.values, nextNumber);
-    await service.db.transaction().execute((trx) => insertRows(trx, tableName(object), good.map((p) => p.values)));
+    await service.db.transaction().execute(async (trx) => {
+      await insertRows(trx, tableName(object), good.map((p) => p.values));
+      if (ROLLUPS[object.name]) await rollUp(service, trx, object, good.map((p) => p.values[ROLLUPS[object.name]!.field]), stamp);
+    });
   }
   return pending.map((p) => (p.errors.length ? { id: null, success: false, errors: p.errors } : { id: p.id, success: true, errors: [] }));
 }
@@ -232,6 +250,8 @@ export async function updateRecords(service: DataService, access: DataAccess, ob
         for (const name of ['Name', 'TotalPrice']) if (name in merged && merged[name] !== p.existing![name]) changes[name] = merged[name]!;
         await trx.updateTable(tableName(object)).set(changes).where('Id', '=', p.id).execute();
       }
+      const rollup = ROLLUPS[object.name];
+      if (rollup) await rollUp(service, trx, object, good.map((p) => p.existing![rollup.field]), stamp);
     });
   }
   return pending.map((p) => (p.errors.length ? { id: p.id, success: false, errors: p.errors } : { id: p.id, success: true, errors: [] }));
@@ -263,9 +283,12 @@ export async function deleteRecords(service: DataService, access: DataAccess, id
 
 async function softDelete(service: DataService, trx: RecordDatabase, object: ObjectDef, ids: string[], stamp: string, userId: string): Promise<void> {
   if (ids.length === 0) return;
+  const rollup = ROLLUPS[object.name];
+  const parents = rollup ? (await sql<Row>`SELECT ${sql.ref(rollup.field)} AS p FROM ${sql.table(tableName(object))} WHERE ${sql.ref('Id')} IN (${sql.join(ids)})`.execute(trx)).rows.map((r) => r.p) : [];
   await trx.updateTable(tableName(object))
     .set({ IsDeleted: 1, [DELETED_AT]: stamp, SystemModstamp: stamp, LastModifiedDate: stamp, LastModifiedById: userId })
     .where('Id', 'in', ids).where('IsDeleted', '=', 0).execute();
+  await rollUp(service, trx, object, parents, stamp);
   for (const child of service.schema.childRelationships(object).filter((c) => c.cascadeDelete)) {
     const childObject = service.schema.get(child.childSObject)!;
     const { rows } = await sql<{ Id: string }>`SELECT ${sql.ref('Id')} FROM ${sql.table(tableName(childObject))} WHERE ${sql.ref(child.field)} IN (${sql.join(ids)}) AND ${sql.ref('IsDeleted')} = 0`.execute(trx);

@@ -1,0 +1,69 @@
+import type { ConnectionClient } from '../auth/connection-client.js';
+import { connectionClient } from '../connections/connections.js';
+import type { HubContext } from '../context.js';
+import { resolveNamedCredential } from '../credentials/named-credentials.js';
+import { clientFor } from '../connections/connections.js';
+import { notFound } from '../problem.js';
+
+/** Failures a later attempt may fix (rate limits, server errors, timeouts), with the server's requested wait. */
+export class RetryableError extends Error {
+  override name = 'RetryableError';
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+  }
+}
+
+/** Failures no retry fixes (a rejected record, a missing permission): the event goes to the dead-letter list. */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+}
+
+export const SALESFORCE_API = 'v62.0';
+const TIMEOUT_MS = 15_000;
+
+export async function connectionByName(ctx: HubContext, name: string): Promise<{ id: string; app: string }> {
+  const row = await ctx.db.selectFrom('connections').select(['id', 'app']).where('name', '=', name).executeTakeFirst();
+  if (!row) throw notFound(`connection "${name}"`);
+  return row;
+}
+
+/** The signing client of a connection (by name) or a named credential. */
+export async function clientByConnectionName(ctx: HubContext, name: string): Promise<ConnectionClient> {
+  return connectionClient(ctx, (await connectionByName(ctx, name)).id);
+}
+
+export async function clientByNamedCredential(ctx: HubContext, name: string): Promise<ConnectionClient> {
+  return clientFor(ctx, await resolveNamedCredential(ctx, name, undefined));
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** One JSON call with a timeout; classifies failures as retryable or permanent. */
+export async function callJson(client: ConnectionClient, path: string, init: RequestInit & { onHeaders?: (headers: Headers) => void } = {}): Promise<{ status: number; body: unknown }> {
+  let response: Response;
+  try {
+    response = await client.request(path, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError') throw new RetryableError(`timed out after ${TIMEOUT_MS} ms`);
+    if (name === 'UnsafeRequestError') throw new PermanentError((error as Error).message);
+    throw new RetryableError(`request failed: ${(error as Error).message}`);
+  }
+  init.onHeaders?.(response.headers);
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON: kept as text for the run record.
+  }
+  if (response.status === 429 || response.status >= 500) throw new RetryableError(`HTTP ${response.status}: ${text.slice(0, 300)}`, retryAfterMs(response.headers.get('retry-after')));
+  if (response.status >= 400) throw new PermanentError(`HTTP ${response.status}: ${text.slice(0, 500)}`);
+  return { status: response.status, body };
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import jsonata from 'jsonata';
+import type { HubContext } from '../context.js';
+import type { FlowEventTable } from '../store/schema.js';
+import { runSalesforceAction, salesforceLookup } from './actions/salesforce.js';
+import { runServiceAction } from './actions/service.js';
+import { durationMs, type FlowDefinition } from './definition.js';
+import { PermanentError, RetryableError } from './endpoints.js';
+import { compileMapping, MappingError } from './mapping.js';
+import { pollFeed } from './triggers/feed-changes.js';
+import { pollSalesforce } from './triggers/salesforce-changes.js';
+import type { PollResult } from './triggers/trigger.js';
+
+export interface FlowEngineOptions {
+  /** How long the loop sleeps when there is nothing to do. */
+  idleMs?: number;
+  /** Events run per loop turn. */
+  batch?: number;
+}
+
+interface FlowState { id: string; name: string; status: string; definition: FlowDefinition; nextPollAt: number; lastPollError?: string }
+
+/** Above this share of the daily API allowance, Salesforce triggers poll ten times less often. */
+const API_USAGE_SLOWDOWN = 0.9;
+
+/**
+ * Runs saved flows: polls each active flow's trigger when due, and runs queued events through the
+ * flow's actions. A poll's events and the cursor after them commit in one transaction; an event is
+ * marked done only after its actions succeeded, and every action is an idempotent write, so a crash
+ * anywhere re-runs at most the in-flight event and never loses or duplicates a record. Failed events
+ * are retried with exponential backoff and jitter (honouring Retry-After), the schedule kept in the
+ * store so it survives a restart, then dead-lettered.
+ */
+export class FlowEngine {
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private flows = new Map<string, FlowState>();
+  private apiUsage = new Map<string, number>();
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly ctx: HubContext, private readonly options: FlowEngineOptions = {}) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  /** Why the last poll of a flow failed, if it did (shown by the API). */
+  pollError(flowId: string): string | undefined {
+    return this.flows.get(flowId)?.lastPollError;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let worked = false;
+      try {
+        await this.refreshFlows();
+        for (const flow of this.flows.values()) {
+          if (flow.status !== 'active' || flow.nextPollAt > this.ctx.now()) continue;
+          worked = (await this.pollFlow(flow)) || worked;
+        }
+        worked = (await this.dispatchDue()) || worked;
+      } catch {
+        // A store hiccup must not stop the engine; the next turn tries again.
+      }
+      if (!worked && this.running) await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.idleMs ?? 100);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private async refreshFlows(): Promise<void> {
+    const rows = await this.ctx.db.selectFrom('flows').selectAll().execute();
+    const seen = new Set<string>();
+    for (const row of rows) {
+      seen.add(row.id);
+      const current = this.flows.get(row.id);
+      const definition = JSON.parse(row.definition) as FlowDefinition;
+      this.flows.set(row.id, { id: row.id, name: row.name, status: row.status, definition, nextPollAt: current?.nextPollAt ?? 0, ...(current?.lastPollError ? { lastPollError: current.lastPollError } : {}) });
+    }
+    for (const id of this.flows.keys()) if (!seen.has(id)) this.flows.delete(id);
+  }
+
+  /** One poll of a flow's trigger; true if it found anything. */
+  async pollFlow(flow: FlowState): Promise<boolean> {
+    const trigger = flow.definition.trigger;
+    const cursorRow = await this.ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
+    let result: PollResult;
+    try {
+      result = trigger.type === 'salesforce'
+        ? await pollSalesforce(this.ctx, trigger, cursorRow?.cursor, (used, max) => this.apiUsage.set(trigger.connection, used / max))
+        : await pollFeed(this.ctx, trigger, cursorRow?.cursor);
+      delete flow.lastPollError;
+    } catch (error) {
+      flow.lastPollError = (error as Error).message;
+      flow.nextPollAt = this.ctx.now() + durationMs(trigger.interval);
+      return false;
+    }
+    const now = this.ctx.now();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      for (const event of result.events) {
+        await trx.insertInto('flow_events').values({
+          id: randomUUID(), flow_id: flow.id, dedupe_key: event.dedupeKey.slice(0, 255), payload: JSON.stringify(event.payload), status: 'pending', attempts: 0,
+          next_attempt_at: now, last_error: null, created_at: now, updated_at: now,
+        }).onConflict((oc) => oc.columns(['flow_id', 'dedupe_key']).doNothing()).execute();
+      }
+      await trx.insertInto('flow_cursors').values({ flow_id: flow.id, cursor: result.cursor, updated_at: now })
+        .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
+    });
+    const slow = trigger.type === 'salesforce' && (this.apiUsage.get(trigger.connection) ?? 0) > API_USAGE_SLOWDOWN ? 10 : 1;
+    flow.nextPollAt = result.more ? now : now + durationMs(trigger.interval) * slow;
+    return result.events.length > 0;
+  }
+
+  /** Runs due events, oldest first; true if it ran any. */
+  async dispatchDue(): Promise<boolean> {
+    const due = await this.ctx.db.selectFrom('flow_events').selectAll().where('status', '=', 'pending').where('next_attempt_at', '<=', this.ctx.now())
+      .orderBy('created_at').orderBy('id').limit(this.options.batch ?? 50).execute();
+    let ran = false;
+    for (const event of due) {
+      const flow = this.flows.get(event.flow_id);
+      if (!flow || flow.status !== 'active') continue;
+      await this.runEvent(flow, event);
+      ran = true;
+    }
+    return ran;
+  }
+
+  private async runEvent(flow: FlowState, event: FlowEventTable): Promise<void> {
+    const started = this.ctx.now();
+    const attempt = event.attempts + 1;
+    const steps: { action: string; status: string; input?: unknown; output?: unknown; error?: string; durationMs: number }[] = [];
+    const payload = JSON.parse(event.payload) as unknown;
+    let outcome: 'done' | 'skipped' | 'retry' | 'dead' = 'done';
+    let error: string | null = null;
+    let retryAfter: number | undefined;
+    try {
+      for (const condition of flow.definition.conditions) {
+        if (!(await jsonata(condition).evaluate(payload))) {
+          outcome = 'skipped';
+          steps.push({ action: 'conditions', status: 'skipped', output: `condition not met: ${condition}`, durationMs: 0 });
+          break;
+        }
+      }
+      if (outcome === 'done') {
+        for (const action of flow.definition.actions) {
+          const t = this.ctx.now();
+          const context = action.type === 'service' ? {} : { lookup: salesforceLookup(this.ctx, action.connection) };
+          const input = await compileMapping(action.mapping)(payload, context);
+          try {
+            const output = action.type === 'service'
+              ? await runServiceAction(this.ctx, action, input, await compileMapping(action.params)(payload, context), `${flow.id}:${event.dedupe_key}:${action.name}`)
+              : await runSalesforceAction(this.ctx, action, input);
+            steps.push({ action: action.name, status: 'success', input, output, durationMs: this.ctx.now() - t });
+          } catch (failure) {
+            steps.push({ action: action.name, status: 'failed', input, error: (failure as Error).message, durationMs: this.ctx.now() - t });
+            throw failure;
+          }
+        }
+      }
+    } catch (failure) {
+      error = (failure as Error).message;
+      const retryable = failure instanceof RetryableError || !(failure instanceof PermanentError || failure instanceof MappingError);
+      if (failure instanceof RetryableError) retryAfter = failure.retryAfterMs;
+      outcome = retryable && attempt < flow.definition.retry.attempts ? 'retry' : 'dead';
+    }
+    const now = this.ctx.now();
+    const status = outcome === 'retry' ? 'pending' : outcome === 'dead' ? 'dead' : 'done';
+    const backoff = () => {
+      const initial = durationMs(flow.definition.retry.initialDelay);
+      const ceiling = Math.min(durationMs(flow.definition.retry.maxDelay), initial * 2 ** (attempt - 1));
+      return Math.max(retryAfter ?? 0, Math.round(ceiling * (0.5 + Math.random() * 0.5)));
+    };
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('flow_events').set({ status, attempts: attempt, next_attempt_at: outcome === 'retry' ? now + backoff() : now, last_error: error, updated_at: now }).where('id', '=', event.id).execute();
+      await trx.insertInto('flow_runs').values({ id: randomUUID(), flow_id: flow.id, event_id: event.id, status: outcome === 'done' ? 'success' : outcome === 'skipped' ? 'skipped' : outcome === 'retry' ? 'failed' : 'dead', attempt, steps: JSON.stringify(steps), error, started_at: started, duration_ms: now - started }).execute();
+    });
+  }
+}

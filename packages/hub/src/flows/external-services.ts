@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { dereference, validate } from '@readme/openapi-parser';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { audit } from '../audit/audit-log.js';
+import { checkUrl } from '../connections/url-policy.js';
+import type { Actor, HubContext } from '../context.js';
+import { parse } from '../credentials/common.js';
+import { invalid, notFound } from '../problem.js';
+
+/** One operation of a registered service: what an action calls. */
+export interface ServiceOperation {
+  operationId: string;
+  method: string;
+  path: string;
+  pathParams: string[];
+  /** The request body's JSON schema (dereferenced), if it takes one. */
+  body?: JsonSchema | undefined;
+  summary?: string | undefined;
+}
+
+export interface JsonSchema { type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; items?: JsonSchema; additionalProperties?: boolean | JsonSchema; enum?: unknown[]; format?: string }
+
+const registration = z.object({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, 'must start with a letter and hold only letters, digits and underscores'),
+  namedCredential: z.string().min(1),
+  specUrl: z.url().optional(),
+  spec: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+}).strict().refine((r) => (r.specUrl === undefined) !== (r.spec === undefined), { message: 'give either spec (the document) or specUrl (where to fetch it)', path: ['spec'] });
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+/** Every operation of a dereferenced OpenAPI 3 document, by operationId. */
+export function operationsOf(spec: { paths?: Record<string, Record<string, unknown>> }): Map<string, ServiceOperation> {
+  const operations = new Map<string, ServiceOperation>();
+  for (const [path, item] of Object.entries(spec.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = item[method] as { operationId?: string; summary?: string; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } } | undefined;
+      if (!op?.operationId) continue;
+      operations.set(op.operationId, {
+        operationId: op.operationId,
+        method: method.toUpperCase(),
+        path,
+        pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
+        body: op.requestBody?.content?.['application/json']?.schema,
+        summary: op.summary,
+      });
+    }
+  }
+  return operations;
+}
+
+/**
+ * Registers (or re-registers, picking up a new version) an OpenAPI 3 service with the named
+ * credential its calls go through. A document that does not parse or validate is refused with the
+ * validator's reasons; each operation becomes an action flows can use.
+ */
+export async function registerExternalService(ctx: HubContext, actor: Actor, body: unknown) {
+  const input = parse(registration, body);
+  const named = await ctx.db.selectFrom('named_credentials').select('id').where('name', '=', input.namedCredential).executeTakeFirst();
+  if (!named) throw invalid([{ path: 'namedCredential', message: `unknown named credential "${input.namedCredential}"` }]);
+  let document: unknown = input.spec;
+  if (input.specUrl) {
+    const urlProblem = await checkUrl(input.specUrl, ctx.urlPolicy);
+    if (urlProblem) throw invalid([{ path: 'specUrl', message: urlProblem }]);
+    const res = await fetch(input.specUrl).catch((error: Error) => { throw invalid([{ path: 'specUrl', message: `could not fetch the spec: ${error.message}` }]); });
+    if (!res.ok) throw invalid([{ path: 'specUrl', message: `fetching the spec answered HTTP ${res.status}` }]);
+    document = await res.text();
+  }
+  if (typeof document === 'string') {
+    try {
+      document = parseYaml(document);
+    } catch (error) {
+      throw invalid([{ path: 'spec', message: `not JSON or YAML: ${(error as Error).message.split('\n')[0]}` }]);
+    }
+  }
+  if (!document || typeof document !== 'object' || !('openapi' in document) || !String((document as { openapi: unknown }).openapi).startsWith('3.')) {
+    throw invalid([{ path: 'spec', message: 'not an OpenAPI 3 document (no "openapi: 3.x" field)' }]);
+  }
+  const result = await validate(structuredClone(document) as never);
+  if (!result.valid) throw invalid(result.errors.map((e) => ({ path: 'spec', message: e.message })));
+  const dereferenced = await dereference(structuredClone(document) as never) as { paths?: Record<string, Record<string, unknown>> };
+  const operations = operationsOf(dereferenced);
+  if (operations.size === 0) throw invalid([{ path: 'spec', message: 'the document has no operations with an operationId' }]);
+  const now = ctx.now();
+  const existing = await ctx.db.selectFrom('external_services').selectAll().where('name', '=', input.name).executeTakeFirst();
+  const spec = JSON.stringify(dereferenced);
+  const version = (existing?.version ?? 0) + 1;
+  if (existing) await ctx.db.updateTable('external_services').set({ named_credential: input.namedCredential, spec, version, updated_at: now }).where('id', '=', existing.id).execute();
+  else await ctx.db.insertInto('external_services').values({ id: randomUUID(), name: input.name, named_credential: input.namedCredential, spec, version, updated_at: now }).execute();
+  await audit(ctx.db, now, { actor: actor.name, action: existing ? 'external_service.update' : 'external_service.create', targetType: 'external_service', targetId: input.name, outcome: 'success', detail: `version ${version}, ${operations.size} operations` });
+  return { name: input.name, namedCredential: input.namedCredential, version, operations: [...operations.values()].map((o) => ({ operationId: o.operationId, method: o.method, path: o.path, summary: o.summary })) };
+}
+
+export async function externalService(ctx: HubContext, name: string): Promise<{ name: string; namedCredential: string; version: number; operations: Map<string, ServiceOperation> }> {
+  const row = await ctx.db.selectFrom('external_services').selectAll().where('name', '=', name).executeTakeFirst();
+  if (!row) throw notFound(`external service "${name}"`);
+  return { name: row.name, namedCredential: row.named_credential, version: row.version, operations: operationsOf(JSON.parse(row.spec)) };
+}

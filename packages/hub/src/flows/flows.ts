@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { audit } from '../audit/audit-log.js';
+import { registerUsage } from '../connections/usages.js';
+import type { Actor, HubContext } from '../context.js';
+import { notFound, Problem } from '../problem.js';
+import { FlowDefinitionError, loadFlow, type FlowDefinition } from './definition.js';
+import { connectionByName } from './endpoints.js';
+import { crossCheckFlow } from './validate.js';
+
+export interface FlowView { id: string; name: string; status: string; definition: FlowDefinition; updatedAt: number }
+
+/** Refused flows answer 400 with each problem's line and path. */
+function refuse(error: FlowDefinitionError): Problem {
+  return new Problem(400, 'Invalid flow', error.message, error.problems.map((p) => ({ path: `${p.line}:${p.column} ${p.path}`.trim(), message: p.message })));
+}
+
+/** Checks a flow document (schema, then against the connections and services it names) without saving it. */
+export async function validateFlow(ctx: HubContext, text: string): Promise<FlowDefinition> {
+  let loaded;
+  try {
+    loaded = loadFlow(text);
+  } catch (error) {
+    if (error instanceof FlowDefinitionError) throw refuse(error);
+    throw error;
+  }
+  const problems = await crossCheckFlow(ctx, loaded);
+  if (problems.length) throw refuse(new FlowDefinitionError(problems));
+  return loaded.definition;
+}
+
+/** Saves (creates or replaces) a flow after validating it; the connections it uses record it as a usage. */
+export async function saveFlow(ctx: HubContext, actor: Actor, text: string): Promise<FlowView> {
+  const definition = await validateFlow(ctx, text);
+  const now = ctx.now();
+  const existing = await ctx.db.selectFrom('flows').selectAll().where('name', '=', definition.name).executeTakeFirst();
+  const id = existing?.id ?? randomUUID();
+  if (existing) await ctx.db.updateTable('flows').set({ definition: JSON.stringify(definition), updated_at: now }).where('id', '=', id).execute();
+  else await ctx.db.insertInto('flows').values({ id, name: definition.name, definition: JSON.stringify(definition), status: 'active', created_at: now, updated_at: now }).execute();
+  const connections = new Set([...(definition.trigger.type === 'salesforce' ? [definition.trigger.connection] : []), ...definition.actions.flatMap((a) => (a.type === 'service' ? [] : [a.connection]))]);
+  for (const name of connections) await registerUsage(ctx, (await connectionByName(ctx, name)).id, { type: 'flow', id, name: definition.name });
+  await audit(ctx.db, now, { actor: actor.name, action: existing ? 'flow.update' : 'flow.create', targetType: 'flow', targetId: id, outcome: 'success', detail: definition.name });
+  return { id, name: definition.name, status: existing?.status ?? 'active', definition, updatedAt: now };
+}
+
+export async function getFlow(ctx: HubContext, idOrName: string): Promise<FlowView> {
+  const row = await ctx.db.selectFrom('flows').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
+  if (!row) throw notFound(`flow "${idOrName}"`);
+  return { id: row.id, name: row.name, status: row.status, definition: JSON.parse(row.definition) as FlowDefinition, updatedAt: row.updated_at };
+}
+
+export async function listFlows(ctx: HubContext): Promise<FlowView[]> {
+  const rows = await ctx.db.selectFrom('flows').selectAll().orderBy('name').execute();
+  return rows.map((row) => ({ id: row.id, name: row.name, status: row.status, definition: JSON.parse(row.definition) as FlowDefinition, updatedAt: row.updated_at }));
+}
+
+export async function setFlowStatus(ctx: HubContext, actor: Actor, idOrName: string, status: 'active' | 'paused'): Promise<FlowView> {
+  const flow = await getFlow(ctx, idOrName);
+  await ctx.db.updateTable('flows').set({ status, updated_at: ctx.now() }).where('id', '=', flow.id).execute();
+  await audit(ctx.db, ctx.now(), { actor: actor.name, action: status === 'paused' ? 'flow.pause' : 'flow.resume', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: flow.name });
+  return { ...flow, status };
+}
+
+export async function listRuns(ctx: HubContext, idOrName: string, limit = 50) {
+  const flow = await getFlow(ctx, idOrName);
+  const rows = await ctx.db.selectFrom('flow_runs').selectAll().where('flow_id', '=', flow.id).orderBy('started_at', 'desc').limit(Math.min(500, Math.max(1, limit))).execute();
+  return rows.map((r) => ({ id: r.id, eventId: r.event_id, status: r.status, attempt: r.attempt, error: r.error, startedAt: new Date(r.started_at).toISOString(), durationMs: r.duration_ms, steps: JSON.parse(r.steps) as unknown[] }));
+}
+
+export async function deadLetters(ctx: HubContext, idOrName: string) {
+  const flow = await getFlow(ctx, idOrName);
+  const rows = await ctx.db.selectFrom('flow_events').selectAll().where('flow_id', '=', flow.id).where('status', '=', 'dead').orderBy('created_at').execute();
+  return rows.map((r) => ({ id: r.id, key: r.dedupe_key, attempts: r.attempts, error: r.last_error, payload: JSON.parse(r.payload) as unknown }));
+}
+
+/** Sends dead-lettered events (all of a flow's, or the given ones) back to be run again. */
+export async function replayDeadLetters(ctx: HubContext, actor: Actor, idOrName: string, eventIds?: string[]): Promise<number> {
+  const flow = await getFlow(ctx, idOrName);
+  let query = ctx.db.updateTable('flow_events').set({ status: 'pending', attempts: 0, next_attempt_at: ctx.now(), updated_at: ctx.now() }).where('flow_id', '=', flow.id).where('status', '=', 'dead');
+  if (eventIds?.length) query = query.where('id', 'in', eventIds);
+  const result = await query.executeTakeFirst();
+  const count = Number(result.numUpdatedRows);
+  await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'flow.replay', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: `${count} events` });
+  return count;
+}

@@ -1,0 +1,34 @@
+import jsonata from 'jsonata';
+import type { HubContext } from '../../context.js';
+import type { FlowTrigger } from '../definition.js';
+import { callJson, clientByNamedCredential } from '../endpoints.js';
+import { externalService } from '../external-services.js';
+import { PermanentError } from '../endpoints.js';
+import type { PollResult } from './trigger.js';
+
+type FeedTrigger = Extract<FlowTrigger, { type: 'feed' }>;
+
+/**
+ * Polling an OpenAPI service's change feed with the cursor it hands out. The cursor is stored with
+ * the events it led to; each item is keyed by its id and version, so an item that changes again is
+ * a new event and one read twice is not.
+ */
+export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: string | undefined): Promise<PollResult> {
+  const service = await externalService(ctx, trigger.service);
+  const operation = service.operations.get(trigger.operation);
+  if (!operation || operation.method !== 'GET') throw new PermanentError(`operation ${trigger.operation} of ${trigger.service} is not a GET feed`);
+  const client = await clientByNamedCredential(ctx, service.namedCredential);
+  const query = new URLSearchParams({ limit: String(trigger.limit), ...(cursor ? { [trigger.cursorParam]: cursor } : {}) });
+  const { body } = await callJson(client, `${operation.path}?${query.toString()}`);
+  const items = (await jsonata(trigger.itemsPath).evaluate(body)) as unknown;
+  const list = Array.isArray(items) ? items : items ? [items] : [];
+  const next = (await jsonata(trigger.nextCursorPath).evaluate(body)) as unknown;
+  const hasMore = (body as { hasMore?: unknown }).hasMore === true;
+  const events = [];
+  for (const item of list) {
+    const id = await jsonata(trigger.idPath).evaluate(item);
+    const version = await jsonata(trigger.versionPath).evaluate(item);
+    events.push({ dedupeKey: `${String(id)}:${String(version)}`, payload: item });
+  }
+  return { events, cursor: typeof next === 'string' && next ? next : cursor ?? '', more: hasMore };
+}

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { Connection } from 'jsforce';
+import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
+import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
+import { FlowEngine } from '../src/flows/engine.js';
+import { registerExternalService } from '../src/flows/external-services.js';
+import { deadLetters, listRuns, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../src/flows/flows.js';
+import type { Problem } from '../src/problem.js';
+import { STORES, startTestHub, type TestHub } from './helpers.js';
+
+const flowFile = (name: string) => readFileSync(fileURLToPath(new URL(`../flows/${name}.yaml`, import.meta.url)), 'utf8');
+const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
+const actor = { name: 'test' };
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function problemOf(promise: Promise<unknown>): Promise<Problem> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Problem;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('flows end to end: the seeds\' two flows between the org and the demo ERP', () => {
+  let org: TestOrg;
+  let erp: RunningErp;
+  let hub: TestHub;
+  let engine: FlowEngine;
+  let integration: Connection;
+  let erpToken: string;
+  const erpApi = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${erp.url}${path}`, { method, headers: { authorization: `Bearer ${erpToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, body: (await res.json()) as unknown };
+  };
+
+  before(async () => {
+    org = await startTestOrg(STORES[0]!);
+    erp = await startErp({ dataDir: mkdtempSync(join(tmpdir(), 'hs-flow-erp-')), clients: [CLIENT], faults: true });
+    hub = await startTestHub(STORES[0]!);
+    const key = await hub.key();
+    const post = async (path: string, body: unknown) => {
+      const res = await hub.api(key, 'POST', path, body);
+      assert.ok(res.status < 300, `${path}: ${res.text}`);
+    };
+    await post('/api/v1/connections', { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, consumerKey: org.consumerKey, consumerSecret: org.consumerSecret } });
+    await post('/api/v1/identity-providers', { name: 'ERP IdP', tokenUrl: erp.tokenUrl, clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, params: [{ name: 'resource', value: erp.url, in: 'body' }, { name: 'scope', value: 'erp.read erp.write', in: 'body' }] });
+    await post('/api/v1/external-credentials', { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp', grantedTo: ['flows'] }] });
+    await post('/api/v1/named-credentials', { name: 'ERP', baseUrl: erp.url, externalCredential: 'ERP OAuth', principal: 'erp' });
+    await registerExternalService(hub.ctx, actor, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${erp.url}/openapi.json` });
+    await saveFlow(hub.ctx, actor, flowFile('erp-contact-to-lead'));
+    await saveFlow(hub.ctx, actor, flowFile('crm-order-to-erp-sales-order'));
+    engine = new FlowEngine(hub.ctx, { idleMs: 20 });
+    engine.start();
+    integration = new Connection({ instanceUrl: org.instanceUrl, accessToken: await tokenFor(org, 'MuleSoft_Integration'), version: '62.0' });
+    const tokenResponse = await fetch(erp.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}` }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: erp.url, scope: 'erp.read erp.write' }) });
+    erpToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+  });
+  after(async () => {
+    await engine.stop();
+    await hub.close();
+    await erp.close();
+    await org.close();
+  });
+
+  it('ERP contacts become Leads (external id, company required, owner set), each exactly once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const res = await erpApi('POST', '/contacts', { email: `lead${i}@erp.test`, firstName: 'Erp', lastName: `Person ${i}`, ...(i % 3 ? { company: `Company ${i}` } : {}) });
+      ids.push((res.body as { id: string }).id);
+    }
+    const leads = await until('30 leads', async () => {
+      const res = await integration.query<{ ERP_Contact_Id__c: string; Company: string; OwnerId: string }>("SELECT ERP_Contact_Id__c, Company, OwnerId FROM Lead WHERE ERP_Contact_Id__c != null");
+      return res.totalSize >= 30 && res.records;
+    });
+    assert.deepEqual(leads.map((l) => l.ERP_Contact_Id__c).sort(), [...ids].sort());
+    assert.ok(leads.every((l) => l.Company && l.OwnerId), 'company filled (a default when the ERP has none), owner set');
+    await erpApi('PATCH', `/contacts/${ids[0]}`, { lastName: 'Renamed' });
+    await until('the lead to follow the contact', async () => (await integration.query<{ LastName: string }>(`SELECT LastName FROM Lead WHERE ERP_Contact_Id__c = '${ids[0]}'`)).records[0]?.LastName === 'Renamed');
+    assert.equal((await integration.query('SELECT COUNT() FROM Lead WHERE ERP_Contact_Id__c != null')).totalSize, 30, 'an update is not a new lead');
+    const runs = await listRuns(hub.ctx, 'erp-contact-to-lead');
+    assert.ok(runs.some((r) => r.status === 'success' && JSON.stringify(r.steps).includes('upsert-lead')));
+  });
+
+  it('CRM orders with items become ERP sales orders with lines, each exactly once', async () => {
+    const account = await integration.sobject('Account').create({ Name: 'Flow Customer' });
+    const orderIds: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const order = await integration.sobject('Order').create({ AccountId: account.id!, EffectiveDate: '2026-11-23', Status: 'Draft' });
+      orderIds.push(order.id!);
+      await integration.sobject('OrderItem').create([
+        { OrderId: order.id!, Quantity: 2, UnitPrice: 10, Description: `Widget ${i}` },
+        { OrderId: order.id!, Quantity: 1, UnitPrice: 5.5, Description: `Gadget ${i}` },
+      ]);
+    }
+    for (const id of orderIds) {
+      const orders = await until(`the sales order for ${id}`, async () => {
+        const res = await erpApi('GET', `/sales-orders?externalRef=${id}`);
+        return (res.body as unknown[]).length > 0 && (res.body as { lines: unknown[]; total: number; customer: string }[]);
+      });
+      assert.equal(orders.length, 1);
+      assert.equal(orders[0]!.lines.length, 2);
+      assert.equal(orders[0]!.total, 25.5);
+      assert.equal(orders[0]!.customer, 'Flow Customer');
+    }
+    // Touch an order again: a new change, the same sales order.
+    await integration.sobject('Order').update({ Id: orderIds[0]!, Status: 'Draft' });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(((await erpApi('GET', `/sales-orders?externalRef=${orderIds[0]}`)).body as unknown[]).length, 1);
+  });
+
+  it('rides out 429s with Retry-After and 500s, then dead-letters what keeps failing and replays it', async () => {
+    const fast = flowFile('erp-contact-to-lead').replace('conditions:', 'retry: { attempts: 3, initialDelay: 50ms, maxDelay: 200ms }\nconditions:');
+    await saveFlow(hub.ctx, actor, fast);
+    // The ERP throttles the feed for a while: the poller backs off and catches up.
+    const contact = (await erpApi('POST', '/contacts', { email: 'late@erp.test', lastName: 'Late' })).body as { id: string };
+    await fetch(`${erp.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'rate_limit', count: 3, retryAfterSeconds: 1 }) });
+    await until('the throttled contact to arrive', async () => (await integration.query(`SELECT Id FROM Lead WHERE ERP_Contact_Id__c = '${contact.id}'`)).totalSize === 1);
+    assert.equal(erp.faults!.injected, 3, 'the poller met every injected 429');
+    // The ERP fails with 500s while an order syncs (the contact flow is paused so the faults reach the order's action).
+    await setFlowStatus(hub.ctx, actor, 'erp-contact-to-lead', 'paused');
+    const account = await integration.sobject('Account').create({ Name: 'Fault Customer' });
+    const order = await integration.sobject('Order').create({ AccountId: account.id!, EffectiveDate: '2026-11-24', Status: 'Draft' });
+    await fetch(`${erp.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'error', count: 2 }) });
+    await integration.sobject('OrderItem').create({ OrderId: order.id!, Quantity: 1, UnitPrice: 3, Description: 'Retry me' });
+    await until('the order to arrive despite the 500s', async () => ((await erpApi('GET', `/sales-orders?externalRef=${order.id}`)).body as unknown[]).length === 1);
+    const orderRuns = await listRuns(hub.ctx, 'crm-order-to-erp-sales-order', 100);
+    assert.ok(orderRuns.some((r) => r.status === 'failed' && /HTTP 500/.test(String(r.error))), 'the failed attempts are recorded');
+    await setFlowStatus(hub.ctx, actor, 'erp-contact-to-lead', 'active');
+    // Salesforce refuses a lead (a first name over its 40 characters): dead-lettered at once (a 400 is no retry case), then replayed.
+    const bad = (await erpApi('POST', '/contacts', { email: 'long@erp.test', firstName: 'F'.repeat(60), lastName: 'Long' })).body as { id: string };
+    const dead = await until('a dead letter', async () => (await deadLetters(hub.ctx, 'erp-contact-to-lead')).find((d) => (d.payload as { id: string }).id === bad.id));
+    assert.match(String(dead.error), /HTTP 400/);
+    assert.equal(await replayDeadLetters(hub.ctx, actor, 'erp-contact-to-lead', [dead.id]), 1);
+    await until('the replay to run', async () => (await deadLetters(hub.ctx, 'erp-contact-to-lead')).some((d) => d.id === dead.id && d.attempts === 1));
+  });
+
+  it('refuses bad flows at save time with their line and path', async () => {
+    const bad = async (text: string, expected: RegExp) => {
+      const problem = await problemOf(validateFlow(hub.ctx, text));
+      assert.equal(problem.status, 400);
+      assert.match(JSON.stringify(problem.errors), expected);
+    };
+    const lead = flowFile('erp-contact-to-lead');
+    await bad('name: x\ntrigger: [unclosed', /invalid YAML/);
+    await bad(lead.replace('connection: Salesforce', 'connection: Nowhere'), /unknown connection \\"Nowhere\\"/);
+    await bad(lead.replace('Email: { path: email }', 'Bogus__c: { path: email }'), /unknown field Bogus__c on Lead/);
+    await bad(lead.replace('Email: { path: email }', 'Industry: { path: email }'), /\d+:\d+ actions\[0\]\.mapping\.Industry".*field-level security/);
+    await bad(lead.replace('Email: { path: email }', 'Name: { path: email }'), /Lead\.Name is not writable/);
+    await bad(lead.replace('Email: { path: email }', 'Status: { const: true }'), /maps true into Status/);
+    await bad(lead.replace('LastName: { path: lastName }', 'Email2: { path: lastName }').replace('Email: { path: email }', 'Email: { path: email }'), /required fields of Lead are not mapped: LastName/);
+    await bad(lead.replace('path: id', 'path: "id +"'), /not a valid JSONata expression/);
+    await bad(flowFile('crm-order-to-erp-sales-order').replace('customer: { path: Account.Name }', 'customer: { const: 5 }'), /maps a number into customer/);
+    await bad(flowFile('crm-order-to-erp-sales-order').replace('operation: createSalesOrder', 'operation: launchRocket'), /has no operation launchRocket/);
+    const broken = await problemOf(registerExternalService(hub.ctx, actor, { name: 'Broken', namedCredential: 'ERP', spec: { openapi: '3.0.3', info: { title: 'x' }, paths: { '/a': { get: { operationId: 'a' } } } } }));
+    assert.equal(broken.status, 400);
+    assert.ok(broken.errors.length > 0, 'the validator\'s reasons are listed');
+  });
+});
