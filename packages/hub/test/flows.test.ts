@@ -132,11 +132,11 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     await fetch(`${erp.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'rate_limit', count: 3, retryAfterSeconds: 1 }) });
     await until('the throttled contact to arrive', async () => (await integration.query(`SELECT Id FROM Lead WHERE ERP_Contact_Id__c = '${contact.id}'`)).totalSize === 1);
     assert.equal(erp.faults!.injected, 3, 'the poller met every injected 429');
-    // The ERP fails with 500s while an order syncs (the contact flow is paused so the faults reach the order's action).
+    // The ERP's order endpoint fails with 500s while an order syncs; the paused contact flow waits meanwhile.
     await setFlowStatus(hub.ctx, actor, 'erp-contact-to-lead', 'paused');
     const account = await integration.sobject('Account').create({ Name: 'Fault Customer' });
     const order = await integration.sobject('Order').create({ AccountId: account.id!, EffectiveDate: '2026-11-24', Status: 'Draft' });
-    await fetch(`${erp.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'error', count: 2 }) });
+    await fetch(`${erp.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'error', count: 2, method: 'POST', path: '/sales-orders' }) });
     await integration.sobject('OrderItem').create({ OrderId: order.id!, Quantity: 1, UnitPrice: 3, Description: 'Retry me' });
     await until('the order to arrive despite the 500s', async () => ((await erpApi('GET', `/sales-orders?externalRef=${order.id}`)).body as unknown[]).length === 1);
     const orderRuns = await listRuns(hub.ctx, 'crm-order-to-erp-sales-order', 100);

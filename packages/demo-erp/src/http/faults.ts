@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * Fault injection for tests and demos (only when the ERP is started with faults enabled): the next
- * `count` API calls fail with a 500, a 429 with Retry-After, or a timeout (no answer for
+ * `count` API calls (optionally only those under `path`) fail with a 500, a 429 with Retry-After, or a timeout (no answer for
  * `delayMs`, then a 504).
  */
 export const faultSpec = z.object({
@@ -11,6 +11,10 @@ export const faultSpec = z.object({
   count: z.number().int().min(0).max(100_000),
   retryAfterSeconds: z.number().int().min(0).max(3600).default(1),
   delayMs: z.number().int().min(0).max(120_000).default(10_000),
+  /** Only calls whose path starts with this (e.g. /sales-orders) fail; default every call. */
+  path: z.string().startsWith('/').optional(),
+  /** Only calls with this method fail; default every method. */
+  method: z.enum(['GET', 'POST', 'PATCH']).optional(),
 }).strict();
 export type FaultSpec = z.infer<typeof faultSpec>;
 
@@ -23,9 +27,9 @@ export class Faults {
   }
 
   /** Answers the request with the next fault, if one is due; true when it did. */
-  async apply(reply: FastifyReply): Promise<boolean> {
+  async apply(reply: FastifyReply, method: string, path: string): Promise<boolean> {
     const spec = this.spec;
-    if (!spec || spec.count <= 0) return false;
+    if (!spec || spec.count <= 0 || (spec.path !== undefined && !path.startsWith(spec.path)) || (spec.method !== undefined && spec.method !== method)) return false;
     spec.count--;
     this.injected++;
     const problem = (status: number, title: string, detail: string) => ({ type: 'about:blank', title, status, detail });

@@ -56,7 +56,7 @@ export async function buildErpServer(options: ErpServerOptions): Promise<Fastify
 
   // Faults first (a failing server fails before it checks anything), then the token.
   const guard = (scope: 'erp.read' | 'erp.write') => async (request: FastifyRequest, reply: FastifyReply) => {
-    if (options.faults && (await options.faults.apply(reply))) return reply;
+    if (options.faults && (await options.faults.apply(reply, request.method, request.url))) return reply;
     await verify(request, scope);
     return undefined;
   };
