@@ -10,6 +10,7 @@ import { keyRingFromText, MASTER_KEYS_ENV } from './vault/master-keys.js';
 import { Vault } from './vault/vault.js';
 import type { RotationOptions } from './rotation/rotation.js';
 import { RotationScheduler } from './rotation/scheduler.js';
+import { FlowEngine, type FlowEngineOptions } from './flows/engine.js';
 
 export interface HubOptions {
   dataDir: string;
@@ -27,6 +28,8 @@ export interface HubOptions {
   now?: () => number;
   /** How often due rotations are looked for, and how failed steps are retried. */
   rotation?: RotationOptions & { tickMs?: number };
+  /** The flow engine's settings, or false to run no flows in this process. */
+  flows?: FlowEngineOptions | false;
 }
 
 export interface RunningHub {
@@ -35,6 +38,7 @@ export interface RunningHub {
   store: HubStore;
   server: FastifyInstance;
   rotations: RotationScheduler;
+  flows: FlowEngine | undefined;
   close(): Promise<void>;
 }
 
@@ -69,7 +73,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { ctx, store } = await openHub(options);
   const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) };
   const rotations = new RotationScheduler(ctx, options.rotation);
-  const server = await buildHubServer(ctx, logger, rotations);
+  const flows = options.flows === false ? undefined : new FlowEngine(ctx, options.flows);
+  const server = await buildHubServer(ctx, logger, rotations, flows);
   const host = options.host ?? '127.0.0.1';
   try {
     await server.listen({ host, port: options.port ?? 0 });
@@ -82,5 +87,6 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const url = `http://${host}:${port}`;
   ctx.publicUrl = () => options.publicUrl ?? url;
   await rotations.start();
-  return { url, ctx, store, server, rotations, close: async () => { await server.close(); await rotations.stop(); await store.close(); } };
+  flows?.start();
+  return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await store.close(); } };
 }

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Connection } from 'jsforce';
 import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
-import { FlowEngine } from '../src/flows/engine.js';
+import type { FlowEngine } from '../src/flows/engine.js';
 import { registerExternalService } from '../src/flows/external-services.js';
 import { deadLetters, listRuns, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../src/flows/flows.js';
 import type { Problem } from '../src/problem.js';
@@ -52,7 +52,7 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
   before(async () => {
     org = await startTestOrg(STORES[0]!);
     erp = await startErp({ dataDir: mkdtempSync(join(tmpdir(), 'hs-flow-erp-')), clients: [CLIENT], faults: true });
-    hub = await startTestHub(STORES[0]!);
+    hub = await startTestHub(STORES[0]!, { flows: { idleMs: 20 } });
     const key = await hub.key();
     const post = async (path: string, body: unknown) => {
       const res = await hub.api(key, 'POST', path, body);
@@ -65,14 +65,12 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     await registerExternalService(hub.ctx, actor, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${erp.url}/openapi.json` });
     await saveFlow(hub.ctx, actor, flowFile('erp-contact-to-lead'));
     await saveFlow(hub.ctx, actor, flowFile('crm-order-to-erp-sales-order'));
-    engine = new FlowEngine(hub.ctx, { idleMs: 20 });
-    engine.start();
+    engine = hub.flows!;
     integration = new Connection({ instanceUrl: org.instanceUrl, accessToken: await tokenFor(org, 'MuleSoft_Integration'), version: '62.0' });
     const tokenResponse = await fetch(erp.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}` }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: erp.url, scope: 'erp.read erp.write' }) });
     erpToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
   });
   after(async () => {
-    await engine.stop();
     await hub.close();
     await erp.close();
     await org.close();
@@ -148,6 +146,26 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     assert.match(String(dead.error), /HTTP 400/);
     assert.equal(await replayDeadLetters(hub.ctx, actor, 'erp-contact-to-lead', [dead.id]), 1);
     await until('the replay to run', async () => (await deadLetters(hub.ctx, 'erp-contact-to-lead')).some((d) => d.id === dead.id && d.attempts === 1));
+  });
+
+  it('the hub API saves, validates and lists flows, their runs and dead letters, and publishes the flow schema', async () => {
+    const key = await hub.key(['flows:read', 'flows:write']);
+    const yaml = (method: string, path: string, text: string) => fetch(`${hub.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/yaml' }, body: text });
+    const saved = await yaml('PUT', '/api/v1/flows', flowFile('erp-contact-to-lead'));
+    assert.equal(saved.status, 200, await saved.clone().text());
+    const refused = await yaml('POST', '/api/v1/flows/validate', flowFile('erp-contact-to-lead').replace('Email: { path: email }', 'Nope__c: { path: email }'));
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+    const problem = (await refused.json()) as { errors: { path: string; message: string }[] };
+    assert.match(problem.errors[0]!.path, /^\d+:\d+ actions\[0\]\.mapping\.Nope__c$/);
+    const list = await hub.api(key, 'GET', '/api/v1/flows');
+    assert.deepEqual((list.body.flows as { name: string }[]).map((f) => f.name), ['crm-order-to-erp-sales-order', 'erp-contact-to-lead']);
+    const runs = await hub.api(key, 'GET', '/api/v1/flows/erp-contact-to-lead/runs?limit=5');
+    assert.equal((runs.body.runs as unknown[]).length, 5);
+    assert.equal((await hub.api(key, 'GET', '/api/v1/flows/erp-contact-to-lead/dead-letters')).status, 200);
+    const schema = await hub.api(key, 'GET', '/api/v1/flows/schema.json');
+    assert.ok((schema.body.required as string[]).includes('trigger'));
+    assert.equal((await hub.api(await hub.key(['connections:read']), 'PUT', '/api/v1/flows', {})).status, 403, 'flows need the flows:write scope');
   });
 
   it('refuses bad flows at save time with their line and path', async () => {

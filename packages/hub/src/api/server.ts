@@ -12,6 +12,8 @@ import { authorizeConnection, createConnection, deleteConnection, finishAuthoriz
 import type { HubContext } from '../context.js';
 import { Problem } from '../problem.js';
 import { openApiDocument } from './openapi.js';
+import { flowRoutes } from './flow-routes.js';
+import type { FlowEngine } from '../flows/engine.js';
 
 declare module 'fastify' {
   interface FastifyRequest { principal?: ApiKeyPrincipal }
@@ -32,7 +34,7 @@ const requestSerializer = (req: { method: string; url: string; ip?: string }) =>
  * The hub's REST API under /api/v1, in the style of Infisical's app connections. Every route needs
  * an API key with the route's scope; answers never hold a secret; errors are problem+json.
  */
-export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler): Promise<FastifyInstance> {
+export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler, flows?: FlowEngine): Promise<FastifyInstance> {
   const app = Fastify({ logger: logger === false || logger === undefined ? false : { ...(logger as object), serializers: { req: requestSerializer } }, bodyLimit: 256 * 1024 });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -58,6 +60,7 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
   type IdParams = { Params: { id: string } };
 
   app.get('/api/v1/openapi.json', async () => openApiDocument());
+  flowRoutes(app, ctx, flows, guard, actor);
   app.get('/metrics', async (_request, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
 
   app.post('/api/v1/connections', { preHandler: guard('connections:write') }, async (request, reply) => reply.code(201).send({ connection: await createConnection(ctx, actor(request), request.body) }));

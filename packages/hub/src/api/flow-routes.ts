@@ -1,0 +1,42 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApiScope } from '../api-keys/api-keys.js';
+import type { Actor, HubContext } from '../context.js';
+import { flowJsonSchema } from '../flows/definition.js';
+import type { FlowEngine } from '../flows/engine.js';
+import { registerExternalService } from '../flows/external-services.js';
+import { deadLetters, getFlow, listFlows, listRuns, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
+import { invalid } from '../problem.js';
+
+type Guard = (scope: ApiScope) => (request: FastifyRequest) => Promise<void>;
+type IdParams = { Params: { id: string } };
+
+/** A flow document arrives as YAML (application/yaml, text/plain) or as JSON. */
+function documentText(body: unknown): string {
+  if (typeof body === 'string' && body.trim() !== '') return body;
+  if (body && typeof body === 'object') return JSON.stringify(body);
+  throw invalid([{ path: '(body)', message: 'send the flow document as YAML (Content-Type: application/yaml) or JSON' }]);
+}
+
+/** Flows and external services under /api/v1: thin routes over the flows domain module. */
+export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEngine | undefined, guard: Guard, actor: (request: FastifyRequest) => Actor): void {
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.get('/api/v1/flows/schema.json', async () => flowJsonSchema());
+  app.post('/api/v1/flows/validate', { preHandler: guard('flows:read') }, async (request) => ({ valid: true, flow: await validateFlow(ctx, documentText(request.body)) }));
+  app.put('/api/v1/flows', { preHandler: guard('flows:write') }, async (request) => ({ flow: await saveFlow(ctx, actor(request), documentText(request.body)) }));
+  app.get('/api/v1/flows', { preHandler: guard('flows:read') }, async () => ({ flows: await listFlows(ctx) }));
+  app.get<IdParams>('/api/v1/flows/:id', { preHandler: guard('flows:read') }, async (request) => {
+    const flow = await getFlow(ctx, request.params.id);
+    return { flow: { ...flow, pollError: engine?.pollError(flow.id) ?? null } };
+  });
+  app.post<IdParams>('/api/v1/flows/:id/pause', { preHandler: guard('flows:write') }, async (request) => ({ flow: await setFlowStatus(ctx, actor(request), request.params.id, 'paused') }));
+  app.post<IdParams>('/api/v1/flows/:id/resume', { preHandler: guard('flows:write') }, async (request) => ({ flow: await setFlowStatus(ctx, actor(request), request.params.id, 'active') }));
+  app.get<IdParams & { Querystring: { limit?: string } }>('/api/v1/flows/:id/runs', { preHandler: guard('flows:read') }, async (request) => ({ runs: await listRuns(ctx, request.params.id, Number(request.query.limit ?? 50) || 50) }));
+  app.get<IdParams>('/api/v1/flows/:id/dead-letters', { preHandler: guard('flows:read') }, async (request) => ({ deadLetters: await deadLetters(ctx, request.params.id) }));
+  app.post<IdParams>('/api/v1/flows/:id/dead-letters/replay', { preHandler: guard('flows:write') }, async (request) => {
+    const ids = (request.body as { ids?: unknown } | undefined)?.ids;
+    if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))) throw invalid([{ path: 'ids', message: 'must be a list of dead letter ids' }]);
+    return { replayed: await replayDeadLetters(ctx, actor(request), request.params.id, ids as string[] | undefined) };
+  });
+  app.post('/api/v1/external-services', { preHandler: guard('flows:write') }, async (request, reply) => reply.code(201).send({ externalService: await registerExternalService(ctx, actor(request), request.body) }));
+}
