@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { registerHubCommands } from './hub/commands.js';
 import { registerOrgCommands } from './org/commands.js';
+import { registerFlowCommands } from './flows/commands.js';
+import { registerDemoCommand } from './demo/commands.js';
 
 const program = new Command()
   .name('handshake')
@@ -10,6 +12,8 @@ const program = new Command()
 
 registerOrgCommands(program);
 registerHubCommands(program);
+registerFlowCommands(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

@@ -8,3 +8,4 @@ export { ensureOrg } from './org/settings.js';
 export { findUserByUsername, userAccess } from './identity/users.js';
 export { SYSTEM_PERMISSION_LABELS } from './identity/catalog.js';
 export { listEvents } from './oauth/events.js';
+export { revealPrimaryConsumer } from './apps/consumer-credentials.js';

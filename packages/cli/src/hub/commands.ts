@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { API_SCOPES, createApiKey, openHub, rotateMasterKey, startHub, type ApiScope } from '@handshake/hub';
+import { apiFlags, callApi, DEFAULT_HUB_PORT } from './api-client.js';
 
-const DEFAULT_PORT = 7420;
+const DEFAULT_PORT = DEFAULT_HUB_PORT;
 
 interface HubFlags { data: string; databaseUrl?: string; allowPrivateNetworks?: boolean }
 
@@ -58,18 +59,6 @@ export function registerHubCommands(program: Command): void {
       }
     });
 
-  const apiFlags = (command: Command) => command
-    .option('--hub <url>', 'the hub API base URL (default: $HANDSHAKE_HUB_URL)', process.env.HANDSHAKE_HUB_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`)
-    .option('--api-key <key>', 'an API key with connections:write (default: $HANDSHAKE_API_KEY)', process.env.HANDSHAKE_API_KEY);
-  const callApi = async (flags: { hub: string; apiKey?: string }, method: string, path: string) => {
-    if (!flags.apiKey) throw new Error('An API key is needed: --api-key or HANDSHAKE_API_KEY (create one with `handshake hub api-key create`).');
-    const res = await fetch(`${flags.hub.replace(/\/+$/, '')}/api/v1${path}`, { method, headers: { authorization: `Bearer ${flags.apiKey}` } }).catch(() => {
-      throw new Error(`Cannot reach the hub at ${flags.hub}. Is \`handshake hub serve\` running? Set --hub or HANDSHAKE_HUB_URL.`);
-    });
-    const body = (await res.json()) as Record<string, unknown>;
-    if (res.status >= 400 && res.status !== 502) throw new Error(`${String(body.title ?? res.status)}: ${String(body.detail ?? '')}`);
-    return { status: res.status, body };
-  };
   const printRotation = (body: Record<string, unknown>) => {
     const policy = body.policy as { intervalHours: number; timeOfDay: string; gracePeriodSeconds: number };
     console.log(`Policy: every ${policy.intervalHours} h at ${policy.timeOfDay} UTC, grace ${policy.gracePeriodSeconds} s`);

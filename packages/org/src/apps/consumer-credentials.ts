@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from '../crypto/hashing.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { KEY_PREFIX, newSalesforceId } from '../ids/salesforce-id.js';
-import type { AppConsumerTable } from '../store/schema.js';
+import type { Kysely } from 'kysely';
+import { recordEvent } from '../oauth/events.js';
+import type { AppConsumerTable, OrgDatabase } from '../store/schema.js';
 
 export interface NewConsumer {
   row: AppConsumerTable;
@@ -42,3 +44,15 @@ export const sealContext = (consumerId: string) => `app_consumer:${consumerId}`;
 
 /** Staged credentials are valid for 30 days unless deleted or rotated in. */
 export const STAGED_LIFETIME_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * An app's primary consumer key and secret, opened from the vault and recorded in the event log
+ * (who asked, and from where). Callers check View Client Secret first.
+ */
+export async function revealPrimaryConsumer(db: Kysely<OrgDatabase>, box: SecretBox, apiName: string, who: { userId: string | null; address: string | null; now: number }): Promise<{ consumerKey: string; consumerSecret: string } | undefined> {
+  const appRow = await db.selectFrom('apps').select(['id']).where('api_name', '=', apiName).executeTakeFirst();
+  if (!appRow) return undefined;
+  const consumer = await db.selectFrom('app_consumers').selectAll().where('app_id', '=', appRow.id).where('role', '=', 'primary').executeTakeFirstOrThrow();
+  await recordEvent(db, { at: who.now, kind: 'secret_reveal', appId: appRow.id, userId: who.userId, address: who.address, outcome: 'success' });
+  return { consumerKey: consumer.consumer_key, consumerSecret: box.open(consumer.secret_sealed, sealContext(consumer.id)) };
+}

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { listApps } from '../../apps/apps.js';
-import { sealContext } from '../../apps/consumer-credentials.js';
+import { revealPrimaryConsumer } from '../../apps/consumer-credentials.js';
 import { findUserByUsername, listUsers, userAccess } from '../../identity/users.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { listEvents, recordEvent } from '../../oauth/events.js';
@@ -57,10 +57,9 @@ export function adminRoutes(app: FastifyInstance, ctx: OAuthContext): void {
       await recordEvent(ctx.db, { at: ctx.now(), kind: 'secret_reveal', appId: appRow?.id ?? null, userId: session.user.id, address: request.ip, outcome: 'denied' });
       throw error;
     }
-    if (!appRow) throw notFound(`No External Client App with API name ${request.params.apiName}`);
-    const consumer = await ctx.db.selectFrom('app_consumers').selectAll().where('app_id', '=', appRow.id).where('role', '=', 'primary').executeTakeFirstOrThrow();
-    await recordEvent(ctx.db, { at: ctx.now(), kind: 'secret_reveal', appId: appRow.id, userId: session.user.id, address: request.ip, outcome: 'success' });
-    return { consumerKey: consumer.consumer_key, consumerSecret: ctx.box.open(consumer.secret_sealed, sealContext(consumer.id)) };
+    const revealed = appRow ? await revealPrimaryConsumer(ctx.db, ctx.box, request.params.apiName, { userId: session.user.id, address: request.ip, now: ctx.now() }) : undefined;
+    if (!revealed) throw notFound(`No External Client App with API name ${request.params.apiName}`);
+    return revealed;
   });
 
   app.get<{ Querystring: { kind?: string; limit?: string } }>(`${prefix}/events`, async (request) => {

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { startErp } from '@handshake/demo-erp';
+import { createApiKey, createConnection, createExternalCredential, createIdentityProvider, createNamedCredential, listFlows, listRuns, registerExternalService, saveFlow, startHub, type RunningHub } from '@handshake/hub';
+import { DEMO_SETUP_FILE, revealPrimaryConsumer, startOrg } from '@handshake/org';
+import { SEED_FLOWS } from './seed-flows.js';
+import { startTraffic } from './traffic.js';
+
+/** A value kept in a file under the demo's data folder: created once, reused on later starts. */
+function kept(file: string, make: () => string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const value = make();
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+const ACTOR = { name: 'handshake demo' };
+const ignoreTaken = (error: unknown) => {
+  if ((error as { status?: number }).status !== 409) throw error;
+};
+
+/** Connects the hub to the org and the ERP (once: later starts find everything in place). */
+async function wireHub(hub: RunningHub, org: { instanceUrl: string; consumerKey: string; consumerSecret: string }, erp: { url: string; tokenUrl: string; clientId: string; clientSecret: string }): Promise<void> {
+  const ctx = hub.ctx;
+  // A hub wired on an earlier start points at the URLs of that start.
+  const named = await ctx.db.selectFrom('named_credentials').select('base_url').where('name', '=', 'ERP').executeTakeFirst();
+  const connection = await ctx.db.selectFrom('connections').select('config').where('name', '=', 'Salesforce').executeTakeFirst();
+  const wiredOrg = connection ? (JSON.parse(connection.config) as { instanceUrl?: string }).instanceUrl : undefined;
+  if ((named && named.base_url !== erp.url) || (wiredOrg && wiredOrg !== org.instanceUrl)) {
+    throw new Error(`The hub in this data folder was wired to an org at ${wiredOrg ?? '?'} and an ERP at ${named?.base_url ?? '?'}; they now run at ${org.instanceUrl} and ${erp.url}. Start with the same ports, or with a fresh --data folder.`);
+  }
+  const has = async (table: 'connections' | 'identity_providers' | 'external_credentials' | 'named_credentials', name: string) => Boolean(await ctx.db.selectFrom(table).select('id').where('name', '=', name).executeTakeFirst());
+  if (!(await has('connections', 'Salesforce'))) {
+    await createConnection(ctx, ACTOR, { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, consumerKey: org.consumerKey, consumerSecret: org.consumerSecret } });
+  }
+  if (!(await has('identity_providers', 'ERP IdP'))) {
+    await createIdentityProvider(ctx, ACTOR, { name: 'ERP IdP', tokenUrl: erp.tokenUrl, clientId: erp.clientId, clientSecret: erp.clientSecret, params: [{ name: 'resource', value: erp.url, in: 'body' }, { name: 'scope', value: 'erp.read erp.write', in: 'body' }] }).catch(ignoreTaken);
+  }
+  if (!(await has('external_credentials', 'ERP OAuth'))) {
+    await createExternalCredential(ctx, ACTOR, { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp', grantedTo: ['flows'] }] }).catch(ignoreTaken);
+  }
+  if (!(await has('named_credentials', 'ERP'))) await createNamedCredential(ctx, ACTOR, { name: 'ERP', baseUrl: erp.url, externalCredential: 'ERP OAuth', principal: 'erp' }).catch(ignoreTaken);
+  await registerExternalService(ctx, ACTOR, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${erp.url}/openapi.json` });
+  for (const flow of SEED_FLOWS) await saveFlow(ctx, ACTOR, flow.text);
+}
+
+export function registerDemoCommand(program: Command): void {
+  program.command('demo')
+    .description('the main job: the org, the demo ERP with its IdP, and the hub running the seeds\' two flows, with traffic')
+    .option('--data <dir>', 'data folder', '.handshake')
+    .option('--org-port <n>', 'org port', (v) => Number(v), 7410)
+    .option('--erp-port <n>', 'ERP API port', (v) => Number(v), 7430)
+    .option('--idp-port <n>', 'ERP IdP port', (v) => Number(v), 7431)
+    .option('--hub-port <n>', 'hub port', (v) => Number(v), 7420)
+    .option('--no-traffic', 'do not generate contacts and orders')
+    .action(async (flags: { data: string; orgPort: number; erpPort: number; idpPort: number; hubPort: number; traffic: boolean }) => {
+      const data = resolve(flags.data);
+      for (const dir of ['org', 'erp', 'hub']) mkdirSync(join(data, dir), { recursive: true });
+      console.log('Starting the org (demo setup)…');
+      const org = await startOrg({ dataDir: join(data, 'org'), setupFile: DEMO_SETUP_FILE, port: flags.orgPort, logLevel: false });
+      const consumer = (await revealPrimaryConsumer(org.store.db, org.ctx.box, 'MuleSoft_Integration', { userId: null, address: 'handshake demo', now: Date.now() }))!;
+      console.log('Starting the demo ERP and its identity provider…');
+      const erpClient = { clientId: 'handshake-hub', clientSecret: kept(join(data, 'erp', 'hub-client-secret'), () => randomBytes(24).toString('base64url')) };
+      const erp = await startErp({ dataDir: join(data, 'erp'), port: flags.erpPort, idpPort: flags.idpPort, clients: [erpClient] });
+      console.log('Starting the hub…');
+      // The demo keeps its master key beside its data so that restarts find their secrets; production sets HANDSHAKE_MASTER_KEYS.
+      const masterKeys = process.env.HANDSHAKE_MASTER_KEYS ?? kept(join(data, 'hub', 'demo-master-key'), () => `1:${randomBytes(32).toString('base64')}`);
+      const hub = await startHub({ dataDir: join(data, 'hub'), masterKeys, port: flags.hubPort, allowPrivateNetworks: true, logLevel: false });
+      await wireHub(hub, { instanceUrl: org.instanceUrl, ...consumer }, { url: erp.url, tokenUrl: erp.tokenUrl, ...erpClient });
+      const { key } = await createApiKey(hub.ctx.db, `demo-${Date.now()}`, ['connections:read', 'flows:read', 'flows:write', 'audit:read'], Date.now());
+
+      const token = async (url: string, body: Record<string, string>, basic?: string) => {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(basic ? { authorization: `Basic ${basic}` } : {}) }, body: new URLSearchParams(body) });
+        return ((await res.json()) as { access_token: string }).access_token;
+      };
+      let orgToken: Promise<string> | undefined;
+      let erpToken: Promise<string> | undefined;
+      const traffic = flags.traffic ? startTraffic({
+        erpUrl: erp.url,
+        erpToken: () => (erpToken ??= token(erp.tokenUrl, { grant_type: 'client_credentials', resource: erp.url, scope: 'erp.read erp.write' }, Buffer.from(`${erpClient.clientId}:${erpClient.clientSecret}`).toString('base64'))),
+        orgUrl: org.instanceUrl,
+        orgToken: () => (orgToken ??= token(`${org.instanceUrl}/services/oauth2/token`, { grant_type: 'client_credentials', client_id: consumer.consumerKey, client_secret: consumer.consumerSecret })),
+        contactEveryMs: 2000,
+        orderEveryMs: 3000,
+      }) : undefined;
+
+      console.log(`
+Handshake demo is running.
+  Org (Salesforce-compatible): ${org.instanceUrl}   (login host ${org.loginUrl})
+  Demo ERP API:                ${erp.url}   (OpenAPI: ${erp.url}/openapi.json)
+  ERP identity provider:       ${erp.issuer}
+  Hub API:                     ${hub.url}/api/v1   (OpenAPI: ${hub.url}/api/v1/openapi.json)
+  Hub API key for this run:    ${key}
+Flows: ${SEED_FLOWS.map((f) => f.name).join(', ')}
+  Try: HANDSHAKE_HUB_URL=${hub.url} HANDSHAKE_API_KEY=${key} npx handshake flows runs erp-contact-to-lead
+Press Ctrl+C to stop.
+`);
+      const status = setInterval(() => {
+        void (async () => {
+          const parts = [];
+          for (const flow of await listFlows(hub.ctx)) {
+            const runs = await listRuns(hub.ctx, flow.id, 500);
+            const count = (s: string) => runs.filter((r) => r.status === s).length;
+            parts.push(`${flow.name}: ${count('success')} ok, ${count('failed')} retried, ${count('dead')} dead`);
+          }
+          const made = traffic ? `made ${traffic.contacts} contacts, ${traffic.orders} orders${traffic.errors ? `, ${traffic.errors} errors` : ''} | ` : '';
+          process.stdout.write(`\r${made}${parts.join(' | ')}   `);
+        })().catch(() => undefined);
+      }, 2000);
+      const stop = async () => {
+        clearInterval(status);
+        traffic?.stop();
+        console.log('\nStopping…');
+        await hub.close();
+        await erp.close();
+        await org.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+describe('the main job: `handshake demo` (what `npm start` runs)', () => {
+  const data = mkdtempSync(join(tmpdir(), 'hs-demo-'));
+  const child = spawn(process.execPath, [MAIN, 'demo', '--data', data, '--org-port', '0', '--erp-port', '0', '--idp-port', '0', '--hub-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  after(() => {
+    child.kill('SIGTERM');
+  });
+
+  it('starts the org, the ERP and the hub, runs both seed flows on generated traffic, and shows progress', async () => {
+    const deadline = Date.now() + 60_000;
+    const ran = () => /crm-order-to-erp-sales-order: [1-9]\d* ok.*erp-contact-to-lead: [1-9]\d* ok/.test(out);
+    while (!ran() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    assert.ok(ran(), `both flows ran:\n${out}`);
+    assert.match(out, /Org \(Salesforce-compatible\): http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(out, /Demo ERP API: +http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(out, /Hub API: +http:\/\/127\.0\.0\.1:\d+\/api\/v1/);
+  });
+
+  it('`handshake flows validate|runs` talk to the running hub', async () => {
+    const hub = /Hub API: +(http:\/\/127\.0\.0\.1:\d+)\/api\/v1/.exec(out)![1]!;
+    const key = /Hub API key for this run: +(\S+)/.exec(out)![1]!;
+    const env = { ...process.env, HANDSHAKE_HUB_URL: hub, HANDSHAKE_API_KEY: key };
+    const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { env, encoding: 'utf8' });
+    const seed = fileURLToPath(new URL('../../hub/flows/erp-contact-to-lead.yaml', import.meta.url));
+    const good = cli('flows', 'validate', seed);
+    assert.equal(good.status, 0, good.stderr);
+    assert.match(good.stdout, /valid flow "erp-contact-to-lead"/);
+    const broken = join(data, 'broken.yaml');
+    writeFileSync(broken, readFileSync(seed, 'utf8').replace('Email: { path: email }', 'Nope__c: { path: email }'));
+    const bad = cli('flows', 'validate', broken);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /\d+:\d+ actions\[0\]\.mapping\.Nope__c: unknown field Nope__c on Lead/);
+    const runs = cli('flows', 'runs', 'erp-contact-to-lead', '--limit', '3');
+    assert.equal(runs.status, 0, runs.stderr);
+    assert.match(runs.stdout, /success +attempt 1 .*upsert-lead:success/);
+  });
+});
