@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 import { Connection } from 'jsforce';
 import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
-import type { FlowEngine } from '../src/flows/engine.js';
 import { registerExternalService } from '../src/flows/external-services.js';
 import { deadLetters, listRuns, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../src/flows/flows.js';
 import type { Problem } from '../src/problem.js';
@@ -41,7 +40,6 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
   let org: TestOrg;
   let erp: RunningErp;
   let hub: TestHub;
-  let engine: FlowEngine;
   let integration: Connection;
   let erpToken: string;
   const erpApi = async (method: string, path: string, body?: unknown) => {
@@ -65,7 +63,6 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     await registerExternalService(hub.ctx, actor, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${erp.url}/openapi.json` });
     await saveFlow(hub.ctx, actor, flowFile('erp-contact-to-lead'));
     await saveFlow(hub.ctx, actor, flowFile('crm-order-to-erp-sales-order'));
-    engine = hub.flows!;
     integration = new Connection({ instanceUrl: org.instanceUrl, accessToken: await tokenFor(org, 'MuleSoft_Integration'), version: '62.0' });
     const tokenResponse = await fetch(erp.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}` }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: erp.url, scope: 'erp.read erp.write' }) });
     erpToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
