@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
+import { createContact } from '../../demo-erp/src/contacts/contacts.js';
+import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
+import { createConnection } from '../src/connections/connections.js';
+import { createExternalCredential } from '../src/credentials/external-credentials.js';
+import { createIdentityProvider } from '../src/credentials/identity-providers.js';
+import { createNamedCredential } from '../src/credentials/named-credentials.js';
+import { registerExternalService } from '../src/flows/external-services.js';
+import { saveFlow } from '../src/flows/flows.js';
+import { openHub } from '../src/start.js';
+import { newMasterKey } from './helpers.js';
+
+const MAIN = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+const RECORDS = Number(process.env.CRASH_RECORDS ?? 10_000);
+const KILLS = 10;
+const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
+const actor = { name: 'crash test' };
+
+/**
+ * Invariant 6: the hub is killed with SIGKILL at random moments during a 10,000-record sync, ten
+ * times, and restarted; afterwards every source record exists exactly once in the target. The hub
+ * runs as a real process (`handshake hub serve`); the org and the ERP run in this one.
+ */
+describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every one exactly once in Salesforce`, () => {
+  let org: TestOrg;
+  let erp: RunningErp;
+  const data = mkdtempSync(join(tmpdir(), 'hs-crash-hub-'));
+  const masterKeys = newMasterKey();
+  let child: ChildProcess | undefined;
+
+  const startHubProcess = () => new Promise<void>((resolve, reject) => {
+    child = spawn(process.execPath, [MAIN, 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { env: { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('API:')) resolve();
+    });
+    child.once('exit', (code, signal) => { if (!out.includes('API:')) reject(new Error(`hub exited (${code ?? signal}) before it was ready: ${out}`)); });
+  });
+
+  before(async () => {
+    org = await startTestOrg({ name: 'sqlite', fresh: () => ({ dataDir: mkdtempSync(join(tmpdir(), 'hs-crash-org-')) }) });
+    erp = await startErp({ dataDir: mkdtempSync(join(tmpdir(), 'hs-crash-erp-')), clients: [CLIENT] });
+    const { ctx, store } = await openHub({ dataDir: data, masterKeys, allowPrivateNetworks: true });
+    try {
+      await createConnection(ctx, actor, { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, consumerKey: org.consumerKey, consumerSecret: org.consumerSecret } });
+      await createIdentityProvider(ctx, actor, { name: 'ERP IdP', tokenUrl: erp.tokenUrl, clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, params: [{ name: 'resource', value: erp.url, in: 'body' }, { name: 'scope', value: 'erp.read erp.write', in: 'body' }] });
+      await createExternalCredential(ctx, actor, { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp', grantedTo: [] }] });
+      await createNamedCredential(ctx, actor, { name: 'ERP', baseUrl: erp.url, externalCredential: 'ERP OAuth', principal: 'erp' });
+      await registerExternalService(ctx, actor, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${erp.url}/openapi.json` });
+      await saveFlow(ctx, actor, readFileSync(fileURLToPath(new URL('../flows/erp-contact-to-lead.yaml', import.meta.url)), 'utf8').replace('interval: 1s', 'interval: 200ms'));
+    } finally {
+      await store.close();
+    }
+    for (let i = 0; i < RECORDS; i++) await createContact(erp.store.db, { email: `c${i}@crash.test`, lastName: `Crash ${i}`, company: 'Crash Co' });
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await erp.close();
+    await org.close();
+  });
+
+  it('loses none and duplicates none', async () => {
+    const token = await tokenFor(org, 'MuleSoft_Integration');
+    const count = async () => {
+      const res = await fetch(`${org.instanceUrl}/services/data/v62.0/query?q=${encodeURIComponent('SELECT COUNT() FROM Lead WHERE ERP_Contact_Id__c != null')}`, { headers: { authorization: `Bearer ${token}` } });
+      return ((await res.json()) as { totalSize: number }).totalSize;
+    };
+    const progress: number[] = [];
+    for (let kill = 0; kill < KILLS; kill++) {
+      await startHubProcess();
+      await new Promise((r) => setTimeout(r, 300 + Math.random() * 1500));
+      child!.kill('SIGKILL');
+      await new Promise((r) => child!.once('exit', r));
+      progress.push(await count());
+    }
+    assert.ok(progress[progress.length - 1]! < RECORDS, `the kills happened during the sync (synced after each kill: ${progress.join(', ')})`);
+    await startHubProcess();
+    const deadline = Date.now() + 240_000;
+    while ((await count()) < RECORDS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    const res = await fetch(`${org.instanceUrl}/services/data/v62.0/query?q=${encodeURIComponent('SELECT ERP_Contact_Id__c FROM Lead WHERE ERP_Contact_Id__c != null')}`, { headers: { authorization: `Bearer ${token}` } });
+    let page = (await res.json()) as { records: { ERP_Contact_Id__c: string }[]; nextRecordsUrl?: string; totalSize: number };
+    const ids: string[] = page.records.map((r) => r.ERP_Contact_Id__c);
+    while (page.nextRecordsUrl) {
+      page = (await (await fetch(`${org.instanceUrl}${page.nextRecordsUrl}`, { headers: { authorization: `Bearer ${token}` } })).json()) as typeof page;
+      ids.push(...page.records.map((r) => r.ERP_Contact_Id__c));
+    }
+    const contacts = await erp.store.db.selectFrom('contacts').select('id').execute();
+    assert.equal(ids.length, RECORDS, `every contact is a lead once (synced after each kill: ${progress.join(', ')})`);
+    assert.deepEqual(new Set(ids), new Set(contacts.map((c) => c.id)));
+  });
+});
