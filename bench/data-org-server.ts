@@ -39,11 +39,35 @@ async function seed(target: number): Promise<void> {
   await sql`PRAGMA optimize`.execute(org.store.db).catch(() => undefined);
 }
 
+/** Orders with one item each, owned by the integration user, for the flows benchmark (a data load, not API traffic). */
+async function seedOrders(count: number): Promise<void> {
+  const stamp = new Date().toISOString();
+  const base = { OwnerId: integration, IsDeleted: 0, CreatedDate: stamp, CreatedById: integration, LastModifiedDate: stamp, LastModifiedById: integration };
+  const accountId = newRecordId('001');
+  await org.data.db.insertInto('sobj_account').values({ Id: accountId, ...base, SystemModstamp: stamp, Name: 'Backfill Customer' }).execute();
+  const start = Date.now() - count;
+  for (let done = 0; done < count;) {
+    const orders: Record<string, unknown>[] = [];
+    const items: Record<string, unknown>[] = [];
+    for (let i = 0; i < 500 && done < count; i++, done++) {
+      const id = newRecordId('801');
+      const modstamp = new Date(start + done).toISOString();
+      orders.push({ Id: id, ...base, SystemModstamp: modstamp, AccountId: accountId, EffectiveDate: '2026-11-01', Status: 'Draft', OrderNumber: String(100000 + done).padStart(8, '0'), TotalAmount: 20 });
+      items.push({ Id: newRecordId('802'), ...base, SystemModstamp: modstamp, OrderId: id, Quantity: 2, UnitPrice: 10, TotalPrice: 20, Description: `Backfill item ${done}` });
+    }
+    await org.data.db.insertInto('sobj_order').values(orders).execute();
+    await org.data.db.insertInto('sobj_orderitem').values(items).execute();
+  }
+}
+
 for await (const line of createInterface({ input: process.stdin })) {
   const [command, arg] = line.trim().split(/\s+/);
   if (command === 'seed') {
     await seed(Number(arg));
     console.log(JSON.stringify({ seeded }));
+  } else if (command === 'seed-orders') {
+    await seedOrders(Number(arg));
+    console.log(JSON.stringify({ orders: Number(arg) }));
   } else if (command === 'quit') break;
 }
 await org.close();

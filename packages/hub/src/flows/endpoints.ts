@@ -21,6 +21,25 @@ export class PermanentError extends Error {
 export const SALESFORCE_API = 'v62.0';
 const TIMEOUT_MS = 15_000;
 
+const CACHE_MS = 2000;
+
+/**
+ * A short-lived cache per hub context: flows resolve the same connection, named credential and
+ * service definition for every event, and a change made through the API is seen within 2 s.
+ */
+export function cached<T>(ctx: HubContext, key: string, load: () => Promise<T>): Promise<T> {
+  let cache = caches.get(ctx);
+  if (!cache) caches.set(ctx, (cache = new Map()));
+  const hit = cache.get(key);
+  const now = Date.now();
+  if (hit && now - hit.at < CACHE_MS) return hit.value as Promise<T>;
+  const value = load();
+  cache.set(key, { at: now, value });
+  value.catch(() => cache.delete(key));
+  return value;
+}
+const caches = new WeakMap<HubContext, Map<string, { at: number; value: Promise<unknown> }>>();
+
 export async function connectionByName(ctx: HubContext, name: string): Promise<{ id: string; app: string }> {
   const row = await ctx.db.selectFrom('connections').select(['id', 'app']).where('name', '=', name).executeTakeFirst();
   if (!row) throw notFound(`connection "${name}"`);
@@ -28,12 +47,12 @@ export async function connectionByName(ctx: HubContext, name: string): Promise<{
 }
 
 /** The signing client of a connection (by name) or a named credential. */
-export async function clientByConnectionName(ctx: HubContext, name: string): Promise<ConnectionClient> {
-  return connectionClient(ctx, (await connectionByName(ctx, name)).id);
+export function clientByConnectionName(ctx: HubContext, name: string): Promise<ConnectionClient> {
+  return cached(ctx, `connection:${name}`, async () => connectionClient(ctx, (await connectionByName(ctx, name)).id));
 }
 
-export async function clientByNamedCredential(ctx: HubContext, name: string): Promise<ConnectionClient> {
-  return clientFor(ctx, await resolveNamedCredential(ctx, name, undefined));
+export function clientByNamedCredential(ctx: HubContext, name: string): Promise<ConnectionClient> {
+  return cached(ctx, `named:${name}`, async () => clientFor(ctx, await resolveNamedCredential(ctx, name, undefined)));
 }
 
 function retryAfterMs(header: string | null): number | undefined {

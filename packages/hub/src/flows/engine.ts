@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import jsonata from 'jsonata';
 import type { HubContext } from '../context.js';
-import type { FlowEventTable } from '../store/schema.js';
+import type { FlowEventTable, FlowRunTable } from '../store/schema.js';
+
+interface Outcome { eventId: string; event: Pick<FlowEventTable, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'updated_at'>; run: FlowRunTable }
 import { runSalesforceAction, salesforceLookup } from './actions/salesforce.js';
 import { runServiceAction } from './actions/service.js';
 import { durationMs, type FlowDefinition } from './definition.js';
@@ -19,6 +21,13 @@ export interface FlowEngineOptions {
 }
 
 interface FlowState { id: string; name: string; status: string; definition: FlowDefinition; nextPollAt: number; lastPollError?: string }
+
+const conditions = new Map<string, ReturnType<typeof jsonata>>();
+const conditionExpression = (text: string) => {
+  let compiled = conditions.get(text);
+  if (!compiled) conditions.set(text, (compiled = jsonata(text)));
+  return compiled;
+};
 
 /** Above this share of the daily API allowance, Salesforce triggers poll ten times less often. */
 const API_USAGE_SLOWDOWN = 0.9;
@@ -127,17 +136,26 @@ export class FlowEngine {
   async dispatchDue(): Promise<boolean> {
     const due = await this.ctx.db.selectFrom('flow_events').selectAll().where('status', '=', 'pending').where('next_attempt_at', '<=', this.ctx.now())
       .orderBy('created_at').orderBy('id').limit(this.options.batch ?? 50).execute();
-    let ran = false;
+    // Outcomes are committed together after the batch: a crash before the commit re-runs those
+    // events, which their idempotent writes absorb, and the store does one write per batch.
+    const outcomes: Outcome[] = [];
     for (const event of due) {
       const flow = this.flows.get(event.flow_id);
       if (!flow || flow.status !== 'active') continue;
-      await this.runEvent(flow, event);
-      ran = true;
+      outcomes.push(await this.runEvent(flow, event));
     }
-    return ran;
+    if (outcomes.length) {
+      await this.ctx.db.transaction().execute(async (trx) => {
+        for (const o of outcomes) {
+          await trx.updateTable('flow_events').set(o.event).where('id', '=', o.eventId).execute();
+          await trx.insertInto('flow_runs').values(o.run).execute();
+        }
+      });
+    }
+    return outcomes.length > 0;
   }
 
-  private async runEvent(flow: FlowState, event: FlowEventTable): Promise<void> {
+  private async runEvent(flow: FlowState, event: FlowEventTable): Promise<Outcome> {
     const started = this.ctx.now();
     const attempt = event.attempts + 1;
     const steps: { action: string; status: string; input?: unknown; output?: unknown; error?: string; durationMs: number }[] = [];
@@ -147,7 +165,7 @@ export class FlowEngine {
     let retryAfter: number | undefined;
     try {
       for (const condition of flow.definition.conditions) {
-        if (!(await jsonata(condition).evaluate(payload))) {
+        if (!(await conditionExpression(condition).evaluate(payload))) {
           outcome = 'skipped';
           steps.push({ action: 'conditions', status: 'skipped', output: `condition not met: ${condition}`, durationMs: 0 });
           break;
@@ -182,9 +200,10 @@ export class FlowEngine {
       const ceiling = Math.min(durationMs(flow.definition.retry.maxDelay), initial * 2 ** (attempt - 1));
       return Math.max(retryAfter ?? 0, Math.round(ceiling * (0.5 + Math.random() * 0.5)));
     };
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.updateTable('flow_events').set({ status, attempts: attempt, next_attempt_at: outcome === 'retry' ? now + backoff() : now, last_error: error, updated_at: now }).where('id', '=', event.id).execute();
-      await trx.insertInto('flow_runs').values({ id: randomUUID(), flow_id: flow.id, event_id: event.id, status: outcome === 'done' ? 'success' : outcome === 'skipped' ? 'skipped' : outcome === 'retry' ? 'failed' : 'dead', attempt, steps: JSON.stringify(steps), error, started_at: started, duration_ms: now - started }).execute();
-    });
+    return {
+      eventId: event.id,
+      event: { status, attempts: attempt, next_attempt_at: outcome === 'retry' ? now + backoff() : now, last_error: error, updated_at: now },
+      run: { id: randomUUID(), flow_id: flow.id, event_id: event.id, status: outcome === 'done' ? 'success' : outcome === 'skipped' ? 'skipped' : outcome === 'retry' ? 'failed' : 'dead', attempt, steps: JSON.stringify(steps), error, started_at: started, duration_ms: now - started },
+    };
   }
 }

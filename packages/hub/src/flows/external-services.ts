@@ -7,6 +7,7 @@ import { checkUrl } from '../connections/url-policy.js';
 import type { Actor, HubContext } from '../context.js';
 import { parse } from '../credentials/common.js';
 import { invalid, notFound } from '../problem.js';
+import { cached } from './endpoints.js';
 
 /** One operation of a registered service: what an action calls. */
 export interface ServiceOperation {
@@ -92,7 +93,11 @@ export async function registerExternalService(ctx: HubContext, actor: Actor, bod
   return { name: input.name, namedCredential: input.namedCredential, version, operations: [...operations.values()].map((o) => ({ operationId: o.operationId, method: o.method, path: o.path, summary: o.summary })) };
 }
 
-export async function externalService(ctx: HubContext, name: string): Promise<{ name: string; namedCredential: string; version: number; operations: Map<string, ServiceOperation> }> {
+export function externalService(ctx: HubContext, name: string): Promise<{ name: string; namedCredential: string; version: number; operations: Map<string, ServiceOperation> }> {
+  return cached(ctx, `service:${name}`, () => loadExternalService(ctx, name));
+}
+
+async function loadExternalService(ctx: HubContext, name: string): Promise<{ name: string; namedCredential: string; version: number; operations: Map<string, ServiceOperation> }> {
   const row = await ctx.db.selectFrom('external_services').selectAll().where('name', '=', name).executeTakeFirst();
   if (!row) throw notFound(`external service "${name}"`);
   return { name: row.name, namedCredential: row.named_credential, version: row.version, operations: operationsOf(JSON.parse(row.spec)) };

@@ -11,8 +11,9 @@ const soqlDateTime = (iso: string) => iso.replace(/\.\d{3}\+0000$/, '.000Z').rep
 
 /**
  * Change polling of a Salesforce object on SystemModstamp, as integrators do it: pages in
- * (SystemModstamp, Id) order continue after the last record seen, and each poll also re-reads an
- * overlap window behind the cursor, so a change committed late with an older stamp is still seen.
+ * (SystemModstamp, Id) order continue after the last record seen, and once caught up each poll also
+ * re-reads an overlap window behind the cursor, so a change committed late with an older stamp is
+ * still seen.
  * Every change is keyed by Id + SystemModstamp, so re-reading never queues it twice.
  */
 export async function pollSalesforce(ctx: HubContext, trigger: SalesforceTrigger, cursorText: string | undefined, onUsage: (used: number, max: number) => void): Promise<PollResult> {
@@ -34,10 +35,13 @@ export async function pollSalesforce(ctx: HubContext, trigger: SalesforceTrigger
   };
   const stamp = soqlDateTime(cursor.stamp);
   const forward = await query(`(SystemModstamp > ${stamp} OR (SystemModstamp = ${stamp} AND Id > '${cursor.id || '000000000000000'}'))`, trigger.batchSize);
+  // The overlap window is re-read only at the head of the stream: late commits land there, and a
+  // backfill that re-read 2,000 records per page would spend most of its time on duplicates.
+  const atHead = forward.length < trigger.batchSize;
   const overlapStart = new Date(Date.parse(cursor.stamp) - durationMs(trigger.overlap)).toISOString();
-  const behind = cursor.id ? await query(`SystemModstamp >= ${overlapStart} AND SystemModstamp <= ${stamp}`, 2000) : [];
+  const behind = cursor.id && atHead ? await query(`SystemModstamp >= ${overlapStart} AND SystemModstamp <= ${stamp}`, 2000) : [];
   const last = forward[forward.length - 1];
   const next: Cursor = last ? { stamp: String(last.SystemModstamp).replace('+0000', 'Z'), id: String(last.Id) } : cursor;
   const events = [...behind, ...forward].map((record) => ({ dedupeKey: `${String(record.Id)}:${String(record.SystemModstamp)}`, payload: record }));
-  return { events, cursor: JSON.stringify(next), more: forward.length === trigger.batchSize };
+  return { events, cursor: JSON.stringify(next), more: !atHead };
 }

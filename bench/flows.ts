@@ -1,0 +1,146 @@
+/**
+ * The flows benchmark: a backfill of orders from the org to the ERP through the hub (the seed's
+ * order flow, in a `handshake hub serve` process), side by side in the same run with a minimal
+ * hand-written script making the same API calls with no engine (the ceiling). The org and the ERP
+ * run pinned to core 0; the hub and the script, in turn, on core 1. Also: the hub's peak RSS over
+ * the backfill, and trigger latency (change made → target written) once the flow has caught up.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { openHub } from '../packages/hub/src/start.js';
+import { createConnection } from '../packages/hub/src/connections/connections.js';
+import { createIdentityProvider } from '../packages/hub/src/credentials/identity-providers.js';
+import { createExternalCredential } from '../packages/hub/src/credentials/external-credentials.js';
+import { createNamedCredential } from '../packages/hub/src/credentials/named-credentials.js';
+import { registerExternalService } from '../packages/hub/src/flows/external-services.js';
+import { saveFlow } from '../packages/hub/src/flows/flows.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RECORDS = Number(process.env.BENCH_FLOW_RECORDS ?? 100_000);
+const LATENCY_SAMPLES = 15;
+const POLL_INTERVAL_MS = 1000;
+
+interface Child { process: ChildProcess; next(): Promise<Record<string, unknown>>; send(line: string): void }
+
+function start(core: number, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
+  const child = spawn('taskset', ['-c', String(core), process.execPath, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env });
+  const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let i;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      if (!line.startsWith('{')) continue;
+      const w = waiting.shift();
+      if (w) w(line);
+      else lines.push(line);
+    }
+  });
+  return {
+    process: child,
+    next: () => new Promise((resolve) => {
+      const line = lines.shift();
+      if (line !== undefined) resolve(JSON.parse(line));
+      else waiting.push((l) => resolve(JSON.parse(l)));
+    }),
+    send: (line) => child.stdin!.write(`${line}\n`),
+  };
+}
+
+const peakRssMb = (pid: number) => {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+};
+
+export interface FlowsResult { records: number; hub: number; ceiling: number; ratio: number; peakRssMb: number; latencyP50: number; latencyP90: number }
+
+export async function benchFlows(log: (line: string) => void): Promise<FlowsResult> {
+  const org = start(0, ['--import', 'tsx', 'bench/data-org-server.ts']);
+  const erp = start(0, ['--import', 'tsx', 'bench/erp-server.ts']);
+  let hub: ChildProcess | undefined;
+  try {
+    const o = (await org.next()) as { instanceUrl: string; token: string; consumerKey: string; consumerSecret: string };
+    const e = (await erp.next()) as { url: string; tokenUrl: string; clientId: string; clientSecret: string };
+    const erpCount = async () => {
+      erp.send('count');
+      return (await erp.next()).count as number;
+    };
+    log(`seeding ${RECORDS.toLocaleString('en')} orders with one item each`);
+    org.send(`seed-orders ${RECORDS}`);
+    await org.next();
+    const tokenRes = await fetch(e.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${e.clientId}:${e.clientSecret}`).toString('base64')}` }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: e.url, scope: 'erp.read erp.write' }) });
+    const erpToken = ((await tokenRes.json()) as { access_token: string }).access_token;
+
+    log('ceiling: the hand-written script (core 1)');
+    const ceilingChild = start(1, ['--import', 'tsx', 'bench/flows-ceiling.ts'], { ...process.env, ORG_URL: o.instanceUrl, ORG_TOKEN: o.token, ERP_URL: e.url, ERP_TOKEN: erpToken, RECORDS: String(RECORDS) });
+    const ceiling = (await ceilingChild.next()) as { recordsPerSecond: number };
+    log(`ceiling: ${ceiling.recordsPerSecond.toFixed(0)} records/s`);
+
+    const data = mkdtempSync(join(tmpdir(), 'hs-bench-hub-'));
+    const masterKeys = `1:${randomBytes(32).toString('base64')}`;
+    const actor = { name: 'bench' };
+    const { ctx, store } = await openHub({ dataDir: data, masterKeys, allowPrivateNetworks: true });
+    await createConnection(ctx, actor, { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: o.instanceUrl, consumerKey: o.consumerKey, consumerSecret: o.consumerSecret } });
+    await createIdentityProvider(ctx, actor, { name: 'ERP IdP', tokenUrl: e.tokenUrl, clientId: e.clientId, clientSecret: e.clientSecret, params: [{ name: 'resource', value: e.url, in: 'body' }, { name: 'scope', value: 'erp.read erp.write', in: 'body' }] });
+    await createExternalCredential(ctx, actor, { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp', grantedTo: [] }] });
+    await createNamedCredential(ctx, actor, { name: 'ERP', baseUrl: e.url, externalCredential: 'ERP OAuth', principal: 'erp' });
+    await registerExternalService(ctx, actor, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${e.url}/openapi.json` });
+    await saveFlow(ctx, actor, readFileSync(join(ROOT, 'packages/hub/flows/crm-order-to-erp-sales-order.yaml'), 'utf8'));
+    await store.close();
+
+    log('hub: the order flow in `handshake hub serve` (core 1)');
+    const before = await erpCount();
+    const started = performance.now();
+    const hubChild = start(1, ['packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys });
+    hub = hubChild.process;
+    let last = 0;
+    for (;;) {
+      const synced = (await erpCount()) - before;
+      if (synced >= RECORDS) break;
+      if (synced - last >= RECORDS / 10) {
+        log(`  hub: ${synced.toLocaleString('en')} / ${RECORDS.toLocaleString('en')}`);
+        last = synced;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const hubRate = RECORDS / ((performance.now() - started) / 1000);
+    const rss = peakRssMb(hub.pid!);
+    log(`hub: ${hubRate.toFixed(0)} records/s, peak RSS ${rss.toFixed(0)} MB`);
+
+    // Trigger latency: an order gets its item (the change that makes it eligible) → its sales order exists.
+    const sf = async (path: string, body: unknown) => (await (await fetch(`${o.instanceUrl}/services/data/v62.0${path}`, { method: 'POST', headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string };
+    const account = await sf('/sobjects/Account', { Name: 'Latency Co' });
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const order = await sf('/sobjects/Order', { AccountId: account.id, EffectiveDate: '2026-11-23', Status: 'Draft' });
+      const count = await erpCount();
+      await new Promise((r) => setTimeout(r, Math.random() * POLL_INTERVAL_MS));
+      const t = performance.now();
+      await sf('/sobjects/OrderItem', { OrderId: order.id, Quantity: 1, UnitPrice: 1, Description: 'latency' });
+      while ((await erpCount()) === count) await new Promise((r) => setTimeout(r, 5));
+      latencies.push(performance.now() - t);
+    }
+    latencies.sort((a, b) => a - b);
+    const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+    log(`trigger latency: p50 ${p(0.5).toFixed(0)} ms, p90 ${p(0.9).toFixed(0)} ms (poll interval ${POLL_INTERVAL_MS} ms)`);
+    return { records: RECORDS, hub: hubRate, ceiling: ceiling.recordsPerSecond, ratio: hubRate / ceiling.recordsPerSecond, peakRssMb: rss, latencyP50: p(0.5), latencyP90: p(0.9) };
+  } finally {
+    hub?.kill('SIGKILL');
+    org.send('quit');
+    erp.send('quit');
+    await new Promise((r) => setTimeout(r, 1000));
+    org.process.kill('SIGKILL');
+    erp.process.kill('SIGKILL');
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(JSON.stringify(await benchFlows((line) => console.log(`[bench] ${line}`)), null, 2));
+}
