@@ -165,6 +165,42 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     assert.equal((await hub.api(await hub.key(['connections:read']), 'PUT', '/api/v1/flows', {})).status, 403, 'flows need the flows:write scope');
   });
 
+  it('schedule triggers fire once per tick, and webhooks queue one event per delivery', async () => {
+    const upsert = (extra: string) => `
+actions:
+  - name: upsert-lead
+    type: salesforce.upsert
+    connection: Salesforce
+    object: Lead
+    externalIdField: ERP_Contact_Id__c
+    mapping:
+${extra}`;
+    await saveFlow(hub.ctx, actor, `name: ticking\ntrigger: { type: schedule, cron: "* * * * * *" }${upsert(`      ERP_Contact_Id__c: { template: "tick-{firedAt}" }
+      LastName: { const: Tick }
+      Company: { const: Clock Co }`)}`);
+    const ticks = await until('three ticks', async () => (await listRuns(hub.ctx, 'ticking', 50)).filter((r) => r.status === 'success').length >= 3 && true);
+    assert.ok(ticks);
+    await setFlowStatus(hub.ctx, actor, 'ticking', 'paused');
+    const leads = await integration.query<{ ERP_Contact_Id__c: string }>("SELECT ERP_Contact_Id__c FROM Lead WHERE ERP_Contact_Id__c LIKE 'tick-%'");
+    assert.equal(new Set(leads.records.map((l) => l.ERP_Contact_Id__c)).size, leads.totalSize, 'one lead per tick');
+
+    await saveFlow(hub.ctx, actor, `name: hooked\ntrigger: { type: webhook, idPath: ref }${upsert(`      ERP_Contact_Id__c: { path: ref }
+      LastName: { path: name }
+      Company: { const: Hook Co }`)}`);
+    const key = await hub.key(['flows:trigger']);
+    const deliver = (body: unknown, headers: Record<string, string> = {}) => fetch(`${hub.url}/api/v1/hooks/hooked`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const first = await deliver({ ref: 'HOOK-1', name: 'Hooked' });
+    assert.equal(first.status, 202);
+    const again = await deliver({ ref: 'HOOK-1', name: 'Hooked' });
+    assert.equal(again.status, 200);
+    assert.equal(((await again.json()) as { duplicate: boolean }).duplicate, true, 'a redelivered webhook is the same event');
+    await until('the hooked lead', async () => (await integration.query("SELECT Id FROM Lead WHERE ERP_Contact_Id__c = 'HOOK-1'")).totalSize === 1);
+    assert.equal((await deliver('not an object')).status, 400);
+    assert.equal((await fetch(`${hub.url}/api/v1/hooks/hooked`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401);
+    const wrongFlow = await fetch(`${hub.url}/api/v1/hooks/erp-contact-to-lead`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(wrongFlow.status, 409);
+  });
+
   it('refuses bad flows at save time with their line and path', async () => {
     const bad = async (text: string, expected: RegExp) => {
       const problem = await problemOf(validateFlow(hub.ctx, text));
@@ -182,6 +218,7 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     await bad(lead.replace('path: id', 'path: "id +"'), /not a valid JSONata expression/);
     await bad(flowFile('crm-order-to-erp-sales-order').replace('customer: { path: Account.Name }', 'customer: { const: 5 }'), /maps a number into customer/);
     await bad(flowFile('crm-order-to-erp-sales-order').replace('operation: createSalesOrder', 'operation: launchRocket'), /has no operation launchRocket/);
+    await bad('name: bad-cron\ntrigger: { type: schedule, cron: "every tuesday" }\nactions: []', /trigger\.cron.*cron expression/);
     const broken = await problemOf(registerExternalService(hub.ctx, actor, { name: 'Broken', namedCredential: 'ERP', spec: { openapi: '3.0.3', info: { title: 'x' }, paths: { '/a': { get: { operationId: 'a' } } } } }));
     assert.equal(broken.status, 400);
     assert.ok(broken.errors.length > 0, 'the validator\'s reasons are listed');

@@ -6,6 +6,7 @@ import type { FlowEngine } from '../flows/engine.js';
 import { registerExternalService } from '../flows/external-services.js';
 import { deadLetters, getFlow, listFlows, listRuns, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
 import { invalid } from '../problem.js';
+import { receiveWebhook } from '../flows/triggers/webhook.js';
 
 type Guard = (scope: ApiScope) => (request: FastifyRequest) => Promise<void>;
 type IdParams = { Params: { id: string } };
@@ -37,6 +38,11 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
     const ids = (request.body as { ids?: unknown } | undefined)?.ids;
     if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))) throw invalid([{ path: 'ids', message: 'must be a list of dead letter ids' }]);
     return { replayed: await replayDeadLetters(ctx, actor(request), request.params.id, ids as string[] | undefined) };
+  });
+  app.post<{ Params: { flow: string } }>('/api/v1/hooks/:flow', { preHandler: guard('flows:trigger') }, async (request, reply) => {
+    const key = request.headers['idempotency-key'];
+    const result = await receiveWebhook(ctx, request.params.flow, request.body, typeof key === 'string' && key ? key : undefined);
+    return reply.code(result.duplicate ? 200 : 202).send(result);
   });
   app.post('/api/v1/external-services', { preHandler: guard('flows:write') }, async (request, reply) => reply.code(201).send({ externalService: await registerExternalService(ctx, actor(request), request.body) }));
 }

@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 /**
@@ -79,10 +80,30 @@ const serviceAction = z.object({
   mapping: z.record(z.string(), fieldMapping),
 }).strict();
 
+const scheduleTrigger = z.object({
+  type: z.literal('schedule'),
+  // Cron with optional seconds (every five minutes: "0 0/5 * * * *"), checked when the flow is saved.
+  cron: z.string().min(9).refine((text) => {
+    try {
+      new Cron(text, { paused: true }).stop();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a cron expression such as "0/5 * * * *" (minutes) or "0 0/5 * * * *" (with seconds)'),
+  timezone: z.string().default('UTC'),
+}).strict();
+
+const webhookTrigger = z.object({
+  type: z.literal('webhook'),
+  /** Where the event's id is in the body (JSONata), when the caller sends no Idempotency-Key. */
+  idPath: z.string().optional(),
+}).strict();
+
 export const flowSchema = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must start with a letter; letters, digits, _ and - only'),
   description: z.string().max(500).optional(),
-  trigger: z.discriminatedUnion('type', [salesforceTrigger, feedTrigger]),
+  trigger: z.discriminatedUnion('type', [salesforceTrigger, feedTrigger, scheduleTrigger, webhookTrigger]),
   conditions: z.array(z.string().min(1)).default([]),
   actions: z.array(z.discriminatedUnion('type', [salesforceAction, serviceAction])).min(1),
   retry: z.object({ attempts: z.number().int().min(1).max(20).default(6), initialDelay: duration.default('500ms'), maxDelay: duration.default('60s') }).strict().default({ attempts: 6, initialDelay: '500ms', maxDelay: '60s' }),

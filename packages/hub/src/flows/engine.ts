@@ -11,6 +11,7 @@ import { PermanentError, RetryableError } from './endpoints.js';
 import { compileMapping, MappingError } from './mapping.js';
 import { pollFeed } from './triggers/feed-changes.js';
 import { pollSalesforce } from './triggers/salesforce-changes.js';
+import { pollSchedule } from './triggers/schedule.js';
 import type { PollResult } from './triggers/trigger.js';
 
 export interface FlowEngineOptions {
@@ -96,7 +97,8 @@ export class FlowEngine {
       seen.add(row.id);
       const current = this.flows.get(row.id);
       const definition = JSON.parse(row.definition) as FlowDefinition;
-      this.flows.set(row.id, { id: row.id, name: row.name, status: row.status, definition, nextPollAt: current?.nextPollAt ?? 0, ...(current?.lastPollError ? { lastPollError: current.lastPollError } : {}) });
+      const changed = current !== undefined && JSON.stringify(current.definition.trigger) !== JSON.stringify(definition.trigger);
+      this.flows.set(row.id, { id: row.id, name: row.name, status: row.status, definition, nextPollAt: changed ? 0 : current?.nextPollAt ?? 0, ...(current?.lastPollError ? { lastPollError: current.lastPollError } : {}) });
     }
     for (const id of this.flows.keys()) if (!seen.has(id)) this.flows.delete(id);
   }
@@ -105,15 +107,27 @@ export class FlowEngine {
   async pollFlow(flow: FlowState): Promise<boolean> {
     const trigger = flow.definition.trigger;
     const cursorRow = await this.ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
+    if (trigger.type === 'webhook') {
+      // Webhook events arrive through the API; there is nothing to poll.
+      flow.nextPollAt = Number.MAX_SAFE_INTEGER;
+      return false;
+    }
     let result: PollResult;
+    let nextAt: number | undefined;
     try {
-      result = trigger.type === 'salesforce'
-        ? await pollSalesforce(this.ctx, trigger, cursorRow?.cursor, (used, max) => this.apiUsage.set(trigger.connection, used / max))
-        : await pollFeed(this.ctx, trigger, cursorRow?.cursor);
+      if (trigger.type === 'schedule') {
+        const ticks = pollSchedule(trigger, cursorRow?.cursor, this.ctx.now());
+        result = ticks;
+        nextAt = ticks.nextAt;
+      } else {
+        result = trigger.type === 'salesforce'
+          ? await pollSalesforce(this.ctx, trigger, cursorRow?.cursor, (used, max) => this.apiUsage.set(trigger.connection, used / max))
+          : await pollFeed(this.ctx, trigger, cursorRow?.cursor);
+      }
       delete flow.lastPollError;
     } catch (error) {
       flow.lastPollError = (error as Error).message;
-      flow.nextPollAt = this.ctx.now() + durationMs(trigger.interval);
+      flow.nextPollAt = this.ctx.now() + ('interval' in trigger ? durationMs(trigger.interval) : 1000);
       return false;
     }
     const now = this.ctx.now();
@@ -128,7 +142,7 @@ export class FlowEngine {
         .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
     });
     const slow = trigger.type === 'salesforce' && (this.apiUsage.get(trigger.connection) ?? 0) > API_USAGE_SLOWDOWN ? 10 : 1;
-    flow.nextPollAt = result.more ? now : now + durationMs(trigger.interval) * slow;
+    flow.nextPollAt = nextAt ?? (result.more ? now : now + ('interval' in trigger ? durationMs(trigger.interval) : 1000) * slow);
     return result.events.length > 0;
   }
 

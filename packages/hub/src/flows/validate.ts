@@ -99,7 +99,7 @@ export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow): Promi
         }
       }
     }
-  } else {
+  } else if (trigger.type === 'feed') {
     try {
       const service = await externalService(ctx, trigger.service);
       const op = service.operations.get(trigger.operation);

@@ -1,0 +1,33 @@
+import { createHash, randomUUID } from 'node:crypto';
+import jsonata from 'jsonata';
+import type { HubContext } from '../../context.js';
+import { invalid, Problem } from '../../problem.js';
+import type { FlowDefinition } from '../definition.js';
+import { getFlow } from '../flows.js';
+
+/**
+ * An inbound webhook queues one event for its flow. The event's key is the caller's
+ * Idempotency-Key, else the id found at the flow's idPath, else a hash of the body: a webhook
+ * delivered twice (webhook senders retry) runs once.
+ */
+export async function receiveWebhook(ctx: HubContext, flowName: string, body: unknown, idempotencyKey: string | undefined): Promise<{ eventId: string; duplicate: boolean }> {
+  const flow = await getFlow(ctx, flowName);
+  const trigger = flow.definition.trigger as FlowDefinition['trigger'];
+  if (trigger.type !== 'webhook') throw new Problem(409, 'Not a webhook flow', `flow "${flow.name}" is triggered by ${trigger.type}, not by webhooks`);
+  if (flow.status !== 'active') throw new Problem(409, 'Flow paused', `flow "${flow.name}" is paused; resume it to accept webhooks`);
+  if (body === null || typeof body !== 'object') throw invalid([{ path: '(body)', message: 'send a JSON object' }]);
+  let key = idempotencyKey;
+  if (!key && trigger.idPath) {
+    const id = await jsonata(trigger.idPath).evaluate(body);
+    if (id !== undefined && id !== null) key = `id:${String(id)}`;
+  }
+  key ??= `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
+  const now = ctx.now();
+  const id = randomUUID();
+  const inserted = await ctx.db.insertInto('flow_events').values({
+    id, flow_id: flow.id, dedupe_key: key.slice(0, 255), payload: JSON.stringify(body), status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, created_at: now, updated_at: now,
+  }).onConflict((oc) => oc.columns(['flow_id', 'dedupe_key']).doNothing()).executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { eventId: id, duplicate: false };
+  const existing = await ctx.db.selectFrom('flow_events').select('id').where('flow_id', '=', flow.id).where('dedupe_key', '=', key.slice(0, 255)).executeTakeFirstOrThrow();
+  return { eventId: existing.id, duplicate: true };
+}
