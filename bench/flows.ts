@@ -98,7 +98,8 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     log('hub: the order flow in `handshake hub serve` (core 1)');
     const before = await erpCount();
     const started = performance.now();
-    const hubChild = start(1, ['packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys });
+    const profile = process.env.BENCH_HUB_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_HUB_PROFILE}`] : [];
+    const hubChild = start(1, [...profile, 'packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys });
     hub = hubChild.process;
     let last = 0;
     for (;;) {
@@ -132,7 +133,7 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     log(`trigger latency: p50 ${p(0.5).toFixed(0)} ms, p90 ${p(0.9).toFixed(0)} ms (poll interval ${POLL_INTERVAL_MS} ms)`);
     return { records: RECORDS, hub: hubRate, ceiling: ceiling.recordsPerSecond, ratio: hubRate / ceiling.recordsPerSecond, peakRssMb: rss, latencyP50: p(0.5), latencyP90: p(0.9) };
   } finally {
-    hub?.kill('SIGKILL');
+    hub?.kill(process.env.BENCH_HUB_PROFILE ? 'SIGINT' : 'SIGKILL');
     org.send('quit');
     erp.send('quit');
     await new Promise((r) => setTimeout(r, 1000));

@@ -30,6 +30,9 @@ const conditionExpression = (text: string) => {
   return compiled;
 };
 
+/** Pending events per flow above which its trigger waits. */
+const MAX_BACKLOG = 1000;
+
 /** Above this share of the daily API allowance, Salesforce triggers poll ten times less often. */
 const API_USAGE_SLOWDOWN = 0.9;
 
@@ -72,8 +75,11 @@ export class FlowEngine {
       let worked = false;
       try {
         await this.refreshFlows();
+        // Backpressure: while a backlog waits, triggers do not fetch more (the source is spared
+        // pages that would only queue up, and memory stays flat however large the backfill).
+        const backlog = await this.backlog();
         for (const flow of this.flows.values()) {
-          if (flow.status !== 'active' || flow.nextPollAt > this.ctx.now()) continue;
+          if (flow.status !== 'active' || flow.nextPollAt > this.ctx.now() || (backlog.get(flow.id) ?? 0) >= MAX_BACKLOG) continue;
           worked = (await this.pollFlow(flow)) || worked;
         }
         worked = (await this.dispatchDue()) || worked;
@@ -88,6 +94,11 @@ export class FlowEngine {
         };
       });
     }
+  }
+
+  private async backlog(): Promise<Map<string, number>> {
+    const rows = await this.ctx.db.selectFrom('flow_events').select(['flow_id', (eb) => eb.fn.countAll<number>().as('n')]).where('status', '=', 'pending').groupBy('flow_id').execute();
+    return new Map(rows.map((r) => [r.flow_id, Number(r.n)]));
   }
 
   private async refreshFlows(): Promise<void> {
@@ -149,7 +160,7 @@ export class FlowEngine {
   /** Runs due events, oldest first; true if it ran any. */
   async dispatchDue(): Promise<boolean> {
     const due = await this.ctx.db.selectFrom('flow_events').selectAll().where('status', '=', 'pending').where('next_attempt_at', '<=', this.ctx.now())
-      .orderBy('created_at').orderBy('id').limit(this.options.batch ?? 50).execute();
+      .orderBy('created_at').orderBy('id').limit(this.options.batch ?? 200).execute();
     // Outcomes are committed together after the batch: a crash before the commit re-runs those
     // events, which their idempotent writes absorb, and the store does one write per batch.
     const outcomes: Outcome[] = [];
