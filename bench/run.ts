@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each compared with a baseline measured in the same run.
 import { benchOAuthTokens } from './oauth-tokens.js';
 import { benchDataApi } from './data-api.js';
+import { benchFlows } from './flows.js';
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -24,6 +25,15 @@ rows.push(
   [`indexed SOQL filter, median latency at 10,000 vs ${fmt(data.rows)} rows`, `${data.indexedLatency.large.toFixed(2)} ms`, `${data.indexedLatency.small.toFixed(2)} ms at 10,000 rows`, `${data.indexedLatency.ratio.toFixed(2)}×`, 'does not grow with the table'],
 );
 targets.push(['(a) GETs', data.get.ratio >= 0.35], ['(b) inserts', data.insert.recordsPerSecond >= 20_000], ['(c) query', data.query.recordsPerSecond >= 50_000], ['indexed latency', data.indexedLatency.ratio <= 1.5]);
+
+log(`Flows: a backfill of ${Number(process.env.BENCH_FLOW_RECORDS ?? 100_000).toLocaleString('en')} orders from the org to the ERP through the hub, against a hand-written script`);
+const flows = await benchFlows(log);
+rows.push(
+  [`flows: backfill of ${fmt(flows.records)} orders org → ERP (records/s)`, `hub ${fmt(flows.hub)} /s`, `hand-written script ${fmt(flows.ceiling)} /s`, `${(flows.ratio * 100).toFixed(0)}%`, '≥ 70% of the script'],
+  [`flows: hub peak RSS over the backfill`, `${flows.peakRssMb.toFixed(0)} MB`, '', '', '< 300 MB (for 1,000,000 records)'],
+  ['flows: trigger latency, change made → target written (poll interval 1 s)', `p50 ${flows.latencyP50.toFixed(0)} ms, p90 ${flows.latencyP90.toFixed(0)} ms`, '', '', 'p50 ≤ 1,250 ms'],
+);
+targets.push(['flows throughput', flows.ratio >= 0.7], ['flows RSS', flows.peakRssMb < 300], ['trigger latency', flows.latencyP50 <= 1250]);
 
 console.log('\n' + rows.map((r) => `| ${r.join(' | ')} |`).join('\n'));
 console.log(`\nTargets: ${targets.map(([name, met]) => `${name} ${met ? 'met' : 'NOT met'}`).join('; ')}.`);
