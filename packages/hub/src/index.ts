@@ -5,7 +5,7 @@ export { Secret } from './vault/secret.js';
 export { connectionClient } from './connections/connections.js';
 export { callout } from './credentials/named-credentials.js';
 export { registerUsage, unregisterUsage, listUsages, type Usage } from './connections/usages.js';
-export { saveFlow, validateFlow, listFlows, listRuns, deadLetters, replayDeadLetters } from './flows/flows.js';
+export { saveFlow, saveFlowFolder, validateFlow, listFlows, listRuns, deadLetters, replayDeadLetters } from './flows/flows.js';
 export { registerExternalService } from './flows/external-services.js';
 export { createConnection } from './connections/connections.js';
 export { createIdentityProvider } from './credentials/identity-providers.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { API_SCOPES, createApiKey, openHub, rotateMasterKey, startHub, type ApiScope } from '@handshake/hub';
+import { API_SCOPES, createApiKey, openHub, rotateMasterKey, saveFlowFolder, startHub, type ApiScope } from '@handshake/hub';
 import { apiFlags, callApi, DEFAULT_HUB_PORT } from './api-client.js';
 
 const DEFAULT_PORT = DEFAULT_HUB_PORT;
@@ -31,8 +31,14 @@ export function registerHubCommands(program: Command): void {
     .option('--port <n>', `port (default ${DEFAULT_PORT})`, (v) => Number(v))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--log-level <level>', 'log level', 'info')
-    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string }) => {
+    .option('--flows <dir>', 'save every flow document in this folder at start (each checked on its own)')
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string }) => {
       const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel });
+      if (flags.flows) {
+        for (const result of await saveFlowFolder(running.ctx, { name: 'hub serve --flows' }, resolve(flags.flows))) {
+          console.log(result.error ? `  flow file ${result.file}: NOT saved: ${result.error}` : `  flow file ${result.file}: saved flow "${result.flow}"`);
+        }
+      }
       console.log(`Handshake hub is running (${running.store.description}).`);
       console.log(`  API:     ${running.url}/api/v1   (OpenAPI: ${running.url}/api/v1/openapi.json)`);
       console.log(`  Metrics: ${running.url}/metrics`);

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { audit } from '../audit/audit-log.js';
 import { registerUsage } from '../connections/usages.js';
 import type { Actor, HubContext } from '../context.js';
@@ -81,4 +83,22 @@ export async function replayDeadLetters(ctx: HubContext, actor: Actor, idOrName:
   const count = Number(result.numUpdatedRows);
   await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'flow.replay', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: `${count} events` });
   return count;
+}
+
+/**
+ * Saves every flow document (`*.yaml`, `*.yml`, `*.json`) in a folder — flows kept in a repository
+ * next to the code. Each file is validated on its own: a bad one is reported with its problems and
+ * the others are still saved.
+ */
+export async function saveFlowFolder(ctx: HubContext, actor: Actor, dir: string): Promise<{ file: string; flow?: string; error?: string }[]> {
+  const results: { file: string; flow?: string; error?: string }[] = [];
+  for (const file of readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
+    try {
+      results.push({ file, flow: (await saveFlow(ctx, actor, readFileSync(join(dir, file), 'utf8'))).name });
+    } catch (error) {
+      const problem = error as Problem;
+      results.push({ file, error: problem.errors?.length ? problem.errors.map((e) => `${e.path}: ${e.message}`).join('; ') : problem.message });
+    }
+  }
+  return results;
 }
