@@ -8,44 +8,15 @@
  * with 1,000,000 accounts in the store, and the latency of an indexed query at 10,000 and at
  * 1,000,000 rows.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { startPinned } from './pinned-child.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROWS = Number(process.env.BENCH_DATA_ROWS ?? 1_000_000);
 const GET_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-interface Child { process: ChildProcess; next(): Promise<Record<string, unknown>>; send(line: string): void }
-
-function start(script: string): Child {
-  const child = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', script], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let i;
-    while ((i = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      const w = waiting.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  return {
-    process: child,
-    next: () => new Promise((resolve) => {
-      const line = lines.shift();
-      if (line !== undefined) resolve(JSON.parse(line));
-      else waiting.push((l) => resolve(JSON.parse(l)));
-    }),
-    send: (line) => child.stdin!.write(`${line}\n`),
-  };
-}
 
 async function get(url: string, token?: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
@@ -90,8 +61,8 @@ export interface DataApiResult {
 }
 
 export async function benchDataApi(log: (line: string) => void): Promise<DataApiResult> {
-  const org = start('bench/data-org-server.ts');
-  const ceiling = start('bench/json-ceiling-server.ts');
+  const org = startPinned(0, ['--import', 'tsx', 'bench/data-org-server.ts']);
+  const ceiling = startPinned(0, ['--import', 'tsx', 'bench/json-ceiling-server.ts']);
   try {
     const { instanceUrl, token } = (await org.next()) as { instanceUrl: string; token: string };
     const { port } = (await ceiling.next()) as { port: number };

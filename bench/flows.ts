@@ -5,12 +5,13 @@
  * run pinned to core 0; the hub and the script, in turn, on core 1. Also: the hub's peak RSS over
  * the backfill, and trigger latency (change made → target written) once the flow has caught up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { startPinned } from './pinned-child.js';
 import { openHub } from '../packages/hub/src/start.js';
 import { createConnection } from '../packages/hub/src/connections/connections.js';
 import { createIdentityProvider } from '../packages/hub/src/credentials/identity-providers.js';
@@ -24,35 +25,6 @@ const RECORDS = Number(process.env.BENCH_FLOW_RECORDS ?? 100_000);
 const LATENCY_SAMPLES = 15;
 const POLL_INTERVAL_MS = 1000;
 
-interface Child { process: ChildProcess; next(): Promise<Record<string, unknown>>; send(line: string): void }
-
-function start(core: number, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
-  const child = spawn('taskset', ['-c', String(core), process.execPath, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env });
-  const lines: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let i;
-    while ((i = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      if (!line.startsWith('{')) continue;
-      const w = waiting.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  return {
-    process: child,
-    next: () => new Promise((resolve) => {
-      const line = lines.shift();
-      if (line !== undefined) resolve(JSON.parse(line));
-      else waiting.push((l) => resolve(JSON.parse(l)));
-    }),
-    send: (line) => child.stdin!.write(`${line}\n`),
-  };
-}
 
 const peakRssMb = (pid: number) => {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -62,8 +34,8 @@ const peakRssMb = (pid: number) => {
 export interface FlowsResult { records: number; hub: number; ceiling: number; ratio: number; peakRssMb: number; latencyP50: number; latencyP90: number }
 
 export async function benchFlows(log: (line: string) => void): Promise<FlowsResult> {
-  const org = start(0, ['--import', 'tsx', 'bench/data-org-server.ts']);
-  const erp = start(0, ['--import', 'tsx', 'bench/erp-server.ts']);
+  const org = startPinned(0, ['--import', 'tsx', 'bench/data-org-server.ts']);
+  const erp = startPinned(0, ['--import', 'tsx', 'bench/erp-server.ts']);
   let hub: ChildProcess | undefined;
   try {
     const o = (await org.next()) as { instanceUrl: string; token: string; consumerKey: string; consumerSecret: string };
@@ -79,7 +51,7 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     const erpToken = ((await tokenRes.json()) as { access_token: string }).access_token;
 
     log('ceiling: the hand-written script (core 1)');
-    const ceilingChild = start(1, ['--import', 'tsx', 'bench/flows-ceiling.ts'], { ...process.env, ORG_URL: o.instanceUrl, ORG_TOKEN: o.token, ERP_URL: e.url, ERP_TOKEN: erpToken, RECORDS: String(RECORDS) });
+    const ceilingChild = startPinned(1, ['--import', 'tsx', 'bench/flows-ceiling.ts'], { ...process.env, ORG_URL: o.instanceUrl, ORG_TOKEN: o.token, ERP_URL: e.url, ERP_TOKEN: erpToken, RECORDS: String(RECORDS) });
     const ceiling = (await ceilingChild.next()) as { recordsPerSecond: number };
     log(`ceiling: ${ceiling.recordsPerSecond.toFixed(0)} records/s`);
 
@@ -99,7 +71,7 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     const before = await erpCount();
     const started = performance.now();
     const profile = process.env.BENCH_HUB_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_HUB_PROFILE}`] : [];
-    const hubChild = start(1, [...profile, 'packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys, ...(process.env.BENCH_HUB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HUB_NODE_OPTIONS } : {}) });
+    const hubChild = startPinned(1, [...profile, 'packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys, ...(process.env.BENCH_HUB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HUB_NODE_OPTIONS } : {}) });
     hub = hubChild.process;
     let last = 0;
     for (;;) {
