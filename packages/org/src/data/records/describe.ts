@@ -40,7 +40,7 @@ function describeField(access: DataAccess, object: ObjectDef, f: FieldDef) {
     groupable: !numeric && f.type !== 'textarea' && f.type !== 'datetime' && f.type !== 'base64', highScaleNumber: false, htmlFormatted: false,
     idLookup: f.name === 'Id' || f.externalId || f.unique, inlineHelpText: null, label: f.label, length: text ? f.length : 0, mask: null, maskType: null,
     name: f.name, nameField: f.nameField, namePointing: false, nillable: f.nillable, permissionable: f.permissionable,
-    picklistValues: f.picklistValues.map((value, i) => ({ active: true, defaultValue: f.defaultValue === value || (i === -1), label: value, validFor: null, value })),
+    picklistValues: f.picklistValues.map((value) => ({ active: true, defaultValue: f.defaultValue === value, label: value, validFor: null, value })),
     polymorphicForeignKey: false, precision: numeric && f.type !== 'int' ? f.precision : 0, queryByDistance: false, referenceTargetField: null,
     referenceTo: f.referenceTo, relationshipName: f.relationshipName, relationshipOrder: null, restrictedDelete: false,
     restrictedPicklist: f.restrictedPicklist, scale: f.scale, searchPrefilterable: false, soapType: SOAP_TYPES[f.type], sortable: f.type !== 'textarea',

@@ -149,6 +149,12 @@ function settle(pending: Pending[], allOrNone: boolean): boolean {
   return !(failed && allOrNone);
 }
 
+function defaultOf(f: FieldDef): StoredValue {
+  if (f.defaultValue === null) return null;
+  const stored = toStored(f, f.defaultValue);
+  return stored.ok ? stored.value : null;
+}
+
 const PARAMETER_BUDGET = 30000;
 
 async function insertRows(db: RecordDatabase, table: string, rows: Row[]): Promise<void> {
@@ -174,7 +180,7 @@ export async function createRecords(service: DataService, access: DataAccess, ob
     if (!rights.create) return { index, id, values: {}, errors: [insufficientAccess()] };
     const { values, errors } = readFields(access, object, body, 'create', service);
     const row: Row = {};
-    for (const f of object.fields) row[f.name] = f.defaultValue === null ? null : toStored(f, f.defaultValue).ok ? (toStored(f, f.defaultValue) as { value: StoredValue }).value : null;
+    for (const f of object.fields) row[f.name] = defaultOf(f);
     Object.assign(row, values, options.internal ?? {}, {
       Id: id, IsDeleted: 0, CreatedDate: stamp, LastModifiedDate: stamp, SystemModstamp: stamp, CreatedById: access.userId, LastModifiedById: access.userId,
     });
