@@ -201,6 +201,47 @@ ${extra}`;
     assert.equal(wrongFlow.status, 409);
   });
 
+  it('chains actions: a query finds the account, sObject Collections create its contacts', async () => {
+    const account = await integration.sobject('Account').create({ Name: 'Chain Co' });
+    await saveFlow(hub.ctx, actor, `name: chained
+trigger: { type: webhook, idPath: ref }
+actions:
+  - name: findAccount
+    type: salesforce.query
+    connection: Salesforce
+    soql: "SELECT Id FROM Account WHERE Name = {company} LIMIT 1"
+  - name: contacts
+    type: salesforce.collections
+    connection: Salesforce
+    object: Contact
+    operation: create
+    records:
+      each: "people.{ 'last': name, 'account': $$._steps.findAccount[0].Id }"
+      mapping:
+        LastName: { path: last }
+        AccountId: { path: account }
+`);
+    const key = await hub.key(['flows:trigger']);
+    const res = await fetch(`${hub.url}/api/v1/hooks/chained`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ ref: 'CHAIN-1', company: "Chain Co", people: [{ name: 'Ann Chain' }, { name: 'Bob Chain' }] }) });
+    assert.equal(res.status, 202);
+    const contacts = await until('the chained contacts', async () => {
+      const found = await integration.query<{ LastName: string; AccountId: string }>("SELECT LastName, AccountId FROM Contact WHERE LastName LIKE '% Chain' ORDER BY LastName");
+      return found.totalSize === 2 && found.records;
+    });
+    assert.deepEqual(contacts.map((c) => [c.LastName, c.AccountId]), [['Ann Chain', account.id], ['Bob Chain', account.id]]);
+    const bad = await problemOf(validateFlow(hub.ctx, `name: chained-bad
+trigger: { type: webhook }
+actions:
+  - name: contacts
+    type: salesforce.collections
+    connection: Salesforce
+    object: Contact
+    operation: create
+    records: { each: people, mapping: { Industry: { path: x } } }
+`));
+    assert.match(JSON.stringify(bad.errors), /actions\[0\]\.records\.mapping\.Industry.*unknown field Industry on Contact/);
+  });
+
   it('refuses bad flows at save time with their line and path', async () => {
     const bad = async (text: string, expected: RegExp) => {
       const problem = await problemOf(validateFlow(hub.ctx, text));

@@ -70,6 +70,26 @@ const salesforceAction = z.object({
   mapping: z.record(z.string(), fieldMapping),
 }).strict();
 
+const queryAction = z.object({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/),
+  type: z.literal('salesforce.query'),
+  connection: z.string().min(1),
+  /** SOQL; {expression} placeholders are filled from the event and quoted as SOQL literals. */
+  soql: z.string().min(10),
+}).strict();
+
+const collectionsAction = z.object({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/),
+  type: z.literal('salesforce.collections'),
+  connection: z.string().min(1),
+  object: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
+  operation: z.enum(['create', 'update', 'upsert']),
+  externalIdField: z.string().optional(),
+  allOrNone: z.boolean().default(true),
+  /** The records to write: a list mapping (`each` + `mapping`). */
+  records: z.object({ each: z.string().min(1), mapping: z.record(z.string(), fieldMapping) }).strict(),
+}).strict();
+
 const serviceAction = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/),
   type: z.literal('service'),
@@ -105,7 +125,7 @@ export const flowSchema = z.object({
   description: z.string().max(500).optional(),
   trigger: z.discriminatedUnion('type', [salesforceTrigger, feedTrigger, scheduleTrigger, webhookTrigger]),
   conditions: z.array(z.string().min(1)).default([]),
-  actions: z.array(z.discriminatedUnion('type', [salesforceAction, serviceAction])).min(1),
+  actions: z.array(z.discriminatedUnion('type', [salesforceAction, queryAction, collectionsAction, serviceAction])).min(1),
   retry: z.object({ attempts: z.number().int().min(1).max(20).default(6), initialDelay: duration.default('500ms'), maxDelay: duration.default('60s') }).strict().default({ attempts: 6, initialDelay: '500ms', maxDelay: '60s' }),
 }).strict();
 

@@ -4,7 +4,7 @@ import type { HubContext } from '../context.js';
 import type { FlowEventTable, FlowRunTable } from '../store/schema.js';
 
 interface Outcome { eventId: string; event: Pick<FlowEventTable, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'updated_at'>; run: FlowRunTable }
-import { runSalesforceAction, salesforceLookup } from './actions/salesforce.js';
+import { runCollectionsAction, runQueryAction, runSalesforceAction, salesforceLookup } from './actions/salesforce.js';
 import { runServiceAction } from './actions/service.js';
 import { durationMs, type FlowDefinition } from './definition.js';
 import { PermanentError, RetryableError } from './endpoints.js';
@@ -197,14 +197,33 @@ export class FlowEngine {
         }
       }
       if (outcome === 'done') {
+        // Later actions map from the event and from earlier actions' outputs (`_steps.<name>`).
+        const outputs: Record<string, unknown> = {};
+        const source = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? { ...(payload as object), _steps: outputs } : payload;
         for (const action of flow.definition.actions) {
           const t = this.ctx.now();
           const context = action.type === 'service' ? {} : { lookup: salesforceLookup(this.ctx, action.connection) };
-          const input = await compileMapping(action.mapping)(payload, context);
+          let input: unknown;
           try {
-            const output = action.type === 'service'
-              ? await runServiceAction(this.ctx, action, input, await compileMapping(action.params)(payload, context), `${flow.id}:${event.dedupe_key}:${action.name}`)
-              : await runSalesforceAction(this.ctx, action, input);
+            let output: unknown;
+            switch (action.type) {
+              case 'service':
+                input = await compileMapping(action.mapping)(source, context);
+                output = await runServiceAction(this.ctx, action, input as Record<string, unknown>, await compileMapping(action.params)(source, context), `${flow.id}:${event.dedupe_key}:${action.name}`);
+                break;
+              case 'salesforce.query':
+                input = action.soql;
+                output = await runQueryAction(this.ctx, action, source);
+                break;
+              case 'salesforce.collections':
+                input = (await compileMapping({ records: action.records })(source, context)).records;
+                output = await runCollectionsAction(this.ctx, action, input as Record<string, unknown>[]);
+                break;
+              default:
+                input = await compileMapping(action.mapping)(source, context);
+                output = await runSalesforceAction(this.ctx, action, input as Record<string, unknown>);
+            }
+            outputs[action.name] = output;
             steps.push({ action: action.name, status: 'success', input, output, durationMs: this.ctx.now() - t });
           } catch (failure) {
             steps.push({ action: action.name, status: 'failed', input, error: (failure as Error).message, durationMs: this.ctx.now() - t });

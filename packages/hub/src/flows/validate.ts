@@ -115,7 +115,17 @@ export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow): Promi
 
   for (const [i, action] of flow.actions.entries()) {
     const at = ['actions', i];
-    for (const p of checkExpressions(action.mapping)) problem([...at, 'mapping', ...p.path], p.message);
+    if (action.type === 'salesforce.query') {
+      await connection([...at, 'connection'], action.connection);
+      for (const part of action.soql.match(/\{[^}]+\}/g) ?? []) for (const p of checkExpressions({ q: { expr: part.slice(1, -1) } })) problem([...at, 'soql'], p.message);
+      continue;
+    }
+    // A collections action maps each record of a list: its fields are checked like a single record's.
+    const mapping = action.type === 'salesforce.collections' ? action.records.mapping : action.mapping;
+    const mappingPath = action.type === 'salesforce.collections' ? [...at, 'records', 'mapping'] : [...at, 'mapping'];
+    const kind = action.type === 'salesforce.collections' ? `salesforce.${action.operation}` : action.type;
+    for (const p of checkExpressions(mapping)) problem([...mappingPath, ...p.path], p.message);
+    if (action.type === 'salesforce.collections') for (const p of checkExpressions({ r: { expr: action.records.each } })) problem([...at, 'records', 'each'], p.message);
     if (action.type === 'service') {
       try {
         const service = await externalService(ctx, action.service);
@@ -138,27 +148,27 @@ export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow): Promi
       continue;
     }
     const fieldOf = (name: string) => d.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
-    if (action.type === 'salesforce.upsert') {
+    if (kind === 'salesforce.upsert') {
       const ext = action.externalIdField ? fieldOf(action.externalIdField) : undefined;
       if (!action.externalIdField) problem([...at], 'an upsert needs externalIdField');
       else if (!ext || !(ext.externalId || ext.idLookup)) problem([...at, 'externalIdField'], `${action.externalIdField} is not an external id field of ${action.object} (or the user cannot read it)`);
-      else if (!(action.externalIdField in action.mapping)) problem([...at, 'mapping'], `the mapping must set the external id ${action.externalIdField}`);
+      else if (!(action.externalIdField in mapping)) problem(mappingPath, `the mapping must set the external id ${action.externalIdField}`);
     }
-    for (const [target, spec] of Object.entries(action.mapping)) {
-      if (action.type === 'salesforce.update' && target === 'Id') continue;
+    for (const [target, spec] of Object.entries(mapping)) {
+      if (kind === 'salesforce.update' && target === 'Id') continue;
       const field = fieldOf(target);
       if (!field) {
-        problem([...at, 'mapping', target], `unknown field ${target} on ${action.object} (it does not exist, or field-level security hides it from the connection's user)`);
+        problem([...mappingPath, target], `unknown field ${target} on ${action.object} (it does not exist, or field-level security hides it from the connection's user)`);
         continue;
       }
-      const writable = action.type === 'salesforce.create' ? field.createable : action.type === 'salesforce.update' ? field.updateable : field.createable || field.updateable;
-      if (!writable) problem([...at, 'mapping', target], `${action.object}.${target} is not writable for the connection's user (read-only field or field-level security)`);
+      const writable = kind === 'salesforce.create' ? field.createable : kind === 'salesforce.update' ? field.updateable : field.createable || field.updateable;
+      if (!writable) problem([...mappingPath, target], `${action.object}.${target} is not writable for the connection's user (read-only field or field-level security)`);
       const typeProblem = salesforceTypeProblem(spec, field);
-      if (typeProblem) problem([...at, 'mapping', target], typeProblem);
+      if (typeProblem) problem([...mappingPath, target], typeProblem);
     }
-    if (action.type !== 'salesforce.update') {
-      const missing = d.fields.filter((f) => f.createable && !f.nillable && !f.defaultedOnCreate && f.type !== 'boolean' && !Object.keys(action.mapping).some((t) => t.toLowerCase() === f.name.toLowerCase()));
-      if (missing.length) problem([...at, 'mapping'], `required fields of ${action.object} are not mapped: ${missing.map((f) => f.name).join(', ')}`);
+    if (kind !== 'salesforce.update') {
+      const missing = d.fields.filter((f) => f.createable && !f.nillable && !f.defaultedOnCreate && f.type !== 'boolean' && !Object.keys(mapping).some((t) => t.toLowerCase() === f.name.toLowerCase()));
+      if (missing.length) problem(mappingPath, `required fields of ${action.object} are not mapped: ${missing.map((f) => f.name).join(', ')}`);
     }
   }
   return problems;

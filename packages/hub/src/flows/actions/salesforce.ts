@@ -1,9 +1,12 @@
+import jsonata from 'jsonata';
 import type { HubContext } from '../../context.js';
 import type { FlowAction } from '../definition.js';
 import { callJson, clientByConnectionName, PermanentError, SALESFORCE_API } from '../endpoints.js';
 import type { MappingContext } from '../mapping.js';
 
-type SalesforceAction = Extract<FlowAction, { type: `salesforce.${string}` }>;
+type SalesforceAction = Extract<FlowAction, { type: 'salesforce.create' | 'salesforce.update' | 'salesforce.upsert' }>;
+type QueryAction = Extract<FlowAction, { type: 'salesforce.query' }>;
+type CollectionsAction = Extract<FlowAction, { type: 'salesforce.collections' }>;
 
 const base = `/services/data/${SALESFORCE_API}`;
 
@@ -31,6 +34,39 @@ export async function runSalesforceAction(ctx: HubContext, action: SalesforceAct
       return { id: Id, success: true };
     }
   }
+}
+
+const soqlLiteral = (value: unknown) => (value === null || value === undefined ? 'null' : typeof value === 'number' || typeof value === 'boolean' ? String(value) : `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
+
+/** A SOQL query with {expression} placeholders filled from the event as quoted literals; the output is its records. */
+export async function runQueryAction(ctx: HubContext, action: QueryAction, input: unknown): Promise<unknown[]> {
+  const parts = action.soql.split(/(\{[^}]+\})/g);
+  let soql = '';
+  for (const part of parts) soql += part.startsWith('{') && part.endsWith('}') ? soqlLiteral(await jsonata(part.slice(1, -1)).evaluate(input)) : part;
+  const client = await clientByConnectionName(ctx, action.connection);
+  const records: unknown[] = [];
+  let path: string | undefined = `${base}/query?q=${encodeURIComponent(soql)}`;
+  while (path) {
+    const page = (await callJson(client, path)).body as { records: unknown[]; nextRecordsUrl?: string };
+    records.push(...page.records);
+    path = page.nextRecordsUrl;
+  }
+  return records;
+}
+
+/** Writes a list of records through sObject Collections, 200 per call; any failed record fails the action. */
+export async function runCollectionsAction(ctx: HubContext, action: CollectionsAction, records: Record<string, unknown>[]): Promise<unknown[]> {
+  const client = await clientByConnectionName(ctx, action.connection);
+  const results: { success: boolean; errors: { statusCode: string; message: string }[] }[] = [];
+  for (let i = 0; i < records.length; i += 200) {
+    const chunk = records.slice(i, i + 200).map((r) => ({ attributes: { type: action.object }, ...r }));
+    const path = action.operation === 'upsert' ? `${base}/composite/sobjects/${action.object}/${action.externalIdField}` : `${base}/composite/sobjects`;
+    const { body } = await callJson(client, path, { method: action.operation === 'create' ? 'POST' : 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ allOrNone: action.allOrNone, records: chunk }) });
+    results.push(...(body as typeof results));
+  }
+  const failed = results.map((r, i) => ({ ...r, i })).filter((r) => !r.success);
+  if (failed.length) throw new PermanentError(`${failed.length} of ${results.length} records failed: ${failed.slice(0, 3).map((f) => `#${f.i}: ${f.errors.map((e) => `${e.statusCode} ${e.message}`).join(', ')}`).join('; ')}`);
+  return results;
 }
 
 /** Lookups in mappings (find the Account by Name) run as SOQL through the action's connection. */
