@@ -90,22 +90,11 @@ export class DataAccess {
   }
 
   readScope(object: ObjectDef): RecordScope {
-    const rights = this.rights(object);
-    if (!rights.read) return { kind: 'none' };
-    if (rights.viewAll) return { kind: 'all' };
-    switch (object.sharing.kind) {
-      case 'public':
-        return { kind: 'all' };
-      case 'parent':
-        return { kind: 'parent', field: object.sharing.field, object: object.sharing.object, mode: 'read' };
-      case 'files':
-        return { kind: 'files', mode: 'read' };
-      case 'owner': {
-        const sharing = this.sharing.get(object.name);
-        if (!sharing || sharing.default !== 'Private') return { kind: 'all' };
-        return { kind: 'owners', owners: sharing.readOwners };
-      }
-    }
+    return this.scope(object, 'read');
+  }
+
+  editScope(object: ObjectDef): RecordScope {
+    return this.scope(object, 'edit');
   }
 
   /** Deleting needs ownership (or Modify All): public read/write sharing lets others edit, never delete. */
@@ -117,21 +106,27 @@ export class DataAccess {
     return this.editScope(object);
   }
 
-  editScope(object: ObjectDef): RecordScope {
+  /**
+   * Which records the user may read or edit: the object permission first, View All / Modify All
+   * over everything, then the object's sharing model. Owner-shared objects are open to everyone
+   * above their org-wide default (Public Read Only opens reading, Public Read/Write both).
+   */
+  private scope(object: ObjectDef, mode: 'read' | 'edit'): RecordScope {
     const rights = this.rights(object);
-    if (!rights.edit) return { kind: 'none' };
-    if (rights.modifyAll) return { kind: 'all' };
+    if (!(mode === 'read' ? rights.read : rights.edit)) return { kind: 'none' };
+    if (mode === 'read' ? rights.viewAll : rights.modifyAll) return { kind: 'all' };
     switch (object.sharing.kind) {
       case 'public':
         return { kind: 'all' };
       case 'parent':
-        return { kind: 'parent', field: object.sharing.field, object: object.sharing.object, mode: 'edit' };
+        return { kind: 'parent', field: object.sharing.field, object: object.sharing.object, mode };
       case 'files':
-        return { kind: 'files', mode: 'edit' };
+        return { kind: 'files', mode };
       case 'owner': {
         const sharing = this.sharing.get(object.name);
-        if (!sharing || sharing.default === 'Public Read/Write') return { kind: 'all' };
-        return { kind: 'owners', owners: sharing.editOwners };
+        const open = mode === 'read' ? sharing?.default !== 'Private' : sharing?.default === 'Public Read/Write';
+        if (!sharing || open) return { kind: 'all' };
+        return { kind: 'owners', owners: mode === 'read' ? sharing.readOwners : sharing.editOwners };
       }
     }
   }

@@ -5,7 +5,7 @@ import { recordError, type RecordError } from '../data-error.js';
 import type { FieldDef, ObjectDef } from '../schema/fields.js';
 import { POLYMORPHIC_FIELDS } from '../schema/standard-objects.js';
 import type { AccessMode, DataService, RecordDatabase } from '../service.js';
-import { comparesLowered, DELETED_AT, tableName } from '../store/record-tables.js';
+import { DELETED_AT, inValues, tableName } from '../store/record-tables.js';
 import { findByExternalId } from './lookup.js';
 import { toStored, type StoredValue } from './values.js';
 
@@ -112,11 +112,9 @@ async function checkUnique(service: DataService, object: ObjectDef, pending: Pen
     const key = (v: StoredValue) => String(v).toLowerCase();
     const candidates = pending.filter((p) => !p.errors.length && p.values[f.name] !== null && p.values[f.name] !== undefined);
     if (candidates.length === 0) continue;
-    const values = [...new Set(candidates.map((p) => p.values[f.name] as string | number))];
-    const column = comparesLowered(service.dialect, f) ? sql`lower(${sql.ref(f.name)})` : sql.ref(f.name);
-    const list = comparesLowered(service.dialect, f) ? values.map((v) => String(v).toLowerCase()) : values;
+    const values = candidates.map((p) => p.values[f.name] as string | number);
     const { rows } = await sql<{ Id: string; v: StoredValue }>`SELECT ${sql.ref('Id')}, ${sql.ref(f.name)} AS v FROM ${sql.table(tableName(object))}
-      WHERE ${sql.ref('IsDeleted')} = 0 AND ${column} IN (${sql.join(list)})`.execute(service.db);
+      WHERE ${sql.ref('IsDeleted')} = 0 AND ${inValues(service.dialect, f, sql.ref(f.name), values)}`.execute(service.db);
     const owner = new Map(rows.map((r) => [key(r.v), r.Id]));
     for (const p of candidates) {
       const k = key(p.values[f.name]!);
@@ -132,14 +130,21 @@ const ROLLUPS: Record<string, { parent: string; field: string; total: string; am
   OrderItem: { parent: 'Order', field: 'OrderId', total: 'TotalAmount', amount: 'TotalPrice' },
 };
 
-async function rollUp(service: DataService, trx: RecordDatabase, object: ObjectDef, parentIds: readonly unknown[], stamp: string): Promise<void> {
+/** Recomputes the roll-ups of the parents of these child rows (no-op for objects without one). */
+async function rollUp(service: DataService, trx: RecordDatabase, object: ObjectDef, rows: readonly Row[], stamp: string): Promise<void> {
   const rollup = ROLLUPS[object.name];
-  const ids = [...new Set(parentIds.filter((id): id is string => typeof id === 'string'))];
-  if (!rollup || ids.length === 0) return;
+  if (!rollup) return;
+  const ids = [...new Set(rows.map((r) => r[rollup.field]).filter((id): id is string => typeof id === 'string'))];
+  if (ids.length === 0) return;
   const parent = service.schema.get(rollup.parent)!;
   const child = tableName(object);
   await sql`UPDATE ${sql.table(tableName(parent))} SET ${sql.ref(rollup.total)} = (SELECT COALESCE(SUM(${sql.ref(rollup.amount)}), 0) FROM ${sql.table(child)} WHERE ${sql.ref(rollup.field)} = ${sql.table(tableName(parent))}.${sql.ref('Id')} AND ${sql.ref('IsDeleted')} = 0), ${sql.ref('SystemModstamp')} = ${stamp}
     WHERE ${sql.ref('Id')} IN (${sql.join(ids)})`.execute(trx);
+}
+
+/** Per-record results in request order; a failed create has no id, a failed update or delete keeps its own. */
+function results(pending: readonly Pending[], idOnFailure: boolean): SaveResult[] {
+  return pending.map((p) => (p.errors.length ? { id: idOnFailure ? p.id : null, success: false, errors: p.errors } : { id: p.id, success: true, errors: [] }));
 }
 
 /** With allOrNone, one failure fails every record; otherwise only the failing ones. */
@@ -201,10 +206,10 @@ export async function createRecords(service: DataService, access: DataAccess, ob
     for (const p of good) compute(object, p.values, nextNumber);
     await service.db.transaction().execute(async (trx) => {
       await insertRows(trx, tableName(object), good.map((p) => p.values));
-      if (ROLLUPS[object.name]) await rollUp(service, trx, object, good.map((p) => p.values[ROLLUPS[object.name]!.field]), stamp);
+      await rollUp(service, trx, object, good.map((p) => p.values), stamp);
     });
   }
-  return pending.map((p) => (p.errors.length ? { id: null, success: false, errors: p.errors } : { id: p.id, success: true, errors: [] }));
+  return results(pending, false);
 }
 
 async function maxOrderNumber(service: DataService, object: ObjectDef): Promise<number> {
@@ -256,45 +261,44 @@ export async function updateRecords(service: DataService, access: DataAccess, ob
         for (const name of ['Name', 'TotalPrice']) if (name in merged && merged[name] !== p.existing![name]) changes[name] = merged[name]!;
         await trx.updateTable(tableName(object)).set(changes).where('Id', '=', p.id).execute();
       }
-      const rollup = ROLLUPS[object.name];
-      if (rollup) await rollUp(service, trx, object, good.map((p) => p.existing![rollup.field]), stamp);
+      await rollUp(service, trx, object, good.map((p) => p.existing!), stamp);
     });
   }
-  return pending.map((p) => (p.errors.length ? { id: p.id, success: false, errors: p.errors } : { id: p.id, success: true, errors: [] }));
+  return results(pending, true);
 }
 
 /** Deletes go to the recycle bin (IsDeleted, still visible to queryAll and getDeleted), taking master-detail children along. */
 export async function deleteRecords(service: DataService, access: DataAccess, ids: string[], options: DmlOptions): Promise<SaveResult[]> {
   const stamp = service.clock.next();
-  const pending: (Pending & { object?: ObjectDef })[] = [];
+  const objects = ids.map((id) => service.schema.byKeyPrefix(id.slice(0, 3)));
   const byObject = new Map<ObjectDef, string[]>();
-  for (const id of ids) {
-    const object = service.schema.byKeyPrefix(id.slice(0, 3));
+  ids.forEach((id, i) => {
+    const object = objects[i];
     if (object) byObject.set(object, [...(byObject.get(object) ?? []), id]);
-  }
+  });
   const lookups = new Map<ObjectDef, Awaited<ReturnType<typeof loadForWrite>>>();
   for (const [object, list] of byObject) lookups.set(object, await loadForWrite(service, access, object, list, 'delete'));
-  ids.forEach((id, index) => {
-    const object = service.schema.byKeyPrefix(id.slice(0, 3));
+  const pending: (Pending & { object?: ObjectDef })[] = ids.map((id, index) => {
+    const object = objects[index];
     const found = object ? lookups.get(object)!(id) : { error: recordError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id') };
-    pending.push({ index, id, values: {}, errors: found.error ? [found.error] : [], ...(object ? { object } : {}) });
+    return { index, id, values: {}, errors: found.error ? [found.error] : [], ...(object ? { object } : {}) };
   });
   if (settle(pending, options.allOrNone)) {
     await service.db.transaction().execute(async (trx) => {
       for (const p of pending.filter((x) => x.errors.length === 0)) await softDelete(service, trx, p.object!, [p.id], stamp, access.userId);
     });
   }
-  return pending.map((p) => (p.errors.length ? { id: p.id, success: false, errors: p.errors } : { id: p.id, success: true, errors: [] }));
+  return results(pending, true);
 }
 
 async function softDelete(service: DataService, trx: RecordDatabase, object: ObjectDef, ids: string[], stamp: string, userId: string): Promise<void> {
   if (ids.length === 0) return;
   const rollup = ROLLUPS[object.name];
-  const parents = rollup ? (await sql<Row>`SELECT ${sql.ref(rollup.field)} AS p FROM ${sql.table(tableName(object))} WHERE ${sql.ref('Id')} IN (${sql.join(ids)})`.execute(trx)).rows.map((r) => r.p) : [];
+  const children = rollup ? (await sql<Row>`SELECT ${sql.ref(rollup.field)} FROM ${sql.table(tableName(object))} WHERE ${sql.ref('Id')} IN (${sql.join(ids)})`.execute(trx)).rows : [];
   await trx.updateTable(tableName(object))
     .set({ IsDeleted: 1, [DELETED_AT]: stamp, SystemModstamp: stamp, LastModifiedDate: stamp, LastModifiedById: userId })
     .where('Id', 'in', ids).where('IsDeleted', '=', 0).execute();
-  await rollUp(service, trx, object, parents, stamp);
+  await rollUp(service, trx, object, children, stamp);
   for (const child of service.schema.childRelationships(object).filter((c) => c.cascadeDelete)) {
     const childObject = service.schema.get(child.childSObject)!;
     const { rows } = await sql<{ Id: string }>`SELECT ${sql.ref('Id')} FROM ${sql.table(tableName(childObject))} WHERE ${sql.ref(child.field)} IN (${sql.join(ids)}) AND ${sql.ref('IsDeleted')} = 0`.execute(trx);

@@ -2,20 +2,18 @@ import { sql } from 'kysely';
 import type { DataAccess } from '../access/data-access.js';
 import type { FieldDef, ObjectDef } from '../schema/fields.js';
 import type { DataService } from '../service.js';
-import { comparesLowered, tableName } from '../store/record-tables.js';
+import { comparesLowered, inValues, tableName } from '../store/record-tables.js';
 
 /** Live records the user can read, by external id value (compared case-insensitively), keyed by the lower-cased value. */
 export async function findByExternalId(service: DataService, access: DataAccess, object: ObjectDef, external: FieldDef, values: readonly string[]): Promise<Map<string, string[]>> {
   const matches = new Map<string, string[]>();
-  const wanted = [...new Set(values.map((v) => v.toLowerCase()))];
-  if (wanted.length === 0) return matches;
+  if (values.length === 0) return matches;
   const filter = (await service.filter(access, object, 'read'))('t');
-  const lowered = comparesLowered(service.dialect, external) || external.type === 'id';
   const ref = sql.ref(`t.${external.name}`);
-  const column = lowered ? sql`lower(${ref})` : ref;
-  const list = lowered || service.dialect === 'sqlite' ? wanted : values;
+  // Ids are matched case-insensitively too (an 18-character id names one record whatever its case).
+  const match = inValues(service.dialect, external, ref, values, comparesLowered(service.dialect, external) || external.type === 'id');
   const { rows } = await sql<{ Id: string; v: string }>`SELECT ${sql.ref('t.Id')} AS ${sql.id('Id')}, ${ref} AS v FROM ${sql.table(tableName(object))} AS t
-    WHERE ${sql.ref('t.IsDeleted')} = 0 AND ${column} IN (${sql.join([...new Set(list)])})${filter ? sql` AND ${filter}` : sql``}`.execute(service.db);
+    WHERE ${sql.ref('t.IsDeleted')} = 0 AND ${match}${filter ? sql` AND ${filter}` : sql``}`.execute(service.db);
   for (const r of rows) {
     const key = String(r.v).toLowerCase();
     matches.set(key, [...(matches.get(key) ?? []), r.Id]);

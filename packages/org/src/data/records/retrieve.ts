@@ -5,7 +5,7 @@ import { col } from '../access/scope-sql.js';
 import type { FieldDef, ObjectDef } from '../schema/fields.js';
 import type { DataService } from '../service.js';
 import { tableName } from '../store/record-tables.js';
-import { blobUrl, toApi } from './values.js';
+import { fieldJson, recordUrl } from './values.js';
 
 /** The fields a `?fields=` list names, each readable by the user; otherwise Salesforce's INVALID_FIELD. */
 export function requestedFields(service: DataService, access: DataAccess, object: ObjectDef, list: string | undefined): FieldDef[] {
@@ -20,8 +20,8 @@ export function requestedFields(service: DataService, access: DataAccess, object
 
 export function recordJson(object: ObjectDef, fields: FieldDef[], row: Record<string, unknown>, version: string): Record<string, unknown> {
   const id = String(row.Id);
-  const record: Record<string, unknown> = { attributes: { type: object.name, url: `/services/data/${version}/sobjects/${object.name}/${id}` } };
-  for (const f of fields) record[f.name] = f.type === 'base64' ? blobUrl(version, object, id, f, row[f.name]) : toApi(f, row[f.name]);
+  const record: Record<string, unknown> = { attributes: { type: object.name, url: recordUrl(version, object, id) } };
+  for (const f of fields) record[f.name] = fieldJson(version, object, id, f, row[f.name]);
   return record;
 }
 

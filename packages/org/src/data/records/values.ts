@@ -109,7 +109,12 @@ export function toApi(f: FieldDef, value: unknown): unknown {
   }
 }
 
-/** Binary fields are shown as the URL their bytes are downloaded from, never inline. */
-export function blobUrl(version: string, object: { name: string }, id: string, f: FieldDef, stored: unknown): string | null {
-  return stored === null || stored === undefined ? null : `/services/data/${version}/sobjects/${object.name}/${id}/${f.name}`;
+export function recordUrl(version: string, object: { name: string }, id: string): string {
+  return `/services/data/${version}/sobjects/${object.name}/${id}`;
+}
+
+/** A record's field as the REST API shows it; binary fields as the URL their bytes download from, never inline. */
+export function fieldJson(version: string, object: { name: string }, id: string, f: FieldDef, stored: unknown): unknown {
+  if (f.type !== 'base64') return toApi(f, stored);
+  return stored === null || stored === undefined ? null : `${recordUrl(version, object, id)}/${f.name}`;
 }

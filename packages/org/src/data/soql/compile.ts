@@ -239,22 +239,17 @@ export class SoqlCompiler {
     }
     let pos = 0;
     const peek = () => tokens[pos];
-    const parseOr = async (): Promise<RawBuilder<unknown>> => {
-      let left = await parseAnd();
-      while (peek()?.kind === 'op' && (peek() as { op: string }).op === 'OR') {
+    // OR binds looser than AND: each level folds its operands left to right.
+    const binary = (op: 'AND' | 'OR', operand: () => Promise<RawBuilder<unknown>>) => async (): Promise<RawBuilder<unknown>> => {
+      let left = await operand();
+      while (peek()?.kind === 'op' && (peek() as { op: string }).op === op) {
         pos++;
-        left = sql`(${left} OR ${await parseAnd()})`;
+        left = sql`(${left} ${sql.raw(op)} ${await operand()})`;
       }
       return left;
     };
-    const parseAnd = async (): Promise<RawBuilder<unknown>> => {
-      let left = await parseNot();
-      while (peek()?.kind === 'op' && (peek() as { op: string }).op === 'AND') {
-        pos++;
-        left = sql`(${left} AND ${await parseNot()})`;
-      }
-      return left;
-    };
+    const parseAnd = binary('AND', () => parseNot());
+    const parseOr = binary('OR', parseAnd);
     const parseNot = async (): Promise<RawBuilder<unknown>> => {
       const t = peek();
       if (t?.kind === 'op' && t.op === 'NOT') {

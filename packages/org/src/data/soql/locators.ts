@@ -8,7 +8,6 @@ export interface CursorState {
   totalSize: number;
   returned: number;
   pageSize: number;
-  version: string;
 }
 
 const IDLE_MS = 15 * 60 * 1000;

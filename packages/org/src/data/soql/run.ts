@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { DataAccess } from '../access/data-access.js';
 import { ApiError } from '../../http/api-error.js';
-import { blobUrl, toApi } from '../records/values.js';
+import { fieldJson, recordUrl, toApi } from '../records/values.js';
 import type { DataService } from '../service.js';
 import type { ObjectDef } from '../schema/fields.js';
 import { parseSoql, SoqlCompiler, type CompiledQuery, type OutputNode } from './compile.js';
@@ -13,15 +13,11 @@ export interface QueryPage { totalSize: number; done: boolean; nextRecordsUrl?: 
 
 type Row = Record<string, unknown>;
 
-export function recordUrl(version: string, object: ObjectDef, id: string): string {
-  return `/services/data/${version}/sobjects/${object.name}/${id}`;
-}
-
 /** Shapes one SQL row as Salesforce's JSON record, with attributes and nested parents. */
 function shape(nodes: OutputNode[], row: Row, object: ObjectDef, id: unknown, version: string, aggregate: boolean): Record<string, unknown> {
   const record: Record<string, unknown> = { attributes: aggregate ? { type: 'AggregateResult' } : { type: object.name, url: recordUrl(version, object, String(id)) } };
   for (const node of nodes) {
-    if (node.kind === 'field') record[node.name] = node.field.type === 'base64' ? blobUrl(version, object, String(id), node.field, row[node.key]) : toApi(node.field, row[node.key]);
+    if (node.kind === 'field') record[node.name] = fieldJson(version, object, String(id), node.field, row[node.key]);
     else if (node.kind === 'aggregate') record[node.name] = node.field ? toApi(node.field, row[node.key]) : row[node.key] === null ? null : Number(row[node.key]);
     else if (node.kind === 'parent') record[node.name] = row[node.idKey] === null || row[node.idKey] === undefined ? null : shape(node.children, row, node.object, row[node.idKey], version, false);
     else record[node.name] = null;
@@ -83,7 +79,6 @@ export async function runQuery(service: DataService, access: DataAccess, soql: s
     totalSize,
     returned: rows.length,
     pageSize: options.batchSize,
-    version: options.version,
     next: async (count) => {
       const want = Math.min(count, totalSize - state.returned);
       const more = await fetch(want);

@@ -46,6 +46,15 @@ export function comparesLowered(dialect: Dialect, f: FieldDef): boolean {
   return dialect === 'postgres' && !['id', 'reference', 'boolean', 'int', 'double', 'currency', 'percent', 'date', 'datetime'].includes(f.type);
 }
 
+/**
+ * `column IN (values)` as SOQL compares: text case-insensitively (lower() on PostgreSQL, the NOCASE
+ * collation on SQLite). `lowered` forces lower() for columns the collation does not cover (ids).
+ */
+export function inValues(dialect: Dialect, f: FieldDef, column: RawBuilder<unknown> | ReturnType<typeof sql.ref>, values: readonly (string | number)[], lowered = comparesLowered(dialect, f)): RawBuilder<unknown> {
+  const list = lowered ? [...new Set(values.map((v) => String(v).toLowerCase()))] : [...new Set(values)];
+  return sql`${lowered ? sql`lower(${column})` : column} IN (${sql.join(list)})`;
+}
+
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Creates missing tables, columns and indexes; never drops anything (removed fields keep their data). */

@@ -7,7 +7,7 @@ import { deletedRecords, updatedIds } from '../../../data/records/changes.js';
 import { describeObject, objectSummary } from '../../../data/records/describe.js';
 import { createRecords, deleteRecords, updateRecords, upsertRecords, type SaveResult } from '../../../data/records/dml.js';
 import { recordJson, requestedFields, retrieveOne, retrieveRows } from '../../../data/records/retrieve.js';
-import { normalizeId } from '../../../data/records/values.js';
+import { normalizeId, recordUrl } from '../../../data/records/values.js';
 import { findByExternalId } from '../../../data/records/lookup.js';
 import type { ObjectDef } from '../../../data/schema/fields.js';
 import type { DataService } from '../../../data/service.js';
@@ -167,7 +167,7 @@ export function sobjectRoutes(app: FastifyInstance, service: DataService): void 
     const value = request.params.b;
     const outcome = await upsertLookup(service, request, object, external.name, value);
     if (outcome.length === 0) throw notFound();
-    if (outcome.length > 1) return reply.code(300).send(outcome.map((rid) => `/services/data/${version}/sobjects/${object.name}/${rid}`));
+    if (outcome.length > 1) return reply.code(300).send(outcome.map((rid) => recordUrl(version, object, rid)));
     return recordJson(object, fields, await retrieveOne(service, access, object, outcome[0]!, fields), version);
   });
 
@@ -181,7 +181,7 @@ export function sobjectRoutes(app: FastifyInstance, service: DataService): void 
       if (clash) throw new ApiError(400, 'INVALID_FIELD', `The value of ${external.name} in the body (${String(clash[1])}) differs from the one in the URL (${request.params.b})`);
     }
     const { results, multiple } = await upsertRecords(service, access, object, external, [{ value: request.params.b, body }], { allOrNone: true });
-    if (multiple[0]) return reply.code(300).send(multiple[0].map((rid) => `/services/data/${version}/sobjects/${object.name}/${rid}`));
+    if (multiple[0]) return reply.code(300).send(multiple[0].map((rid) => recordUrl(version, object, rid)));
     const result = single(results[0]!);
     // API 46.0 and later answer an update with 200 and the result; earlier versions with 204.
     if (result.created) return reply.code(201).send(result);
