@@ -35,10 +35,12 @@ export const fieldMapping: z.ZodType<FieldMapping> = z.lazy(() => z.union([
   z.object({ each: z.string().min(1), mapping: z.record(z.string(), fieldMapping) }).strict(),
 ]));
 
+const objectName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/);
+
 const salesforceTrigger = z.object({
   type: z.literal('salesforce'),
   connection: z.string().min(1),
-  object: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
+  object: objectName,
   fields: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/)).min(1),
   children: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/)).min(1)).default({}),
   where: z.string().optional(),
@@ -60,29 +62,30 @@ const feedTrigger = z.object({
   limit: z.number().int().min(1).max(1000).default(100),
 }).strict();
 
+// What every action has: a name (runs and `_steps.<name>` refer to it); Salesforce actions, a connection.
+const actionName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/);
+const salesforceBase = { name: actionName, connection: z.string().min(1) };
+
 const salesforceAction = z.object({
-  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/),
+  ...salesforceBase,
   type: z.enum(['salesforce.create', 'salesforce.update', 'salesforce.upsert']),
-  connection: z.string().min(1),
-  object: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
+  object: objectName,
   externalIdField: z.string().optional(),
   recordId: z.string().optional(),
   mapping: z.record(z.string(), fieldMapping),
 }).strict();
 
 const queryAction = z.object({
-  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/),
+  ...salesforceBase,
   type: z.literal('salesforce.query'),
-  connection: z.string().min(1),
   /** SOQL; {expression} placeholders are filled from the event and quoted as SOQL literals. */
   soql: z.string().min(10),
 }).strict();
 
 const collectionsAction = z.object({
-  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/),
+  ...salesforceBase,
   type: z.literal('salesforce.collections'),
-  connection: z.string().min(1),
-  object: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
+  object: objectName,
   operation: z.enum(['create', 'update', 'upsert']),
   externalIdField: z.string().optional(),
   allOrNone: z.boolean().default(true),
@@ -91,7 +94,7 @@ const collectionsAction = z.object({
 }).strict();
 
 const serviceAction = z.object({
-  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/),
+  name: actionName,
   type: z.literal('service'),
   service: z.string().min(1),
   operation: z.string().min(1),

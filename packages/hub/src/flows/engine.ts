@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import jsonata from 'jsonata';
 import type { HubContext } from '../context.js';
 import type { FlowEventTable, FlowRunTable } from '../store/schema.js';
 
@@ -8,7 +7,7 @@ import { runCollectionsAction, runQueryAction, runSalesforceAction, salesforceLo
 import { runServiceAction } from './actions/service.js';
 import { durationMs, type FlowDefinition } from './definition.js';
 import { PermanentError, RetryableError } from './endpoints.js';
-import { compileMapping, MappingError } from './mapping.js';
+import { compileList, compileMapping, expression, MappingError } from './mapping.js';
 import { pollFeed } from './triggers/feed-changes.js';
 import { pollSalesforce } from './triggers/salesforce-changes.js';
 import { pollSchedule } from './triggers/schedule.js';
@@ -21,14 +20,7 @@ export interface FlowEngineOptions {
   batch?: number;
 }
 
-interface FlowState { id: string; name: string; status: string; definition: FlowDefinition; nextPollAt: number; lastPollError?: string }
-
-const conditions = new Map<string, ReturnType<typeof jsonata>>();
-const conditionExpression = (text: string) => {
-  let compiled = conditions.get(text);
-  if (!compiled) conditions.set(text, (compiled = jsonata(text)));
-  return compiled;
-};
+interface FlowState { id: string; name: string; status: string; updatedAt: number; definition: FlowDefinition; nextPollAt: number; lastPollError?: string }
 
 /** Pending events per flow above which its trigger waits. */
 const MAX_BACKLOG = 1000;
@@ -107,9 +99,14 @@ export class FlowEngine {
     for (const row of rows) {
       seen.add(row.id);
       const current = this.flows.get(row.id);
+      if (current && current.updatedAt === row.updated_at) {
+        // Unchanged since the last turn: keep the parsed definition (and the mappings compiled from it).
+        current.status = row.status;
+        continue;
+      }
       const definition = JSON.parse(row.definition) as FlowDefinition;
       const changed = current !== undefined && JSON.stringify(current.definition.trigger) !== JSON.stringify(definition.trigger);
-      this.flows.set(row.id, { id: row.id, name: row.name, status: row.status, definition, nextPollAt: changed ? 0 : current?.nextPollAt ?? 0, ...(current?.lastPollError ? { lastPollError: current.lastPollError } : {}) });
+      this.flows.set(row.id, { id: row.id, name: row.name, status: row.status, updatedAt: row.updated_at, definition, nextPollAt: changed ? 0 : current?.nextPollAt ?? 0, ...(current?.lastPollError ? { lastPollError: current.lastPollError } : {}) });
     }
     for (const id of this.flows.keys()) if (!seen.has(id)) this.flows.delete(id);
   }
@@ -117,12 +114,13 @@ export class FlowEngine {
   /** One poll of a flow's trigger; true if it found anything. */
   async pollFlow(flow: FlowState): Promise<boolean> {
     const trigger = flow.definition.trigger;
-    const cursorRow = await this.ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
     if (trigger.type === 'webhook') {
       // Webhook events arrive through the API; there is nothing to poll.
       flow.nextPollAt = Number.MAX_SAFE_INTEGER;
       return false;
     }
+    const cursorRow = await this.ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
+    const interval = 'interval' in trigger ? durationMs(trigger.interval) : 1000;
     let result: PollResult;
     let nextAt: number | undefined;
     try {
@@ -138,7 +136,7 @@ export class FlowEngine {
       delete flow.lastPollError;
     } catch (error) {
       flow.lastPollError = (error as Error).message;
-      flow.nextPollAt = this.ctx.now() + ('interval' in trigger ? durationMs(trigger.interval) : 1000);
+      flow.nextPollAt = this.ctx.now() + interval;
       return false;
     }
     const now = this.ctx.now();
@@ -153,7 +151,7 @@ export class FlowEngine {
         .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
     });
     const slow = trigger.type === 'salesforce' && (this.apiUsage.get(trigger.connection) ?? 0) > API_USAGE_SLOWDOWN ? 10 : 1;
-    flow.nextPollAt = nextAt ?? (result.more ? now : now + ('interval' in trigger ? durationMs(trigger.interval) : 1000) * slow);
+    flow.nextPollAt = nextAt ?? (result.more ? now : now + interval * slow);
     return result.events.length > 0;
   }
 
@@ -190,7 +188,7 @@ export class FlowEngine {
     let retryAfter: number | undefined;
     try {
       for (const condition of flow.definition.conditions) {
-        if (!(await conditionExpression(condition).evaluate(payload))) {
+        if (!(await expression(condition).evaluate(payload))) {
           outcome = 'skipped';
           steps.push({ action: 'conditions', status: 'skipped', output: `condition not met: ${condition}`, durationMs: 0 });
           break;
@@ -216,7 +214,7 @@ export class FlowEngine {
                 output = await runQueryAction(this.ctx, action, source);
                 break;
               case 'salesforce.collections':
-                input = (await compileMapping({ records: action.records })(source, context)).records;
+                input = await compileList(action.records)(source, context);
                 output = await runCollectionsAction(this.ctx, action, input as Record<string, unknown>[]);
                 break;
               default:

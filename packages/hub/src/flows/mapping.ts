@@ -14,7 +14,9 @@ export interface MappingContext {
 type Compiled = (input: unknown, context: MappingContext) => Promise<unknown>;
 
 const expressions = new Map<string, ReturnType<typeof jsonata>>();
-function expression(text: string): ReturnType<typeof jsonata> {
+
+/** A JSONata expression, compiled once per text: flows evaluate the same few for every event. */
+export function expression(text: string): ReturnType<typeof jsonata> {
   let compiled = expressions.get(text);
   if (!compiled) {
     compiled = jsonata(text);
@@ -119,8 +121,28 @@ function compileOne(target: string, spec: FieldMapping): Compiled {
   };
 }
 
-/** Compiles a mapping once; the result maps one source record to one target record. */
-export function compileMapping(mapping: Record<string, FieldMapping>): (input: unknown, context: MappingContext) => Promise<Record<string, unknown>> {
+type CompiledMapping = (input: unknown, context: MappingContext) => Promise<Record<string, unknown>>;
+const compiledMappings = new WeakMap<Record<string, FieldMapping>, CompiledMapping>();
+
+/** Compiles a mapping once (per mapping object); the result maps one source record to one target record. */
+export function compileMapping(mapping: Record<string, FieldMapping>): CompiledMapping {
+  const cached = compiledMappings.get(mapping);
+  if (cached) return cached;
+  const compiled = buildMapping(mapping);
+  compiledMappings.set(mapping, compiled);
+  return compiled;
+}
+
+const compiledLists = new WeakMap<FieldMapping, Compiled>();
+
+/** Compiles a list mapping (`each` + `mapping`) once; the result is the list of target records. */
+export function compileList(spec: Extract<FieldMapping, { each: string }>): (input: unknown, context: MappingContext) => Promise<Record<string, unknown>[]> {
+  let compiled = compiledLists.get(spec);
+  if (!compiled) compiledLists.set(spec, (compiled = compileOne('records', spec)));
+  return compiled as (input: unknown, context: MappingContext) => Promise<Record<string, unknown>[]>;
+}
+
+function buildMapping(mapping: Record<string, FieldMapping>): CompiledMapping {
   const fields = Object.entries(mapping).map(([target, spec]) => [target, compileOne(target, spec)] as const);
   return async (input, context) => {
     const out: Record<string, unknown> = {};

@@ -1,5 +1,5 @@
-import jsonata from 'jsonata';
 import type { HubContext } from '../../context.js';
+import { expression } from '../mapping.js';
 import type { FlowAction } from '../definition.js';
 import { callJson, clientByConnectionName, PermanentError, SALESFORCE_API } from '../endpoints.js';
 import type { MappingContext } from '../mapping.js';
@@ -42,7 +42,7 @@ const soqlLiteral = (value: unknown) => (value === null || value === undefined ?
 export async function runQueryAction(ctx: HubContext, action: QueryAction, input: unknown): Promise<unknown[]> {
   const parts = action.soql.split(/(\{[^}]+\})/g);
   let soql = '';
-  for (const part of parts) soql += part.startsWith('{') && part.endsWith('}') ? soqlLiteral(await jsonata(part.slice(1, -1)).evaluate(input)) : part;
+  for (const part of parts) soql += part.startsWith('{') && part.endsWith('}') ? soqlLiteral(await expression(part.slice(1, -1)).evaluate(input)) : part;
   const client = await clientByConnectionName(ctx, action.connection);
   const records: unknown[] = [];
   let path: string | undefined = `${base}/query?q=${encodeURIComponent(soql)}`;

@@ -1,5 +1,5 @@
-import jsonata from 'jsonata';
 import type { HubContext } from '../../context.js';
+import { expression } from '../mapping.js';
 import type { FlowTrigger } from '../definition.js';
 import { callJson, clientByNamedCredential } from '../endpoints.js';
 import { externalService } from '../external-services.js';
@@ -20,14 +20,14 @@ export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: st
   const client = await clientByNamedCredential(ctx, service.namedCredential);
   const query = new URLSearchParams({ limit: String(trigger.limit), ...(cursor ? { [trigger.cursorParam]: cursor } : {}) });
   const { body } = await callJson(client, `${operation.path}?${query.toString()}`);
-  const items = (await jsonata(trigger.itemsPath).evaluate(body)) as unknown;
+  const items = (await expression(trigger.itemsPath).evaluate(body)) as unknown;
   const list = Array.isArray(items) ? items : items ? [items] : [];
-  const next = (await jsonata(trigger.nextCursorPath).evaluate(body)) as unknown;
+  const next = (await expression(trigger.nextCursorPath).evaluate(body)) as unknown;
   const hasMore = (body as { hasMore?: unknown }).hasMore === true;
   const events = [];
   for (const item of list) {
-    const id = await jsonata(trigger.idPath).evaluate(item);
-    const version = await jsonata(trigger.versionPath).evaluate(item);
+    const id = await expression(trigger.idPath).evaluate(item);
+    const version = await expression(trigger.versionPath).evaluate(item);
     events.push({ dedupeKey: `${String(id)}:${String(version)}`, payload: item });
   }
   return { events, cursor: typeof next === 'string' && next ? next : cursor ?? '', more: hasMore };

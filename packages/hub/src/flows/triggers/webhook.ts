@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import jsonata from 'jsonata';
 import type { HubContext } from '../../context.js';
+import { expression } from '../mapping.js';
 import { invalid, Problem } from '../../problem.js';
 import type { FlowDefinition } from '../definition.js';
 import { getFlow } from '../flows.js';
@@ -18,7 +18,7 @@ export async function receiveWebhook(ctx: HubContext, flowName: string, body: un
   if (body === null || typeof body !== 'object') throw invalid([{ path: '(body)', message: 'send a JSON object' }]);
   let key = idempotencyKey;
   if (!key && trigger.idPath) {
-    const id = await jsonata(trigger.idPath).evaluate(body);
+    const id = await expression(trigger.idPath).evaluate(body);
     if (id !== undefined && id !== null) key = `id:${String(id)}`;
   }
   key ??= `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
