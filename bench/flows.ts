@@ -13,12 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { startPinned } from './pinned-child.js';
 import { openHub } from '../packages/hub/src/start.js';
-import { createConnection } from '../packages/hub/src/connections/connections.js';
-import { createIdentityProvider } from '../packages/hub/src/credentials/identity-providers.js';
-import { createExternalCredential } from '../packages/hub/src/credentials/external-credentials.js';
-import { createNamedCredential } from '../packages/hub/src/credentials/named-credentials.js';
-import { registerExternalService } from '../packages/hub/src/flows/external-services.js';
-import { saveFlow } from '../packages/hub/src/flows/flows.js';
+import { wireDemo } from '../packages/hub/src/demo/wire-demo.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RECORDS = Number(process.env.BENCH_FLOW_RECORDS ?? 100_000);
@@ -59,12 +54,7 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     const masterKeys = `1:${randomBytes(32).toString('base64')}`;
     const actor = { name: 'bench' };
     const { ctx, store } = await openHub({ dataDir: data, masterKeys, allowPrivateNetworks: true });
-    await createConnection(ctx, actor, { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: o.instanceUrl, consumerKey: o.consumerKey, consumerSecret: o.consumerSecret } });
-    await createIdentityProvider(ctx, actor, { name: 'ERP IdP', tokenUrl: e.tokenUrl, clientId: e.clientId, clientSecret: e.clientSecret, params: [{ name: 'resource', value: e.url, in: 'body' }, { name: 'scope', value: 'erp.read erp.write', in: 'body' }] });
-    await createExternalCredential(ctx, actor, { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp', grantedTo: [] }] });
-    await createNamedCredential(ctx, actor, { name: 'ERP', baseUrl: e.url, externalCredential: 'ERP OAuth', principal: 'erp' });
-    await registerExternalService(ctx, actor, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${e.url}/openapi.json` });
-    await saveFlow(ctx, actor, readFileSync(join(ROOT, 'packages/hub/flows/crm-order-to-erp-sales-order.yaml'), 'utf8'));
+    await wireDemo(ctx, actor, { org: { instanceUrl: o.instanceUrl, consumerKey: o.consumerKey, consumerSecret: o.consumerSecret }, erp: e }, [readFileSync(join(ROOT, 'packages/hub/flows/crm-order-to-erp-sales-order.yaml'), 'utf8')]);
     await store.close();
 
     log('hub: the order flow in `handshake hub serve` (core 1)');

@@ -12,3 +12,4 @@ export { createIdentityProvider } from './credentials/identity-providers.js';
 export { createExternalCredential } from './credentials/external-credentials.js';
 export { createNamedCredential } from './credentials/named-credentials.js';
 export { Problem } from './problem.js';
+export { wireDemo, type DemoEndpoints } from './demo/wire-demo.js';

@@ -9,12 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
 import { createContact } from '../../demo-erp/src/contacts/contacts.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
-import { createConnection } from '../src/connections/connections.js';
-import { createExternalCredential } from '../src/credentials/external-credentials.js';
-import { createIdentityProvider } from '../src/credentials/identity-providers.js';
-import { createNamedCredential } from '../src/credentials/named-credentials.js';
-import { registerExternalService } from '../src/flows/external-services.js';
-import { saveFlow } from '../src/flows/flows.js';
+import { wireDemo } from '../src/demo/wire-demo.js';
 import { openHub } from '../src/start.js';
 import { newMasterKey } from './helpers.js';
 
@@ -51,12 +46,8 @@ describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every 
     erp = await startErp({ dataDir: mkdtempSync(join(tmpdir(), 'hs-crash-erp-')), clients: [CLIENT] });
     const { ctx, store } = await openHub({ dataDir: data, masterKeys, allowPrivateNetworks: true });
     try {
-      await createConnection(ctx, actor, { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, consumerKey: org.consumerKey, consumerSecret: org.consumerSecret } });
-      await createIdentityProvider(ctx, actor, { name: 'ERP IdP', tokenUrl: erp.tokenUrl, clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, params: [{ name: 'resource', value: erp.url, in: 'body' }, { name: 'scope', value: 'erp.read erp.write', in: 'body' }] });
-      await createExternalCredential(ctx, actor, { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp', grantedTo: [] }] });
-      await createNamedCredential(ctx, actor, { name: 'ERP', baseUrl: erp.url, externalCredential: 'ERP OAuth', principal: 'erp' });
-      await registerExternalService(ctx, actor, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${erp.url}/openapi.json` });
-      await saveFlow(ctx, actor, readFileSync(fileURLToPath(new URL('../flows/erp-contact-to-lead.yaml', import.meta.url)), 'utf8').replace('interval: 1s', 'interval: 200ms'));
+      const flow = readFileSync(fileURLToPath(new URL('../flows/erp-contact-to-lead.yaml', import.meta.url)), 'utf8').replace('interval: 1s', 'interval: 200ms');
+      await wireDemo(ctx, actor, { org: { instanceUrl: org.instanceUrl, consumerKey: org.consumerKey, consumerSecret: org.consumerSecret }, erp: { url: erp.url, tokenUrl: erp.tokenUrl, ...CLIENT } }, [flow]);
     } finally {
       await store.close();
     }

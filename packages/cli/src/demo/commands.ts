@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startErp } from '@handshake/demo-erp';
-import { createApiKey, createConnection, createExternalCredential, createIdentityProvider, createNamedCredential, listFlows, listRuns, registerExternalService, saveFlow, startHub, type RunningHub } from '@handshake/hub';
+import { createApiKey, listFlows, listRuns, startHub, wireDemo } from '@handshake/hub';
 import { DEMO_SETUP_FILE, revealPrimaryConsumer, startOrg } from '@handshake/org';
 import { SEED_FLOWS } from './seed-flows.js';
 import { startTraffic } from './traffic.js';
@@ -17,34 +17,6 @@ function kept(file: string, make: () => string): string {
 }
 
 const ACTOR = { name: 'handshake demo' };
-const ignoreTaken = (error: unknown) => {
-  if ((error as { status?: number }).status !== 409) throw error;
-};
-
-/** Connects the hub to the org and the ERP (once: later starts find everything in place). */
-async function wireHub(hub: RunningHub, org: { instanceUrl: string; consumerKey: string; consumerSecret: string }, erp: { url: string; tokenUrl: string; clientId: string; clientSecret: string }): Promise<void> {
-  const ctx = hub.ctx;
-  // A hub wired on an earlier start points at the URLs of that start.
-  const named = await ctx.db.selectFrom('named_credentials').select('base_url').where('name', '=', 'ERP').executeTakeFirst();
-  const connection = await ctx.db.selectFrom('connections').select('config').where('name', '=', 'Salesforce').executeTakeFirst();
-  const wiredOrg = connection ? (JSON.parse(connection.config) as { instanceUrl?: string }).instanceUrl : undefined;
-  if ((named && named.base_url !== erp.url) || (wiredOrg && wiredOrg !== org.instanceUrl)) {
-    throw new Error(`The hub in this data folder was wired to an org at ${wiredOrg ?? '?'} and an ERP at ${named?.base_url ?? '?'}; they now run at ${org.instanceUrl} and ${erp.url}. Start with the same ports, or with a fresh --data folder.`);
-  }
-  const has = async (table: 'connections' | 'identity_providers' | 'external_credentials' | 'named_credentials', name: string) => Boolean(await ctx.db.selectFrom(table).select('id').where('name', '=', name).executeTakeFirst());
-  if (!(await has('connections', 'Salesforce'))) {
-    await createConnection(ctx, ACTOR, { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, consumerKey: org.consumerKey, consumerSecret: org.consumerSecret } });
-  }
-  if (!(await has('identity_providers', 'ERP IdP'))) {
-    await createIdentityProvider(ctx, ACTOR, { name: 'ERP IdP', tokenUrl: erp.tokenUrl, clientId: erp.clientId, clientSecret: erp.clientSecret, params: [{ name: 'resource', value: erp.url, in: 'body' }, { name: 'scope', value: 'erp.read erp.write', in: 'body' }] }).catch(ignoreTaken);
-  }
-  if (!(await has('external_credentials', 'ERP OAuth'))) {
-    await createExternalCredential(ctx, ACTOR, { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp', grantedTo: ['flows'] }] }).catch(ignoreTaken);
-  }
-  if (!(await has('named_credentials', 'ERP'))) await createNamedCredential(ctx, ACTOR, { name: 'ERP', baseUrl: erp.url, externalCredential: 'ERP OAuth', principal: 'erp' }).catch(ignoreTaken);
-  await registerExternalService(ctx, ACTOR, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${erp.url}/openapi.json` });
-  for (const flow of SEED_FLOWS) await saveFlow(ctx, ACTOR, flow.text);
-}
 
 export function registerDemoCommand(program: Command): void {
   program.command('demo')
@@ -68,7 +40,7 @@ export function registerDemoCommand(program: Command): void {
       // The demo keeps its master key beside its data so that restarts find their secrets; production sets HANDSHAKE_MASTER_KEYS.
       const masterKeys = process.env.HANDSHAKE_MASTER_KEYS ?? kept(join(data, 'hub', 'demo-master-key'), () => `1:${randomBytes(32).toString('base64')}`);
       const hub = await startHub({ dataDir: join(data, 'hub'), masterKeys, port: flags.hubPort, allowPrivateNetworks: true, logLevel: false });
-      await wireHub(hub, { instanceUrl: org.instanceUrl, ...consumer }, { url: erp.url, tokenUrl: erp.tokenUrl, ...erpClient });
+      await wireDemo(hub.ctx, ACTOR, { org: { instanceUrl: org.instanceUrl, ...consumer }, erp: { url: erp.url, tokenUrl: erp.tokenUrl, ...erpClient } }, SEED_FLOWS.map((f) => f.text));
       const { key } = await createApiKey(hub.ctx.db, `demo-${Date.now()}`, ['connections:read', 'flows:read', 'flows:write', 'audit:read'], Date.now());
 
       const token = async (url: string, body: Record<string, string>, basic?: string) => {
