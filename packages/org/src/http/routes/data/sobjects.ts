@@ -25,6 +25,13 @@ function single(result: SaveResult): SaveResult {
   return result;
 }
 
+/** A record the caller cannot see is 404 on a single-record call; deleting one already deleted is 404 ENTITY_IS_DELETED. */
+function throwIfMissing(result: SaveResult, deletedToo: boolean): void {
+  const code = result.success ? undefined : result.errors[0]?.errorCode;
+  if (code === 'INVALID_CROSS_REFERENCE_KEY') throw notFound();
+  if (deletedToo && code === 'ENTITY_IS_DELETED') throw new ApiError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
+}
+
 function idOrNotFound(object: ObjectDef, raw: string): string {
   const id = normalizeId(raw);
   if (!id || !id.startsWith(object.keyPrefix)) throw notFound(`Provided external ID field does not exist or is not accessible: ${raw}`);
@@ -136,7 +143,7 @@ export function sobjectRoutes(app: FastifyInstance, service: DataService): void 
     const object = readableObject(service, request, request.params.type);
     const id = idOrNotFound(object, request.params.id);
     const [result] = await updateRecords(service, request.data.access, object, [{ id, body: request.body }], { allOrNone: true });
-    if (!result!.success && result!.errors[0]?.errorCode === 'INVALID_CROSS_REFERENCE_KEY') throw notFound();
+    throwIfMissing(result!, false);
     single(result!);
     return reply.code(204).send();
   });
@@ -145,7 +152,7 @@ export function sobjectRoutes(app: FastifyInstance, service: DataService): void 
     const object = readableObject(service, request, request.params.type);
     const id = idOrNotFound(object, request.params.id);
     const [result] = await deleteRecords(service, request.data.access, [id], { allOrNone: true });
-    if (!result!.success && ['INVALID_CROSS_REFERENCE_KEY', 'ENTITY_IS_DELETED'].includes(result!.errors[0]!.errorCode)) throw new ApiError(404, result!.errors[0]!.errorCode === 'ENTITY_IS_DELETED' ? 'ENTITY_IS_DELETED' : 'NOT_FOUND', result!.errors[0]!.errorCode === 'ENTITY_IS_DELETED' ? 'entity is deleted' : 'The requested resource does not exist');
+    throwIfMissing(result!, true);
     single(result!);
     return reply.code(204).send();
   });
