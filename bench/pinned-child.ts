@@ -18,7 +18,7 @@ export function startPinned(core: number, args: string[], env: NodeJS.ProcessEnv
       const line = buffer.slice(0, i);
       buffer = buffer.slice(i + 1);
       // Only JSON lines are messages; anything else a server prints (warnings) is not.
-      if (!line.startsWith('{')) continue;
+      if (!line.startsWith('{')) { if (process.env.BENCH_CHILD_ECHO) process.stderr.write(line + '\n'); continue; }
       const w = waiting.shift();
       if (w) w(line);
       else lines.push(line);

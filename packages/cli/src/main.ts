@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './runtime/steady-heap.js';
 import { Command } from 'commander';
 import { registerHubCommands } from './hub/commands.js';
 import { registerOrgCommands } from './org/commands.js';

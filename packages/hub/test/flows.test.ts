@@ -9,6 +9,7 @@ import { Connection } from 'jsforce';
 import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
 import { registerExternalService } from '../src/flows/external-services.js';
+import { pruneFlowHistory } from '../src/flows/retention.js';
 import { deadLetters, listRuns, replayDeadLetters, saveFlow, saveFlowFolder, setFlowStatus, validateFlow } from '../src/flows/flows.js';
 import type { Problem } from '../src/problem.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
@@ -165,6 +166,58 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     assert.equal((await hub.api(await hub.key(['connections:read']), 'PUT', '/api/v1/flows', {})).status, 403, 'flows need the flows:write scope');
   });
 
+  it('abandons a call that does not answer within the action\'s timeout and retries it', async () => {
+    await setFlowStatus(hub.ctx, actor, 'erp-contact-to-lead', 'paused');
+    const impatient = flowFile('crm-order-to-erp-sales-order')
+      .replace('    operation: createSalesOrder', '    operation: createSalesOrder\n    timeout: 300ms')
+      .replace('conditions:', 'retry: { attempts: 5, initialDelay: 50ms, maxDelay: 200ms }\nconditions:');
+    await saveFlow(hub.ctx, actor, impatient);
+    // The ERP holds the next two order calls for 5 s each: far past the flow's 300 ms.
+    await fetch(`${erp.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'timeout', count: 2, delayMs: 5000, method: 'POST', path: '/sales-orders' }) });
+    const account = await integration.sobject('Account').create({ Name: 'Slow Customer' });
+    const order = await integration.sobject('Order').create({ AccountId: account.id!, EffectiveDate: '2026-11-25', Status: 'Draft' });
+    const started = Date.now();
+    await integration.sobject('OrderItem').create({ OrderId: order.id!, Quantity: 1, UnitPrice: 7, Description: 'Patience' });
+    await until('the order to arrive despite the hanging ERP', async () => ((await erpApi('GET', `/sales-orders?externalRef=${order.id}`)).body as unknown[]).length === 1);
+    assert.ok(Date.now() - started < 5000, 'the hub did not wait for the hanging calls');
+    const runs = await listRuns(hub.ctx, 'crm-order-to-erp-sales-order', 20);
+    assert.equal(runs.filter((r) => r.status === 'failed' && /timed out after 300 ms/.test(String(r.error))).length, 2, 'each abandoned call is a recorded, retried attempt');
+    await saveFlow(hub.ctx, actor, flowFile('crm-order-to-erp-sales-order'));
+    await setFlowStatus(hub.ctx, actor, 'erp-contact-to-lead', 'active');
+  });
+
+  it('reads Sforce-Limit-Info and polls Salesforce ten times less often above 90% of the daily allowance', async () => {
+    await saveFlow(hub.ctx, actor, `name: watch-quiet-leads
+trigger: { type: salesforce, connection: Salesforce, object: Lead, fields: [LastName], where: "LastName = 'Nobody Ever'", interval: 100ms }
+actions:
+  - name: touch
+    type: salesforce.update
+    connection: Salesforce
+    object: Lead
+    mapping: { Id: { path: Id }, Company: { const: Seen Co } }
+`);
+    const usage = org.data.usage;
+    const requestsOver = async (ms: number) => {
+      const before = usage.current().used;
+      await new Promise((r) => setTimeout(r, ms));
+      return usage.current().used - before;
+    };
+    await new Promise((r) => setTimeout(r, 500));
+    const normal = await requestsOver(2000);
+    assert.ok(normal >= 10, `polling every 100 ms: ${normal} requests in 2 s`);
+    const max = usage.max;
+    try {
+      // 92% of the allowance spent: the next answer's Sforce-Limit-Info says so.
+      usage.max = Math.ceil(usage.current().used / 0.92);
+      await new Promise((r) => setTimeout(r, 500));
+      const slowed = await requestsOver(2000);
+      assert.ok(slowed * 4 <= normal, `near the limit: ${slowed} requests in 2 s (vs ${normal})`);
+    } finally {
+      usage.max = max;
+    }
+    await setFlowStatus(hub.ctx, actor, 'watch-quiet-leads', 'paused');
+  });
+
   it('schedule triggers fire once per tick, and webhooks queue one event per delivery', async () => {
     const upsert = (extra: string) => `
 actions:
@@ -240,6 +293,23 @@ actions:
     records: { each: people, mapping: { Industry: { path: x } } }
 `));
     assert.match(JSON.stringify(bad.errors), /actions\[0\]\.records\.mapping\.Industry.*unknown field Industry on Contact/);
+  });
+
+  it('prunes finished history past the retention and keeps pending work and dead letters', async () => {
+    const { db } = hub.ctx;
+    const count = async (table: 'flow_runs' | 'flow_events', status?: string) => Number((await (status ? db.selectFrom(table).where('status', '=', status) : db.selectFrom(table)).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const [runs, done, dead] = [await count('flow_runs'), await count('flow_events', 'done'), await count('flow_events', 'dead')];
+    assert.ok(runs > 0 && done > 0 && dead > 0, 'earlier tests left runs, done events and a dead letter');
+    const parked = { id: 'retention-pending', flow_id: (await db.selectFrom('flows').select('id').where('name', '=', 'watch-quiet-leads').executeTakeFirstOrThrow()).id, dedupe_key: 'parked', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: 0, last_error: null, created_at: 0, updated_at: 0 };
+    await db.insertInto('flow_events').values(parked).execute();
+    // Nothing is older than a cutoff in the past; everything finished is older than one in the future.
+    assert.deepEqual(await pruneFlowHistory(db, 0), { runs: 0, events: 0 });
+    assert.deepEqual(await pruneFlowHistory(db, Date.now() + 1000), { runs, events: done });
+    assert.equal(await count('flow_runs'), 0);
+    assert.equal(await count('flow_events', 'done'), 0);
+    assert.equal(await count('flow_events', 'dead'), dead, 'dead letters stay until replayed');
+    assert.equal(await count('flow_events', 'pending'), 1, 'pending work stays');
+    await db.deleteFrom('flow_events').where('id', '=', parked.id).execute();
   });
 
   it('refuses bad flows at save time with their line and path', async () => {

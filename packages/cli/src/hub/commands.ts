@@ -16,6 +16,12 @@ function withHubOptions(command: Command): Command {
 
 const hubOptions = (flags: HubFlags) => ({ dataDir: resolve(flags.data), databaseUrl: flags.databaseUrl, allowPrivateNetworks: flags.allowPrivateNetworks ?? false });
 
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
 function scopes(value: string): ApiScope[] {
   const list = value.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = list.filter((s) => !(API_SCOPES as readonly string[]).includes(s));
@@ -32,8 +38,9 @@ export function registerHubCommands(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--log-level <level>', 'log level', 'info')
     .option('--flows <dir>', 'save every flow document in this folder at start (each checked on its own)')
-    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string }) => {
-      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel });
+    .option('--run-retention-days <n>', 'keep flow runs and finished events this many days (dead letters stay until replayed)', positiveNumber, 14)
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number }) => {
+      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000 } });
       if (flags.flows) {
         for (const result of await saveFlowFolder(running.ctx, { name: 'hub serve --flows' }, resolve(flags.flows))) {
           console.log(result.error ? `  flow file ${result.file}: NOT saved: ${result.error}` : `  flow file ${result.file}: saved flow "${result.flow}"`);

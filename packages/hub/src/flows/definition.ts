@@ -13,6 +13,8 @@ export function durationMs(text: string): number {
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
 }
 const duration = z.string().regex(DURATION, 'must be a duration such as 500ms, 5s or 1m');
+/** How long one call may take before it counts as failed (and is retried). */
+const timeout = duration.default('15s');
 
 export const CONVERSIONS = ['string', 'number', 'integer', 'boolean', 'date', 'datetime'] as const;
 
@@ -47,6 +49,7 @@ const salesforceTrigger = z.object({
   interval: duration.default('5s'),
   overlap: duration.default('2s'),
   batchSize: z.number().int().min(1).max(2000).default(200),
+  timeout,
 }).strict();
 
 const feedTrigger = z.object({
@@ -60,18 +63,18 @@ const feedTrigger = z.object({
   versionPath: z.string().default('updatedAt'),
   interval: duration.default('5s'),
   limit: z.number().int().min(1).max(1000).default(100),
+  timeout,
 }).strict();
 
-// What every action has: a name (runs and `_steps.<name>` refer to it); Salesforce actions, a connection.
-const actionName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/);
-const salesforceBase = { name: actionName, connection: z.string().min(1) };
+// What every action has: a name (runs and `_steps.<name>` refer to it) and a timeout; Salesforce actions, a connection.
+const actionBase = { name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/), timeout };
+const salesforceBase = { ...actionBase, connection: z.string().min(1) };
 
 const salesforceAction = z.object({
   ...salesforceBase,
   type: z.enum(['salesforce.create', 'salesforce.update', 'salesforce.upsert']),
   object: objectName,
   externalIdField: z.string().optional(),
-  recordId: z.string().optional(),
   mapping: z.record(z.string(), fieldMapping),
 }).strict();
 
@@ -94,7 +97,7 @@ const collectionsAction = z.object({
 }).strict();
 
 const serviceAction = z.object({
-  name: actionName,
+  ...actionBase,
   type: z.literal('service'),
   service: z.string().min(1),
   operation: z.string().min(1),

@@ -18,8 +18,9 @@ export class PermanentError extends Error {
   override name = 'PermanentError';
 }
 
-export const SALESFORCE_API = 'v62.0';
-const TIMEOUT_MS = 15_000;
+const SALESFORCE_API = 'v62.0';
+/** How long a call may take when the flow does not say (`timeout` on an action). */
+export const DEFAULT_TIMEOUT_MS = 15_000;
 
 const CACHE_MS = 2000;
 
@@ -46,8 +47,34 @@ export async function connectionByName(ctx: HubContext, name: string): Promise<{
   return row;
 }
 
+/** The last Sforce-Limit-Info reading (share of the daily allowance used) per Salesforce connection. */
+const apiUsage = new WeakMap<HubContext, Map<string, number>>();
+
+/** How much of its daily API allowance a Salesforce connection had used at its last call (0–1). */
+export function apiUsageShare(ctx: HubContext, connection: string): number {
+  return apiUsage.get(ctx)?.get(connection) ?? 0;
+}
+
+/**
+ * A call through a Salesforce connection (by name). Every answer's Sforce-Limit-Info is read, so
+ * the engine knows how close each connection is to its daily allowance whichever flow spent it.
+ */
+export async function salesforceCall(ctx: HubContext, connection: string, path: string, init: CallOptions = {}): Promise<{ status: number; body: unknown }> {
+  const client = await clientByConnectionName(ctx, connection);
+  return callJson(client, `/services/data/${SALESFORCE_API}${path}`, {
+    ...init,
+    onHeaders: (headers) => {
+      const usage = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
+      if (!usage) return;
+      let byConnection = apiUsage.get(ctx);
+      if (!byConnection) apiUsage.set(ctx, (byConnection = new Map()));
+      byConnection.set(connection, Number(usage[1]) / Number(usage[2]));
+    },
+  });
+}
+
 /** The signing client of a connection (by name) or a named credential. */
-export function clientByConnectionName(ctx: HubContext, name: string): Promise<ConnectionClient> {
+function clientByConnectionName(ctx: HubContext, name: string): Promise<ConnectionClient> {
   return cached(ctx, `connection:${name}`, async () => connectionClient(ctx, (await connectionByName(ctx, name)).id));
 }
 
@@ -63,19 +90,29 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
+export type CallOptions = RequestInit & { timeoutMs?: number };
+
 /** One JSON call with a timeout; classifies failures as retryable or permanent. */
-export async function callJson(client: ConnectionClient, path: string, init: RequestInit & { onHeaders?: (headers: Headers) => void } = {}): Promise<{ status: number; body: unknown }> {
+export async function callJson(client: ConnectionClient, path: string, init: CallOptions & { onHeaders?: (headers: Headers) => void } = {}): Promise<{ status: number; body: unknown }> {
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, onHeaders, ...request } = init;
+  // A timer cleared as soon as the body is read, not AbortSignal.timeout: that signal holds the
+  // request's state until it fires, and at hundreds of calls a second that is most of the heap.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
   let response: Response;
+  let text: string;
   try {
-    response = await client.request(path, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    response = await client.request(path, { ...request, signal: abort.signal });
+    onHeaders?.(response.headers);
+    text = await response.text();
   } catch (error) {
     const name = (error as Error).name;
-    if (name === 'TimeoutError' || name === 'AbortError') throw new RetryableError(`timed out after ${TIMEOUT_MS} ms`);
+    if (name === 'TimeoutError' || name === 'AbortError') throw new RetryableError(`timed out after ${timeoutMs} ms`);
     if (name === 'UnsafeRequestError') throw new PermanentError((error as Error).message);
     throw new RetryableError(`request failed: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
   }
-  init.onHeaders?.(response.headers);
-  const text = await response.text();
   let body: unknown = text;
   try {
     body = text ? JSON.parse(text) : undefined;

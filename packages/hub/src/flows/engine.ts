@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { HubContext } from '../context.js';
 import type { FlowEventTable, FlowRunTable } from '../store/schema.js';
 
-interface Outcome { eventId: string; event: Pick<FlowEventTable, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'updated_at'>; run: FlowRunTable }
 import { runCollectionsAction, runQueryAction, runSalesforceAction, salesforceLookup } from './actions/salesforce.js';
 import { runServiceAction } from './actions/service.js';
 import { durationMs, type FlowDefinition } from './definition.js';
-import { PermanentError, RetryableError } from './endpoints.js';
+import { apiUsageShare, PermanentError, RetryableError } from './endpoints.js';
+import { pruneFlowHistory } from './retention.js';
 import { compileList, compileMapping, expression, MappingError } from './mapping.js';
 import { pollFeed } from './triggers/feed-changes.js';
 import { pollSalesforce } from './triggers/salesforce-changes.js';
@@ -18,7 +18,15 @@ export interface FlowEngineOptions {
   idleMs?: number;
   /** Events run per loop turn. */
   batch?: number;
+  /** How long runs and done events are kept (default 14 days); dead letters stay until replayed. */
+  retentionMs?: number;
 }
+
+const DEFAULT_RETENTION_MS = 14 * 86_400_000;
+/** How often the engine prunes history older than the retention. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+interface Outcome { eventId: string; event: Pick<FlowEventTable, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'updated_at'>; run: FlowRunTable }
 
 interface FlowState { id: string; name: string; status: string; updatedAt: number; definition: FlowDefinition; nextPollAt: number; lastPollError?: string }
 
@@ -40,8 +48,8 @@ export class FlowEngine {
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private flows = new Map<string, FlowState>();
-  private apiUsage = new Map<string, number>();
   private wake: (() => void) | undefined;
+  private nextPruneAt = 0;
 
   constructor(private readonly ctx: HubContext, private readonly options: FlowEngineOptions = {}) {}
 
@@ -75,6 +83,10 @@ export class FlowEngine {
           worked = (await this.pollFlow(flow)) || worked;
         }
         worked = (await this.dispatchDue()) || worked;
+        if (this.ctx.now() >= this.nextPruneAt) {
+          this.nextPruneAt = this.ctx.now() + PRUNE_EVERY_MS;
+          await pruneFlowHistory(this.ctx.db, this.ctx.now() - (this.options.retentionMs ?? DEFAULT_RETENTION_MS));
+        }
       } catch {
         // A store hiccup must not stop the engine; the next turn tries again.
       }
@@ -130,7 +142,7 @@ export class FlowEngine {
         nextAt = ticks.nextAt;
       } else {
         result = trigger.type === 'salesforce'
-          ? await pollSalesforce(this.ctx, trigger, cursorRow?.cursor, (used, max) => this.apiUsage.set(trigger.connection, used / max))
+          ? await pollSalesforce(this.ctx, trigger, cursorRow?.cursor)
           : await pollFeed(this.ctx, trigger, cursorRow?.cursor);
       }
       delete flow.lastPollError;
@@ -150,7 +162,7 @@ export class FlowEngine {
       await trx.insertInto('flow_cursors').values({ flow_id: flow.id, cursor: result.cursor, updated_at: now })
         .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
     });
-    const slow = trigger.type === 'salesforce' && (this.apiUsage.get(trigger.connection) ?? 0) > API_USAGE_SLOWDOWN ? 10 : 1;
+    const slow = trigger.type === 'salesforce' && apiUsageShare(this.ctx, trigger.connection) > API_USAGE_SLOWDOWN ? 10 : 1;
     flow.nextPollAt = nextAt ?? (result.more ? now : now + interval * slow);
     return result.events.length > 0;
   }

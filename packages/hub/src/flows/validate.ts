@@ -1,6 +1,6 @@
 import type { HubContext } from '../context.js';
-import { type FieldMapping, type FlowDefinition, type FlowProblem, type LoadedFlow } from './definition.js';
-import { callJson, clientByConnectionName, connectionByName, SALESFORCE_API } from './endpoints.js';
+import { formatPath, type FieldMapping, type FlowDefinition, type FlowProblem, type LoadedFlow } from './definition.js';
+import { connectionByName, salesforceCall } from './endpoints.js';
 import { externalService, type JsonSchema } from './external-services.js';
 import { checkExpressions } from './mapping.js';
 
@@ -59,13 +59,13 @@ function schemaTypeProblem(spec: FieldMapping, name: string, schema: JsonSchema)
 export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow): Promise<FlowProblem[]> {
   const flow: FlowDefinition = loaded.definition;
   const problems: FlowProblem[] = [];
-  const problem = (path: PropertyKey[], message: string) => problems.push({ ...loaded.locate(path), path: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join(''), message });
+  const problem = (path: PropertyKey[], message: string) => problems.push({ ...loaded.locate(path), path: formatPath(path), message });
   const describes = new Map<string, Describe | string>();
   const describe = async (connection: string, object: string): Promise<Describe | string> => {
     const key = `${connection}/${object}`;
     if (!describes.has(key)) {
       try {
-        const { body } = await callJson(await clientByConnectionName(ctx, connection), `/services/data/${SALESFORCE_API}/sobjects/${encodeURIComponent(object)}/describe`);
+        const { body } = await salesforceCall(ctx, connection, `/sobjects/${encodeURIComponent(object)}/describe`);
         describes.set(key, body as Describe);
       } catch (error) {
         const status = /^HTTP (\d+)/.exec((error as Error).message)?.[1];

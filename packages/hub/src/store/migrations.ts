@@ -167,5 +167,11 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('flow_runs_flow').on('flow_runs').columns(['flow_id', 'started_at']).execute();
       },
     },
+    '0003_flow_history_retention': {
+      async up(db: Kysely<unknown>) {
+        // Pruning finds runs past the retention by age alone.
+        await db.schema.createIndex('flow_runs_started').on('flow_runs').column('started_at').execute();
+      },
+    },
   };
 }

@@ -1,22 +1,20 @@
 import type { HubContext } from '../../context.js';
 import { expression } from '../mapping.js';
 import type { FlowAction } from '../definition.js';
-import { callJson, clientByConnectionName, PermanentError, SALESFORCE_API } from '../endpoints.js';
+import { durationMs } from '../definition.js';
+import { PermanentError, salesforceCall } from '../endpoints.js';
 import type { MappingContext } from '../mapping.js';
 
 type SalesforceAction = Extract<FlowAction, { type: 'salesforce.create' | 'salesforce.update' | 'salesforce.upsert' }>;
 type QueryAction = Extract<FlowAction, { type: 'salesforce.query' }>;
 type CollectionsAction = Extract<FlowAction, { type: 'salesforce.collections' }>;
 
-const base = `/services/data/${SALESFORCE_API}`;
-
 /**
  * Writes one record to Salesforce. Upsert by external id is the idempotent write: running the
  * same event twice updates the record it created the first time.
  */
 export async function runSalesforceAction(ctx: HubContext, action: SalesforceAction, record: Record<string, unknown>): Promise<unknown> {
-  const client = await clientByConnectionName(ctx, action.connection);
-  const json = (method: string, path: string, body: unknown) => callJson(client, `${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (method: string, path: string, body: unknown) => salesforceCall(ctx, action.connection, path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: durationMs(action.timeout) });
   switch (action.type) {
     case 'salesforce.upsert': {
       const field = action.externalIdField!;
@@ -43,25 +41,24 @@ export async function runQueryAction(ctx: HubContext, action: QueryAction, input
   const parts = action.soql.split(/(\{[^}]+\})/g);
   let soql = '';
   for (const part of parts) soql += part.startsWith('{') && part.endsWith('}') ? soqlLiteral(await expression(part.slice(1, -1)).evaluate(input)) : part;
-  const client = await clientByConnectionName(ctx, action.connection);
   const records: unknown[] = [];
-  let path: string | undefined = `${base}/query?q=${encodeURIComponent(soql)}`;
+  let path: string | undefined = `/query?q=${encodeURIComponent(soql)}`;
   while (path) {
-    const page = (await callJson(client, path)).body as { records: unknown[]; nextRecordsUrl?: string };
+    const page = (await salesforceCall(ctx, action.connection, path, { timeoutMs: durationMs(action.timeout) })).body as { records: unknown[]; nextRecordsUrl?: string };
     records.push(...page.records);
-    path = page.nextRecordsUrl;
+    // nextRecordsUrl is absolute from the instance root (/services/data/vXX.X/query/…).
+    path = page.nextRecordsUrl?.replace(/^\/services\/data\/v\d+\.\d+/, '');
   }
   return records;
 }
 
 /** Writes a list of records through sObject Collections, 200 per call; any failed record fails the action. */
 export async function runCollectionsAction(ctx: HubContext, action: CollectionsAction, records: Record<string, unknown>[]): Promise<unknown[]> {
-  const client = await clientByConnectionName(ctx, action.connection);
   const results: { success: boolean; errors: { statusCode: string; message: string }[] }[] = [];
   for (let i = 0; i < records.length; i += 200) {
     const chunk = records.slice(i, i + 200).map((r) => ({ attributes: { type: action.object }, ...r }));
-    const path = action.operation === 'upsert' ? `${base}/composite/sobjects/${action.object}/${action.externalIdField}` : `${base}/composite/sobjects`;
-    const { body } = await callJson(client, path, { method: action.operation === 'create' ? 'POST' : 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ allOrNone: action.allOrNone, records: chunk }) });
+    const path = action.operation === 'upsert' ? `/composite/sobjects/${action.object}/${action.externalIdField}` : '/composite/sobjects';
+    const { body } = await salesforceCall(ctx, action.connection, path, { method: action.operation === 'create' ? 'POST' : 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ allOrNone: action.allOrNone, records: chunk }), timeoutMs: durationMs(action.timeout) });
     results.push(...(body as typeof results));
   }
   const failed = results.map((r, i) => ({ ...r, i })).filter((r) => !r.success);
@@ -72,10 +69,9 @@ export async function runCollectionsAction(ctx: HubContext, action: CollectionsA
 /** Lookups in mappings (find the Account by Name) run as SOQL through the action's connection. */
 export function salesforceLookup(ctx: HubContext, connection: string): MappingContext['lookup'] {
   return async (object, field, value, select) => {
-    const client = await clientByConnectionName(ctx, connection);
     const literal = typeof value === 'number' || typeof value === 'boolean' ? String(value) : `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
     const soql = `SELECT ${select} FROM ${object} WHERE ${field} = ${literal} LIMIT 2`;
-    const { body } = await callJson(client, `${base}/query?q=${encodeURIComponent(soql)}`);
+    const { body } = await salesforceCall(ctx, connection, `/query?q=${encodeURIComponent(soql)}`);
     const records = (body as { records: Record<string, unknown>[] }).records;
     if (records.length > 1) throw new PermanentError(`lookup of ${object} by ${field} = ${literal} matched several records`);
     return records[0]?.[select];

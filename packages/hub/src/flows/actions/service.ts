@@ -1,5 +1,5 @@
 import type { HubContext } from '../../context.js';
-import type { FlowAction } from '../definition.js';
+import { durationMs, type FlowAction } from '../definition.js';
 import { callJson, clientByNamedCredential, PermanentError } from '../endpoints.js';
 import { externalService } from '../external-services.js';
 
@@ -25,6 +25,7 @@ export async function runServiceAction(ctx: HubContext, action: ServiceAction, b
     method: operation.method,
     headers: { 'idempotency-key': idempotencyKey, ...(hasBody ? { 'content-type': 'application/json' } : {}) },
     ...(hasBody ? { body: JSON.stringify(body) } : {}),
+    timeoutMs: durationMs(action.timeout),
   });
   return answer;
 }

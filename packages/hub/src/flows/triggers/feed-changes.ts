@@ -1,9 +1,8 @@
 import type { HubContext } from '../../context.js';
 import { expression } from '../mapping.js';
-import type { FlowTrigger } from '../definition.js';
-import { callJson, clientByNamedCredential } from '../endpoints.js';
+import { durationMs, type FlowTrigger } from '../definition.js';
+import { callJson, clientByNamedCredential, PermanentError } from '../endpoints.js';
 import { externalService } from '../external-services.js';
-import { PermanentError } from '../endpoints.js';
 import type { PollResult } from './trigger.js';
 
 type FeedTrigger = Extract<FlowTrigger, { type: 'feed' }>;
@@ -19,7 +18,7 @@ export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: st
   if (!operation || operation.method !== 'GET') throw new PermanentError(`operation ${trigger.operation} of ${trigger.service} is not a GET feed`);
   const client = await clientByNamedCredential(ctx, service.namedCredential);
   const query = new URLSearchParams({ limit: String(trigger.limit), ...(cursor ? { [trigger.cursorParam]: cursor } : {}) });
-  const { body } = await callJson(client, `${operation.path}?${query.toString()}`);
+  const { body } = await callJson(client, `${operation.path}?${query.toString()}`, { timeoutMs: durationMs(trigger.timeout) });
   const items = (await expression(trigger.itemsPath).evaluate(body)) as unknown;
   const list = Array.isArray(items) ? items : items ? [items] : [];
   const next = (await expression(trigger.nextCursorPath).evaluate(body)) as unknown;

@@ -1,7 +1,7 @@
 import type { HubContext } from '../../context.js';
 import type { FlowTrigger } from '../definition.js';
 import { durationMs } from '../definition.js';
-import { callJson, clientByConnectionName, SALESFORCE_API } from '../endpoints.js';
+import { salesforceCall } from '../endpoints.js';
 import type { PollResult } from './trigger.js';
 
 type SalesforceTrigger = Extract<FlowTrigger, { type: 'salesforce' }>;
@@ -16,8 +16,7 @@ const soqlDateTime = (iso: string) => iso.replace(/\.\d{3}\+0000$/, '.000Z').rep
  * still seen.
  * Every change is keyed by Id + SystemModstamp, so re-reading never queues it twice.
  */
-export async function pollSalesforce(ctx: HubContext, trigger: SalesforceTrigger, cursorText: string | undefined, onUsage: (used: number, max: number) => void): Promise<PollResult> {
-  const client = await clientByConnectionName(ctx, trigger.connection);
+export async function pollSalesforce(ctx: HubContext, trigger: SalesforceTrigger, cursorText: string | undefined): Promise<PollResult> {
   const cursor: Cursor = cursorText ? JSON.parse(cursorText) as Cursor : { stamp: '1970-01-01T00:00:00.000Z', id: '' };
   const fields = [...new Set(['Id', 'SystemModstamp', ...trigger.fields])];
   const children = Object.entries(trigger.children).map(([rel, list]) => `(SELECT ${list.join(', ')} FROM ${rel})`);
@@ -25,12 +24,7 @@ export async function pollSalesforce(ctx: HubContext, trigger: SalesforceTrigger
   const extra = trigger.where ? ` AND (${trigger.where})` : '';
   const query = async (where: string, limit: number) => {
     const soql = `${select} WHERE ${where}${extra} ORDER BY SystemModstamp, Id LIMIT ${limit}`;
-    const { body } = await callJson(client, `/services/data/${SALESFORCE_API}/query?q=${encodeURIComponent(soql)}`, {
-      onHeaders: (headers) => {
-        const usage = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
-        if (usage) onUsage(Number(usage[1]), Number(usage[2]));
-      },
-    });
+    const { body } = await salesforceCall(ctx, trigger.connection, `/query?q=${encodeURIComponent(soql)}`, { timeoutMs: durationMs(trigger.timeout) });
     return (body as { records: Record<string, unknown>[] }).records;
   };
   const stamp = soqlDateTime(cursor.stamp);

@@ -31,7 +31,9 @@ export async function scopeFilter(service: DataService, access: DataAccess, obje
       return (alias) => {
         const p = `p${++aliasCounter % 1000}`;
         const filter = inner(p) ?? sql`1 = 1`;
-        return sql`${col(alias, scope.field)} IN (SELECT ${col(p, 'Id')} FROM ${sql.table(tableName(parent))} AS ${sql.id(p)} WHERE ${filter})`;
+        // Correlated, not `IN (SELECT …)`: SQLite materialises an IN list of every readable parent
+        // (a million orders) for each page of line items; EXISTS is one primary-key probe per row.
+        return sql`EXISTS (SELECT 1 FROM ${sql.table(tableName(parent))} AS ${sql.id(p)} WHERE ${col(p, 'Id')} = ${col(alias, scope.field)} AND ${filter})`;
       };
     }
     case 'files': {
