@@ -64,9 +64,12 @@ for await (const line of createInterface({ input: process.stdin })) {
   const [command, arg] = line.trim().split(/\s+/);
   if (command === 'seed') {
     await seed(Number(arg));
+    org.store.refreshStatistics();
     console.log(JSON.stringify({ seeded }));
   } else if (command === 'seed-orders') {
     await seedOrders(Number(arg));
+    // What the org does after its own inserts (the seed writes the tables directly).
+    org.store.refreshStatistics();
     console.log(JSON.stringify({ orders: Number(arg) }));
   } else if (command === 'quit') break;
 }

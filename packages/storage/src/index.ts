@@ -13,6 +13,12 @@ export interface Database<DB> {
   description: string;
   /** The SQLite handle under Kysely, for a hot path that needs cached prepared statements. */
   sqlite?: SQLite.Database;
+  /**
+   * Brings the query planner's statistics up to date after tables grew. On SQLite this is
+   * `PRAGMA optimize` (it re-analyses only tables whose size changed tenfold); PostgreSQL's
+   * autovacuum does it on its own.
+   */
+  refreshStatistics(): void;
   close(): Promise<void>;
 }
 
@@ -58,8 +64,12 @@ function openSqlite<DB>(file: string): Database<DB> {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // Without statistics SQLite guesses that an equality on any indexed column is selective; with a
+  // million rows owned by one user it then reads them all to sort a page of 200 (0.4 s instead of
+  // 4 ms). 0x10002 also analyses tables that were never analysed.
+  database.pragma('optimize = 0x10002');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return { db, dialect: 'sqlite', description: `SQLite ${file}`, sqlite: database, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', description: `SQLite ${file}`, sqlite: database, refreshStatistics: () => database.pragma('optimize = 0x10002'), close: () => db.destroy() };
 }
 
 async function openPostgres<DB>(url: string, schema: string | undefined): Promise<Database<DB>> {
@@ -74,7 +84,7 @@ async function openPostgres<DB>(url: string, schema: string | undefined): Promis
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const safe = new URL(url);
   safe.password = '';
-  return { db, dialect: 'postgres', description: `PostgreSQL ${safe.host}${safe.pathname}${schema ? ` (schema ${schema})` : ''}`, close: () => db.destroy() };
+  return { db, dialect: 'postgres', refreshStatistics: () => undefined, description: `PostgreSQL ${safe.host}${safe.pathname}${schema ? ` (schema ${schema})` : ''}`, close: () => db.destroy() };
 }
 
 async function migrate<DB>(opened: Database<DB>, options: DatabaseOptions): Promise<void> {

@@ -17,6 +17,8 @@ const ACCESS_TTL_MS = 2000;
 
 export type AccessMode = 'read' | 'edit' | 'delete';
 
+const REFRESH_STATISTICS_AFTER_ROWS = 10_000;
+
 /**
  * The data API's shared state: the schema, the record tables, the modstamp clock and a short
  * cache of each user's compiled access (permissions change through setup, which clears it).
@@ -33,8 +35,23 @@ export class DataService {
     readonly blobs: BlobStore,
     readonly locators: QueryLocators,
     readonly usage: ApiUsage,
+    private readonly refreshStatistics: () => void,
   ) {
     this.clock = new ModstampClock(now);
+  }
+
+  private insertedSinceRefresh = 0;
+
+  /**
+   * Records count toward a refresh of the planner's statistics, run after the current request once
+   * 10,000 rows were inserted (SQLite re-analyses only tables that grew tenfold, so this is cheap
+   * until it matters).
+   */
+  noteInserted(rows: number): void {
+    this.insertedSinceRefresh += rows;
+    if (this.insertedSinceRefresh < REFRESH_STATISTICS_AFTER_ROWS) return;
+    this.insertedSinceRefresh = 0;
+    setImmediate(this.refreshStatistics);
   }
 
   get orgDb(): Kysely<OrgDatabase> {

@@ -79,7 +79,7 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
     const ctx: OAuthContext = { db: store.db, box, org, urls: { instanceUrl: '', loginUrl: '', instanceHost: '' }, now, refreshGraceSeconds: options.refreshGraceSeconds ?? 30, cache: new LookupCache(store.db, now), writer: new BatchWriter(store) };
     const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', serializers: { req: requestSerializer }, ...(options.logStream ? { stream: options.logStream } : {}) };
     const maxFileBytes = options.maxFileBytes ?? (Number(process.env.HANDSHAKE_MAX_FILE_BYTES) || DEFAULT_MAX_FILE_BYTES);
-    const data = new DataService(store.db as unknown as RecordDatabase, store.dialect, now, new BlobStore(join(options.dataDir, 'blobs'), maxFileBytes), new QueryLocators(now), new ApiUsage(now));
+    const data = new DataService(store.db as unknown as RecordDatabase, store.dialect, now, new BlobStore(join(options.dataDir, 'blobs'), maxFileBytes), new QueryLocators(now), new ApiUsage(now), () => store.refreshStatistics());
     await data.reload();
     ctx.afterSetupApplied = () => data.reload();
     const metrics = new OrgMetrics();

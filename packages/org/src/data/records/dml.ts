@@ -208,6 +208,7 @@ export async function createRecords(service: DataService, access: DataAccess, ob
       await insertRows(trx, tableName(object), good.map((p) => p.values));
       await rollUp(service, trx, object, good.map((p) => p.values), stamp);
     });
+    service.noteInserted(good.length);
   }
   return results(pending, false);
 }
