@@ -137,6 +137,13 @@ for (const store of STORES) {
       assert.deepEqual(groups.map((g) => [g.Status__c, g.total, g.expr0]), [['Open', 110, 2], ['Paid', 250.5, 1]]);
       const paged = await q<{ Name: string }>('SELECT Name FROM Invoice__c ORDER BY Amount__c DESC NULLS LAST LIMIT 2 OFFSET 1');
       assert.deepEqual(paged.map((r) => r.Name), ['INV-1', 'INV-3']);
+      // Nulls sort first ascending and last descending unless told otherwise, on both stores.
+      const byDue = async (order: string) => (await q<{ Name: string }>(`SELECT Name FROM Invoice__c ORDER BY Due__c ${order}, Name`)).map((r) => r.Name);
+      assert.deepEqual(await byDue('ASC'), ['INV-2', 'INV-3', 'INV-1']);
+      assert.deepEqual(await byDue('ASC NULLS LAST'), ['INV-1', 'INV-2', 'INV-3']);
+      assert.deepEqual(await byDue('DESC'), ['INV-1', 'INV-2', 'INV-3']);
+      assert.deepEqual(await byDue('DESC NULLS FIRST'), ['INV-2', 'INV-3', 'INV-1']);
+      assert.deepEqual((await q<{ Name: string }>('SELECT Name FROM Invoice__c ORDER BY Account__r.Name NULLS LAST, Name')).map((r) => r.Name), ['INV-1', 'INV-2', 'INV-3']);
       const semi = await q<{ Name: string }>("SELECT Name FROM Account WHERE Id IN (SELECT Account__c FROM Invoice__c WHERE Status__c = 'Paid')");
       assert.deepEqual(semi.map((r) => r.Name), ['Query Co']);
       const bad = async (soql: string) => errorCodeOf(org.integration.query(soql));

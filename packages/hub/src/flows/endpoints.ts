@@ -19,8 +19,8 @@ export class PermanentError extends Error {
 }
 
 const SALESFORCE_API = 'v62.0';
-/** How long a call may take when the flow does not say (`timeout` on an action). */
-export const DEFAULT_TIMEOUT_MS = 15_000;
+/** How long a call may take when nothing says otherwise (lookups, describes at save time). */
+const DEFAULT_TIMEOUT_MS = 15_000;
 
 const CACHE_MS = 2000;
 
@@ -95,8 +95,7 @@ export type CallOptions = RequestInit & { timeoutMs?: number };
 /** One JSON call with a timeout; classifies failures as retryable or permanent. */
 export async function callJson(client: ConnectionClient, path: string, init: CallOptions & { onHeaders?: (headers: Headers) => void } = {}): Promise<{ status: number; body: unknown }> {
   const { timeoutMs = DEFAULT_TIMEOUT_MS, onHeaders, ...request } = init;
-  // A timer cleared as soon as the body is read, not AbortSignal.timeout: that signal holds the
-  // request's state until it fires, and at hundreds of calls a second that is most of the heap.
+  // The timeout covers the body too, and its timer is cleared as soon as the call is over.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
   let response: Response;

@@ -3,7 +3,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { DataAccess } from '../access/data-access.js';
 import { col, type ScopeFilter } from '../access/scope-sql.js';
 import { malformedQuery, noSuchColumn, queryError, unsupportedType } from '../data-error.js';
-import type { ChildRelationship, FieldDef, ObjectDef } from '../schema/fields.js';
+import { SYSTEM_FIELD_NAMES, type ChildRelationship, type FieldDef, type ObjectDef } from '../schema/fields.js';
 import type { DataService } from '../service.js';
 import { comparesLowered, tableName } from '../store/record-tables.js';
 import { isoDateTime, normalizeId } from '../records/values.js';
@@ -194,9 +194,12 @@ export class SoqlCompiler {
         const { ref, field } = await resolve(item.field);
         const lowered = comparesLowered(this.service.dialect, field) ? sql`lower(${ref})` : ref;
         const direction = item.order === 'DESC' ? sql`DESC` : sql`ASC`;
-        // SOQL puts nulls first when ascending, last when descending, unless told otherwise.
-        const nullsLast = item.nulls ? item.nulls === 'LAST' : item.order === 'DESC';
-        parts.push(sql`CASE WHEN ${ref} IS NULL THEN ${sql.lit(nullsLast ? 1 : 0)} ELSE ${sql.lit(nullsLast ? 0 : 1)} END, ${lowered} ${direction}`);
+        // SOQL puts nulls first when ascending, last when descending, unless told otherwise. A field
+        // of the queried object the org always fills needs no null ordering, which lets an index
+        // serve the ORDER BY (a CASE expression here made every keyset page sort the whole table).
+        const nulls = item.nulls ?? (item.order === 'DESC' ? 'LAST' : 'FIRST');
+        const neverNull = !item.field.includes('.') && (!field.nillable || SYSTEM_FIELD_NAMES.has(field.name));
+        parts.push(neverNull ? sql`${lowered} ${direction}` : sql`${lowered} ${direction} NULLS ${sql.raw(nulls === 'LAST' ? 'LAST' : 'FIRST')}`);
       }
       orderBy = sql.join(parts);
     }
