@@ -127,6 +127,11 @@ for (const store of STORES) {
       assert.deepEqual(nested[0]!.Contacts.records.map((c) => c.LastName), ['Able', 'Zed']);
       const parents = await q<{ Name: string; Account: { Name: string } | null }>(`SELECT Name, Account.Name FROM Contact WHERE Account.Name = 'query co' ORDER BY Name DESC`);
       assert.deepEqual(parents.map((c) => [c.Name, c.Account?.Name]), [['Ann Zed', 'Query Co'], ['Able', 'Query Co']]);
+      // Parents only selected (not filtered or sorted on): the page is taken first, then joined.
+      const selectedOnly = await q<{ Name: string; Account: { Name: string } | null }>("SELECT Name, Account.Name FROM Contact WHERE LastName IN ('Zed', 'Able') ORDER BY LastName DESC LIMIT 2");
+      assert.deepEqual(selectedOnly.map((c) => [c.Name, c.Account?.Name]), [['Ann Zed', 'Query Co'], ['Able', 'Query Co']]);
+      const withoutParent = await q<{ Name: string; Account__r: { Name: string } | null }>("SELECT Name, Account__r.Name FROM Invoice__c WHERE Name LIKE 'INV-%' ORDER BY Name");
+      assert.deepEqual(withoutParent.map((i) => [i.Name, i.Account__r?.Name ?? null]), [['INV-1', 'Query Co'], ['INV-2', 'Query Co'], ['INV-3', null]]);
       assert.deepEqual((await q<{ Name: string }>("SELECT Name FROM Invoice__c WHERE Tags__c INCLUDES ('export') ")).map((r) => r.Name), ['INV-1']);
       assert.deepEqual((await q<{ Name: string }>("SELECT Name FROM Invoice__c WHERE Status__c IN ('Paid') OR (Amount__c < 50 AND NOT Name = 'INV-9') ORDER BY Name")).map((r) => r.Name), ['INV-2', 'INV-3']);
       assert.deepEqual((await q<{ Name: string }>("SELECT Name FROM Invoice__c WHERE Status__c NOT IN ('Paid') AND Due__c != null")).map((r) => r.Name), ['INV-1']);
@@ -157,7 +162,8 @@ for (const store of STORES) {
     });
 
     it('pages query results with locators jsforce follows (autoFetch, queryMore, batchSize)', async () => {
-      const records = Array.from({ length: 2450 }, (_, i) => ({ attributes: { type: 'Invoice__c' }, Name: `P-${String(i).padStart(5, '0')}`, Amount__c: i }));
+      const pager = await org.integration.sobject('Account').create({ Name: 'Pager Co' });
+      const records = Array.from({ length: 2450 }, (_, i) => ({ attributes: { type: 'Invoice__c' }, Name: `P-${String(i).padStart(5, '0')}`, Amount__c: i, ...(i % 2 ? {} : { Account__c: pager.id! }) }));
       for (let i = 0; i < records.length; i += 200) {
         const results = await org.integration.sobject('Invoice__c').create(records.slice(i, i + 200).map(({ attributes: _a, ...r }) => r));
         assert.ok(results.every((r) => r.success));
@@ -172,6 +178,12 @@ for (const store of STORES) {
       assert.equal(more.done, true);
       const names = new Set([...first.records, ...more.records].map((r) => r.Name));
       assert.equal(names.size, 2450, 'pages neither skip nor repeat records');
+      type WithAccount = { Name: string; Amount__c: number; Account__r: { Name: string } | null };
+      const withAccount = await org.integration.query<WithAccount>("SELECT Name, Amount__c, Account__r.Name FROM Invoice__c WHERE Name LIKE 'P-%'");
+      const rest2 = await org.integration.queryMore<WithAccount>(withAccount.nextRecordsUrl!);
+      const joined = [...withAccount.records, ...rest2.records];
+      assert.equal(new Set(joined.map((r) => r.Name)).size, 2450, 'keyset pages with a joined parent neither skip nor repeat');
+      assert.ok(joined.every((r) => (r.Amount__c % 2 ? r.Account__r === null : r.Account__r?.Name === 'Pager Co')), 'every page carries its parents');
       const all = await org.integration.query("SELECT Name FROM Invoice__c WHERE Name LIKE 'P-%' ORDER BY Amount__c DESC").autoFetch(true).maxFetch(5000).execute();
       assert.equal((all as unknown as { records: unknown[] }).records.length, 2450);
       const token = await org.token('MuleSoft_Integration');

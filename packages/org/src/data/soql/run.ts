@@ -54,7 +54,10 @@ export async function runQuery(service: DataService, access: DataAccess, soql: s
     const after = keyset && lastId !== undefined ? sql` AND ${compiled.idRef} > ${lastId}` : sql``;
     const order = keyset ? sql` ORDER BY ${compiled.idRef}` : sql` ORDER BY ${compiled.orderBy!}, ${compiled.idRef}`;
     const skip = keyset ? (lastId === undefined ? offset : 0) : offset;
-    const { rows } = await sql<Row>`${base}${after}${order}${limitOffset(count, skip)}`.execute(service.db);
+    const page = compiled.pageFirst
+      ? sql`SELECT ${compiled.select} FROM (SELECT ${sql.ref(`${compiled.rootAlias}`)}.* FROM ${compiled.pageFirst.root} WHERE ${compiled.where}${after}${order}${limitOffset(count, skip)}) AS ${sql.id(compiled.rootAlias)}${compiled.pageFirst.joins}${order}`
+      : sql`${base}${after}${order}${limitOffset(count, skip)}`;
+    const { rows } = await sql<Row>`${page}`.execute(service.db);
     if (rows.length) lastId = String(rows[rows.length - 1]!.__id);
     offset = skip + rows.length;
     return rows;
