@@ -66,10 +66,14 @@ function openSqlite<DB>(file: string): Database<DB> {
   database.pragma('busy_timeout = 5000');
   // Without statistics SQLite guesses that an equality on any indexed column is selective; with a
   // million rows owned by one user it then reads them all to sort a page of 200 (0.4 s instead of
-  // 4 ms). 0x10002 also analyses tables that were never analysed.
-  database.pragma('optimize = 0x10002');
+  // 4 ms). 0x10002 also analyses tables that were never analysed. Callers schedule it after
+  // requests, so it may land after close.
+  const refreshStatistics = () => {
+    if (database.open) database.pragma('optimize = 0x10002');
+  };
+  refreshStatistics();
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return { db, dialect: 'sqlite', description: `SQLite ${file}`, sqlite: database, refreshStatistics: () => database.pragma('optimize = 0x10002'), close: () => db.destroy() };
+  return { db, dialect: 'sqlite', description: `SQLite ${file}`, sqlite: database, refreshStatistics, close: () => db.destroy() };
 }
 
 async function openPostgres<DB>(url: string, schema: string | undefined): Promise<Database<DB>> {

@@ -51,7 +51,13 @@ export class DataService {
     this.insertedSinceRefresh += rows;
     if (this.insertedSinceRefresh < REFRESH_STATISTICS_AFTER_ROWS) return;
     this.insertedSinceRefresh = 0;
-    setImmediate(this.refreshStatistics);
+    setImmediate(() => {
+      try {
+        this.refreshStatistics();
+      } catch {
+        // Statistics only steer the planner; a busy or closing store must not fail anything.
+      }
+    });
   }
 
   get orgDb(): Kysely<OrgDatabase> {

@@ -55,7 +55,7 @@ export async function runQuery(service: DataService, access: DataAccess, soql: s
     const order = keyset ? sql` ORDER BY ${compiled.idRef}` : sql` ORDER BY ${compiled.orderBy!}, ${compiled.idRef}`;
     const skip = keyset ? (lastId === undefined ? offset : 0) : offset;
     const page = compiled.pageFirst
-      ? sql`SELECT ${compiled.select} FROM (SELECT ${sql.ref(`${compiled.rootAlias}`)}.* FROM ${compiled.pageFirst.root} WHERE ${compiled.where}${after}${order}${limitOffset(count, skip)}) AS ${sql.id(compiled.rootAlias)}${compiled.pageFirst.joins}${order}`
+      ? sql`SELECT ${compiled.select} FROM (SELECT ${sql.ref(compiled.rootAlias)}.* FROM ${compiled.pageFirst.root} WHERE ${compiled.where}${after}${order}${limitOffset(count, skip)}) AS ${sql.id(compiled.rootAlias)}${compiled.pageFirst.joins}${order}`
       : sql`${base}${after}${order}${limitOffset(count, skip)}`;
     const { rows } = await sql<Row>`${page}`.execute(service.db);
     if (rows.length) lastId = String(rows[rows.length - 1]!.__id);
