@@ -30,6 +30,9 @@ interface Outcome { eventId: string; event: Pick<FlowEventTable, 'status' | 'att
 
 interface FlowState { id: string; name: string; status: string; updatedAt: number; definition: FlowDefinition; nextPollAt: number; lastPollError?: string }
 
+/** Rows per multi-row INSERT: 10 columns each stays far below every store's parameter limit. */
+const ROWS_PER_STATEMENT = 200;
+
 /** Pending events per flow above which its trigger waits. */
 const MAX_BACKLOG = 1000;
 
@@ -153,11 +156,12 @@ export class FlowEngine {
     }
     const now = this.ctx.now();
     await this.ctx.db.transaction().execute(async (trx) => {
-      for (const event of result.events) {
-        await trx.insertInto('flow_events').values({
-          id: randomUUID(), flow_id: flow.id, dedupe_key: event.dedupeKey.slice(0, 255), payload: JSON.stringify(event.payload), status: 'pending', attempts: 0,
-          next_attempt_at: now, last_error: null, created_at: now, updated_at: now,
-        }).onConflict((oc) => oc.columns(['flow_id', 'dedupe_key']).doNothing()).execute();
+      const rows = result.events.map((event) => ({
+        id: randomUUID(), flow_id: flow.id, dedupe_key: event.dedupeKey.slice(0, 255), payload: JSON.stringify(event.payload), status: 'pending', attempts: 0,
+        next_attempt_at: now, last_error: null, created_at: now, updated_at: now,
+      }));
+      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+        await trx.insertInto('flow_events').values(rows.slice(i, i + ROWS_PER_STATEMENT)).onConflict((oc) => oc.columns(['flow_id', 'dedupe_key']).doNothing()).execute();
       }
       await trx.insertInto('flow_cursors').values({ flow_id: flow.id, cursor: result.cursor, updated_at: now })
         .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
@@ -181,9 +185,9 @@ export class FlowEngine {
     }
     if (outcomes.length) {
       await this.ctx.db.transaction().execute(async (trx) => {
-        for (const o of outcomes) {
-          await trx.updateTable('flow_events').set(o.event).where('id', '=', o.eventId).execute();
-          await trx.insertInto('flow_runs').values(o.run).execute();
+        for (const o of outcomes) await trx.updateTable('flow_events').set(o.event).where('id', '=', o.eventId).execute();
+        for (let i = 0; i < outcomes.length; i += ROWS_PER_STATEMENT) {
+          await trx.insertInto('flow_runs').values(outcomes.slice(i, i + ROWS_PER_STATEMENT).map((o) => o.run)).execute();
         }
       });
     }
