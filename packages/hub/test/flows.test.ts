@@ -9,6 +9,7 @@ import { Connection } from 'jsforce';
 import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
 import { registerExternalService } from '../src/flows/external-services.js';
+import { pendingEvent } from '../src/flows/event-queue.js';
 import { pruneFlowHistory } from '../src/flows/retention.js';
 import { deadLetters, listRuns, replayDeadLetters, saveFlow, saveFlowFolder, setFlowStatus, validateFlow } from '../src/flows/flows.js';
 import type { Problem } from '../src/problem.js';
@@ -300,7 +301,7 @@ actions:
     const count = async (table: 'flow_runs' | 'flow_events', status?: string) => Number((await (status ? db.selectFrom(table).where('status', '=', status) : db.selectFrom(table)).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     const [runs, done, dead] = [await count('flow_runs'), await count('flow_events', 'done'), await count('flow_events', 'dead')];
     assert.ok(runs > 0 && done > 0 && dead > 0, 'earlier tests left runs, done events and a dead letter');
-    const parked = { id: 'retention-pending', flow_id: (await db.selectFrom('flows').select('id').where('name', '=', 'watch-quiet-leads').executeTakeFirstOrThrow()).id, dedupe_key: 'parked', payload: '{}', status: 'pending', attempts: 0, next_attempt_at: 0, last_error: null, created_at: 0, updated_at: 0 };
+    const parked = pendingEvent((await db.selectFrom('flows').select('id').where('name', '=', 'watch-quiet-leads').executeTakeFirstOrThrow()).id, 'parked', {}, 0);
     await db.insertInto('flow_events').values(parked).execute();
     // Nothing is older than a cutoff in the past; everything finished is older than one in the future.
     assert.deepEqual(await pruneFlowHistory(db, 0), { runs: 0, events: 0 });

@@ -6,6 +6,7 @@ import { runCollectionsAction, runQueryAction, runSalesforceAction, salesforceLo
 import { runServiceAction } from './actions/service.js';
 import { durationMs, type FlowDefinition } from './definition.js';
 import { apiUsageShare, PermanentError, RetryableError } from './endpoints.js';
+import { pendingEvent, queueEvents, ROWS_PER_STATEMENT } from './event-queue.js';
 import { pruneFlowHistory } from './retention.js';
 import { compileList, compileMapping, expression, MappingError } from './mapping.js';
 import { pollFeed } from './triggers/feed-changes.js';
@@ -29,9 +30,6 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 interface Outcome { eventId: string; event: Pick<FlowEventTable, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'updated_at'>; run: FlowRunTable }
 
 interface FlowState { id: string; name: string; status: string; updatedAt: number; definition: FlowDefinition; nextPollAt: number; lastPollError?: string }
-
-/** Rows per multi-row INSERT: 10 columns each stays far below every store's parameter limit. */
-const ROWS_PER_STATEMENT = 200;
 
 /** Pending events per flow above which its trigger waits. */
 const MAX_BACKLOG = 1000;
@@ -156,13 +154,7 @@ export class FlowEngine {
     }
     const now = this.ctx.now();
     await this.ctx.db.transaction().execute(async (trx) => {
-      const rows = result.events.map((event) => ({
-        id: randomUUID(), flow_id: flow.id, dedupe_key: event.dedupeKey.slice(0, 255), payload: JSON.stringify(event.payload), status: 'pending', attempts: 0,
-        next_attempt_at: now, last_error: null, created_at: now, updated_at: now,
-      }));
-      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-        await trx.insertInto('flow_events').values(rows.slice(i, i + ROWS_PER_STATEMENT)).onConflict((oc) => oc.columns(['flow_id', 'dedupe_key']).doNothing()).execute();
-      }
+      await queueEvents(trx, result.events.map((event) => pendingEvent(flow.id, event.dedupeKey, event.payload, now)));
       await trx.insertInto('flow_cursors').values({ flow_id: flow.id, cursor: result.cursor, updated_at: now })
         .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
     });

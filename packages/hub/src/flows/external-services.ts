@@ -93,11 +93,13 @@ export async function registerExternalService(ctx: HubContext, actor: Actor, bod
   return { name: input.name, namedCredential: input.namedCredential, version, operations: [...operations.values()].map((o) => ({ operationId: o.operationId, method: o.method, path: o.path, summary: o.summary })) };
 }
 
-export function externalService(ctx: HubContext, name: string): Promise<{ name: string; namedCredential: string; version: number; operations: Map<string, ServiceOperation> }> {
+export interface ExternalService { name: string; namedCredential: string; version: number; operations: Map<string, ServiceOperation> }
+
+export function externalService(ctx: HubContext, name: string): Promise<ExternalService> {
   return cached(ctx, `service:${name}`, () => loadExternalService(ctx, name));
 }
 
-async function loadExternalService(ctx: HubContext, name: string): Promise<{ name: string; namedCredential: string; version: number; operations: Map<string, ServiceOperation> }> {
+async function loadExternalService(ctx: HubContext, name: string): Promise<ExternalService> {
   const row = await ctx.db.selectFrom('external_services').selectAll().where('name', '=', name).executeTakeFirst();
   if (!row) throw notFound(`external service "${name}"`);
   return { name: row.name, namedCredential: row.named_credential, version: row.version, operations: operationsOf(JSON.parse(row.spec)) };

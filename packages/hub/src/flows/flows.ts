@@ -5,11 +5,14 @@ import { audit } from '../audit/audit-log.js';
 import { registerUsage } from '../connections/usages.js';
 import type { Actor, HubContext } from '../context.js';
 import { notFound, Problem } from '../problem.js';
+import type { FlowTable } from '../store/schema.js';
 import { FlowDefinitionError, loadFlow, type FlowDefinition } from './definition.js';
 import { connectionByName } from './endpoints.js';
 import { crossCheckFlow } from './validate.js';
 
 export interface FlowView { id: string; name: string; status: string; definition: FlowDefinition; updatedAt: number }
+
+const flowView = (row: FlowTable): FlowView => ({ id: row.id, name: row.name, status: row.status, definition: JSON.parse(row.definition) as FlowDefinition, updatedAt: row.updated_at });
 
 /** Refused flows answer 400 with each problem's line and path. */
 function refuse(error: FlowDefinitionError): Problem {
@@ -47,12 +50,12 @@ export async function saveFlow(ctx: HubContext, actor: Actor, text: string): Pro
 export async function getFlow(ctx: HubContext, idOrName: string): Promise<FlowView> {
   const row = await ctx.db.selectFrom('flows').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
   if (!row) throw notFound(`flow "${idOrName}"`);
-  return { id: row.id, name: row.name, status: row.status, definition: JSON.parse(row.definition) as FlowDefinition, updatedAt: row.updated_at };
+  return flowView(row);
 }
 
 export async function listFlows(ctx: HubContext): Promise<FlowView[]> {
   const rows = await ctx.db.selectFrom('flows').selectAll().orderBy('name').execute();
-  return rows.map((row) => ({ id: row.id, name: row.name, status: row.status, definition: JSON.parse(row.definition) as FlowDefinition, updatedAt: row.updated_at }));
+  return rows.map(flowView);
 }
 
 export async function setFlowStatus(ctx: HubContext, actor: Actor, idOrName: string, status: 'active' | 'paused'): Promise<FlowView> {

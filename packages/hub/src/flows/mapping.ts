@@ -25,15 +25,22 @@ export function expression(text: string): ReturnType<typeof jsonata> {
   return compiled;
 }
 
+/** Why an expression does not parse, or undefined when it does. */
+export function expressionProblem(text: string): string | undefined {
+  try {
+    expression(text);
+    return undefined;
+  } catch (error) {
+    return `not a valid JSONata expression: ${(error as Error).message}`;
+  }
+}
+
 /** Checks that every expression in a mapping parses; returns the problems with their target paths. */
 export function checkExpressions(mapping: Record<string, FieldMapping>, prefix: string[] = []): { path: string[]; message: string }[] {
   const problems: { path: string[]; message: string }[] = [];
   const check = (text: string, path: string[]) => {
-    try {
-      expression(text);
-    } catch (error) {
-      problems.push({ path, message: `not a valid JSONata expression: ${(error as Error).message}` });
-    }
+    const message = expressionProblem(text);
+    if (message) problems.push({ path, message });
   };
   for (const [target, spec] of Object.entries(mapping)) {
     const path = [...prefix, target];

@@ -2,7 +2,7 @@ import type { HubContext } from '../context.js';
 import { formatPath, type FieldMapping, type FlowDefinition, type FlowProblem, type LoadedFlow } from './definition.js';
 import { connectionByName, salesforceCall } from './endpoints.js';
 import { externalService, type JsonSchema } from './external-services.js';
-import { checkExpressions } from './mapping.js';
+import { checkExpressions, expressionProblem } from './mapping.js';
 
 interface DescribeField { name: string; type: string; createable: boolean; updateable: boolean; externalId: boolean; idLookup: boolean; nillable: boolean; defaultedOnCreate: boolean }
 interface Describe { name: string; fields: DescribeField[]; childRelationships: { relationshipName: string | null }[] }
@@ -110,14 +110,18 @@ export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow): Promi
     }
   }
   flow.conditions.forEach((c, i) => {
-    for (const p of checkExpressions({ c: { expr: c } })) problem(['conditions', i], p.message);
+    const message = expressionProblem(c);
+    if (message) problem(['conditions', i], message);
   });
 
   for (const [i, action] of flow.actions.entries()) {
     const at = ['actions', i];
     if (action.type === 'salesforce.query') {
       await connection([...at, 'connection'], action.connection);
-      for (const part of action.soql.match(/\{[^}]+\}/g) ?? []) for (const p of checkExpressions({ q: { expr: part.slice(1, -1) } })) problem([...at, 'soql'], p.message);
+      for (const part of action.soql.match(/\{[^}]+\}/g) ?? []) {
+        const message = expressionProblem(part.slice(1, -1));
+        if (message) problem([...at, 'soql'], message);
+      }
       continue;
     }
     // A collections action maps each record of a list: its fields are checked like a single record's.
@@ -125,7 +129,8 @@ export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow): Promi
     const mappingPath = action.type === 'salesforce.collections' ? [...at, 'records', 'mapping'] : [...at, 'mapping'];
     const kind = action.type === 'salesforce.collections' ? `salesforce.${action.operation}` : action.type;
     for (const p of checkExpressions(mapping)) problem([...mappingPath, ...p.path], p.message);
-    if (action.type === 'salesforce.collections') for (const p of checkExpressions({ r: { expr: action.records.each } })) problem([...at, 'records', 'each'], p.message);
+    const eachProblem = action.type === 'salesforce.collections' ? expressionProblem(action.records.each) : undefined;
+    if (eachProblem) problem([...at, 'records', 'each'], eachProblem);
     if (action.type === 'service') {
       try {
         const service = await externalService(ctx, action.service);

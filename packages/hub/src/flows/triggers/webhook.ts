@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { HubContext } from '../../context.js';
 import { expression } from '../mapping.js';
 import { invalid, Problem } from '../../problem.js';
 import type { FlowDefinition } from '../definition.js';
+import { pendingEvent, queueEvents } from '../event-queue.js';
 import { getFlow } from '../flows.js';
 
 /**
@@ -22,12 +23,8 @@ export async function receiveWebhook(ctx: HubContext, flowName: string, body: un
     if (id !== undefined && id !== null) key = `id:${String(id)}`;
   }
   key ??= `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
-  const now = ctx.now();
-  const id = randomUUID();
-  const inserted = await ctx.db.insertInto('flow_events').values({
-    id, flow_id: flow.id, dedupe_key: key.slice(0, 255), payload: JSON.stringify(body), status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, created_at: now, updated_at: now,
-  }).onConflict((oc) => oc.columns(['flow_id', 'dedupe_key']).doNothing()).executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { eventId: id, duplicate: false };
-  const existing = await ctx.db.selectFrom('flow_events').select('id').where('flow_id', '=', flow.id).where('dedupe_key', '=', key.slice(0, 255)).executeTakeFirstOrThrow();
+  const event = pendingEvent(flow.id, key, body, ctx.now());
+  if (await queueEvents(ctx.db, [event])) return { eventId: event.id, duplicate: false };
+  const existing = await ctx.db.selectFrom('flow_events').select('id').where('flow_id', '=', flow.id).where('dedupe_key', '=', event.dedupe_key).executeTakeFirstOrThrow();
   return { eventId: existing.id, duplicate: true };
 }

@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { FlowEventTable, HubDatabase } from '../store/schema.js';
+
+/** Rows per multi-row INSERT: 10 columns each stays far below every store's parameter limit. */
+export const ROWS_PER_STATEMENT = 200;
+
+/** A new pending event for a flow, keyed for dedupe (the key column holds 255 characters). */
+export function pendingEvent(flowId: string, dedupeKey: string, payload: unknown, now: number): FlowEventTable {
+  return {
+    id: randomUUID(), flow_id: flowId, dedupe_key: dedupeKey.slice(0, 255), payload: JSON.stringify(payload), status: 'pending', attempts: 0,
+    next_attempt_at: now, last_error: null, created_at: now, updated_at: now,
+  };
+}
+
+/** Queues events; one whose flow already has its dedupe key is skipped. Returns how many were new. */
+export async function queueEvents(db: Kysely<HubDatabase>, events: FlowEventTable[]): Promise<number> {
+  let added = 0;
+  for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
+    const result = await db.insertInto('flow_events').values(events.slice(i, i + ROWS_PER_STATEMENT))
+      .onConflict((oc) => oc.columns(['flow_id', 'dedupe_key']).doNothing()).executeTakeFirst();
+    added += Number(result.numInsertedOrUpdatedRows ?? 0);
+  }
+  return added;
+}
