@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { ErpProblem, sendProblem } from '../problem.js';
 
 /**
  * Fault injection for tests and demos (only when the ERP is started with faults enabled): the next
@@ -32,17 +33,17 @@ export class Faults {
     if (!spec || spec.count <= 0 || (spec.path !== undefined && !path.startsWith(spec.path)) || (spec.method !== undefined && spec.method !== method)) return false;
     spec.count--;
     this.injected++;
-    const problem = (status: number, title: string, detail: string) => ({ type: 'about:blank', title, status, detail });
     switch (spec.kind) {
       case 'error':
-        await reply.code(500).type('application/problem+json').send(problem(500, 'Internal Server Error', 'injected fault'));
+        await sendProblem(reply, new ErpProblem(500, 'Internal Server Error', 'injected fault'));
         return true;
       case 'rate_limit':
-        await reply.code(429).header('retry-after', String(spec.retryAfterSeconds)).type('application/problem+json').send(problem(429, 'Too Many Requests', 'injected fault: slow down'));
+        reply.header('retry-after', String(spec.retryAfterSeconds));
+        await sendProblem(reply, new ErpProblem(429, 'Too Many Requests', 'injected fault: slow down'));
         return true;
       case 'timeout':
         await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
-        await reply.code(504).type('application/problem+json').send(problem(504, 'Gateway Timeout', 'injected fault: timed out'));
+        await sendProblem(reply, new ErpProblem(504, 'Gateway Timeout', 'injected fault: timed out'));
         return true;
     }
   }

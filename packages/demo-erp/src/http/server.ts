@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { contactChanges, contactInput, createContact, getContact, updateContact } from '../contacts/contacts.js';
 import { invoiceOrder, invoicePdf } from '../invoices/invoices.js';
-import { ErpProblem } from '../problem.js';
+import { ErpProblem, sendProblem } from '../problem.js';
 import { createSalesOrder, createSalesOrders, findSalesOrders, getSalesOrder, salesOrderInput } from '../sales-orders/sales-orders.js';
 import type { ErpDatabase } from '../store/schema.js';
 import { bearerVerifier } from './authentication.js';
@@ -38,12 +38,12 @@ export async function buildErpServer(options: ErpServerOptions): Promise<Fastify
   const verify = bearerVerifier(options.issuer, options.audience);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ErpProblem) return reply.code(error.status).type('application/problem+json').send(error.toJSON());
+    if (error instanceof ErpProblem) return sendProblem(reply, error);
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'unhandled error');
-    return reply.code(status).type('application/problem+json').send(new ErpProblem(status, status === 500 ? 'Internal Server Error' : 'Bad Request', status === 500 ? 'an unexpected error occurred' : error.message).toJSON());
+    return sendProblem(reply, new ErpProblem(status, status === 500 ? 'Internal Server Error' : 'Bad Request', status === 500 ? 'an unexpected error occurred' : error.message));
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).type('application/problem+json').send(new ErpProblem(404, 'Not Found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`).toJSON()));
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, new ErpProblem(404, 'Not Found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)));
 
   app.get('/openapi.json', async () => openApiDocument(options.audience(), options.tokenUrl));
   if (options.faults) {
