@@ -6,6 +6,7 @@
 const { ORG_URL, ORG_TOKEN, ERP_URL, ERP_TOKEN, RECORDS } = process.env as Record<string, string>;
 const total = Number(RECORDS);
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 let cursor = { stamp: '1970-01-01T00:00:00.000Z', id: '000000000000000' };
 let done = 0;
 while (done < total) {
@@ -22,4 +23,5 @@ while (done < total) {
   const last = page.records[page.records.length - 1]!;
   cursor = { stamp: last.SystemModstamp.replace('+0000', 'Z'), id: last.Id };
 }
-console.log(JSON.stringify({ records: done, recordsPerSecond: done / ((performance.now() - started) / 1000) }));
+const cpu = process.cpuUsage(cpuBefore);
+console.log(JSON.stringify({ records: done, recordsPerSecond: done / ((performance.now() - started) / 1000), cpuMsPerRecord: (cpu.user + cpu.system) / 1000 / done }));

@@ -24,12 +24,18 @@ const LATENCY_SAMPLES = 15;
 const POLL_INTERVAL_MS = 1000;
 
 
+/** CPU time (user + system) a process has used so far, in ms. */
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
 const peakRssMb = (pid: number) => {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
 };
 
-export interface FlowsResult { records: number; hub: number; ceiling: number; ratio: number; peakRssMb: number; latencyP50: number; latencyP90: number }
+export interface FlowsResult { records: number; hub: number; ceiling: number; ratio: number; hubCpuMsPerRecord: number; ceilingCpuMsPerRecord: number; peakRssMb: number; latencyP50: number; latencyP90: number }
 
 export async function benchFlows(log: (line: string) => void): Promise<FlowsResult> {
   const org = startPinned(0, ['--import', 'tsx', 'bench/data-org-server.ts']);
@@ -49,9 +55,10 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     const erpToken = ((await tokenRes.json()) as { access_token: string }).access_token;
 
     log('ceiling: the hand-written script (core 1)');
-    const ceilingChild = startPinned(1, ['--import', 'tsx', 'bench/flows-ceiling.ts'], { ...process.env, ORG_URL: o.instanceUrl, ORG_TOKEN: o.token, ERP_URL: e.url, ERP_TOKEN: erpToken, RECORDS: String(CEILING_RECORDS) });
-    const ceiling = (await ceilingChild.next()) as { recordsPerSecond: number };
-    log(`ceiling: ${ceiling.recordsPerSecond.toFixed(0)} records/s over ${CEILING_RECORDS.toLocaleString('en')} records`);
+    const profile = process.env.BENCH_HUB_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_HUB_PROFILE}`] : [];
+    const ceilingChild = startPinned(1, [...profile, '--import', 'tsx', 'bench/flows-ceiling.ts'], { ...process.env, ORG_URL: o.instanceUrl, ORG_TOKEN: o.token, ERP_URL: e.url, ERP_TOKEN: erpToken, RECORDS: String(CEILING_RECORDS) });
+    const ceiling = (await ceilingChild.next()) as { recordsPerSecond: number; cpuMsPerRecord: number };
+    log(`ceiling: ${ceiling.recordsPerSecond.toFixed(0)} records/s over ${CEILING_RECORDS.toLocaleString('en')} records, ${ceiling.cpuMsPerRecord.toFixed(2)} ms of CPU per record`);
 
     const data = mkdtempSync(join(tmpdir(), 'hs-bench-hub-'));
     const masterKeys = `1:${randomBytes(32).toString('base64')}`;
@@ -63,13 +70,15 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     log('hub: the order flow in `handshake hub serve` (core 1)');
     const before = await erpCount();
     const started = performance.now();
-    const profile = process.env.BENCH_HUB_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_HUB_PROFILE}`] : [];
     const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const hubChild = startPinned(1, [...profile, ...nodeArgs, 'packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys });
     hub = hubChild.process;
     let last = 0;
+    // The hub's CPU is counted from its first synced record, so its start-up is left out.
+    let cpuAtFirst: { ms: number; synced: number } | undefined;
     for (;;) {
       const synced = (await erpCount()) - before;
+      if (synced > 0) cpuAtFirst ??= { ms: cpuMs(hub.pid!), synced };
       if (synced >= RECORDS) break;
       if (synced - last >= RECORDS / 10) {
         log(`  hub: ${synced.toLocaleString('en')} / ${RECORDS.toLocaleString('en')}`);
@@ -79,7 +88,8 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     }
     const hubRate = RECORDS / ((performance.now() - started) / 1000);
     const rss = peakRssMb(hub.pid!);
-    log(`hub: ${hubRate.toFixed(0)} records/s, peak RSS ${rss.toFixed(0)} MB`);
+    const hubCpu = (cpuMs(hub.pid!) - cpuAtFirst!.ms) / (RECORDS - cpuAtFirst!.synced);
+    log(`hub: ${hubRate.toFixed(0)} records/s, peak RSS ${rss.toFixed(0)} MB, ${hubCpu.toFixed(2)} ms of CPU per record`);
 
     // Trigger latency: an order gets its item (the change that makes it eligible) → its sales order exists.
     const sf = async (path: string, body: unknown) => (await (await fetch(`${o.instanceUrl}/services/data/v62.0${path}`, { method: 'POST', headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string };
@@ -97,7 +107,7 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     latencies.sort((a, b) => a - b);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
     log(`trigger latency: p50 ${p(0.5).toFixed(0)} ms, p90 ${p(0.9).toFixed(0)} ms (poll interval ${POLL_INTERVAL_MS} ms)`);
-    return { records: RECORDS, hub: hubRate, ceiling: ceiling.recordsPerSecond, ratio: hubRate / ceiling.recordsPerSecond, peakRssMb: rss, latencyP50: p(0.5), latencyP90: p(0.9) };
+    return { records: RECORDS, hub: hubRate, ceiling: ceiling.recordsPerSecond, ratio: hubRate / ceiling.recordsPerSecond, hubCpuMsPerRecord: hubCpu, ceilingCpuMsPerRecord: ceiling.cpuMsPerRecord, peakRssMb: rss, latencyP50: p(0.5), latencyP90: p(0.9) };
   } finally {
     hub?.kill(process.env.BENCH_HUB_PROFILE ? 'SIGINT' : 'SIGKILL');
     org.send('quit');

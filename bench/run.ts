@@ -30,6 +30,7 @@ log(`Flows: a backfill of ${Number(process.env.BENCH_FLOW_RECORDS ?? 100_000).to
 const flows = await benchFlows(log);
 rows.push(
   [`flows: backfill of ${fmt(flows.records)} orders org → ERP (records/s)`, `hub ${fmt(flows.hub)} /s`, `hand-written script ${fmt(flows.ceiling)} /s`, `${(flows.ratio * 100).toFixed(0)}%`, '≥ 70% of the script'],
+  ['flows: CPU per record (hub process vs script)', `hub ${flows.hubCpuMsPerRecord.toFixed(2)} ms`, `script ${flows.ceilingCpuMsPerRecord.toFixed(2)} ms`, '', ''],
   [`flows: hub peak RSS over the backfill`, `${flows.peakRssMb.toFixed(0)} MB`, '', '', '< 300 MB (for 1,000,000 records)'],
   ['flows: trigger latency, change made → target written (poll interval 1 s)', `p50 ${flows.latencyP50.toFixed(0)} ms, p90 ${flows.latencyP90.toFixed(0)} ms`, '', '', 'p50 ≤ 1,250 ms'],
 );

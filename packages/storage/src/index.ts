@@ -64,6 +64,9 @@ function openSqlite<DB>(file: string): Database<DB> {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // Statement journals and sorts stay in memory: a multi-row upsert otherwise creates and deletes a
+  // temporary file per statement.
+  database.pragma('temp_store = MEMORY');
   // Without statistics SQLite guesses that an equality on any indexed column is selective; with a
   // million rows owned by one user it then reads them all to sort a page of 200 (0.4 s instead of
   // 4 ms). 0x10002 also analyses tables that were never analysed. Callers schedule it after

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import type { HubContext } from '../context.js';
 import type { FlowEventTable, FlowRunTable } from '../store/schema.js';
 
@@ -176,8 +176,24 @@ export class FlowEngine {
       outcomes.push(await this.runEvent(flow, event));
     }
     if (outcomes.length) {
+      const now = this.ctx.now();
       await this.ctx.db.transaction().execute(async (trx) => {
-        for (const o of outcomes) await trx.updateTable('flow_events').set(o.event).where('id', '=', o.eventId).execute();
+        // Done events differ only in their attempt count: one UPDATE per count, not one per event.
+        const done = new Map<number, string[]>();
+        for (const o of outcomes) {
+          if (o.event.status !== 'done') {
+            await trx.updateTable('flow_events').set(o.event).where('id', '=', o.eventId).execute();
+            continue;
+          }
+          let ids = done.get(o.event.attempts);
+          if (!ids) done.set(o.event.attempts, (ids = []));
+          ids.push(o.eventId);
+        }
+        for (const [attempts, ids] of done) {
+          for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+            await trx.updateTable('flow_events').set({ status: 'done', attempts, next_attempt_at: now, last_error: null, updated_at: now }).where('id', 'in', ids.slice(i, i + ROWS_PER_STATEMENT)).execute();
+          }
+        }
         for (let i = 0; i < outcomes.length; i += ROWS_PER_STATEMENT) {
           await trx.insertInto('flow_runs').values(outcomes.slice(i, i + ROWS_PER_STATEMENT).map((o) => o.run)).execute();
         }
@@ -253,7 +269,8 @@ export class FlowEngine {
     return {
       eventId: event.id,
       event: { status, attempts: attempt, next_attempt_at: outcome === 'retry' ? now + backoff() : now, last_error: error, updated_at: now },
-      run: { id: randomUUID(), flow_id: flow.id, event_id: event.id, status: outcome === 'done' ? 'success' : outcome === 'skipped' ? 'skipped' : outcome === 'retry' ? 'failed' : 'dead', attempt, steps: JSON.stringify(steps), error, started_at: started, duration_ms: now - started },
+      // Time-ordered, like event ids: runs are written at the end of their index, never in the middle.
+      run: { id: uuidv7(), flow_id: flow.id, event_id: event.id, status: outcome === 'done' ? 'success' : outcome === 'skipped' ? 'skipped' : outcome === 'retry' ? 'failed' : 'dead', attempt, steps: JSON.stringify(steps), error, started_at: started, duration_ms: now - started },
     };
   }
 }

@@ -13,16 +13,75 @@ export interface MappingContext {
 
 type Compiled = (input: unknown, context: MappingContext) => Promise<unknown>;
 
-const expressions = new Map<string, ReturnType<typeof jsonata>>();
+/** A compiled expression; `evaluateList` gives a list whatever JSONata made of it (one item, none). */
+export interface Expression {
+  evaluate(input: unknown): Promise<unknown>;
+  evaluateList(input: unknown): Promise<unknown[]>;
+}
 
-/** A JSONata expression, compiled once per text: flows evaluate the same few for every event. */
-export function expression(text: string): ReturnType<typeof jsonata> {
+const expressions = new Map<string, Expression>();
+
+/**
+ * A JSONata expression, compiled once per text: flows evaluate the same few for every event. Most
+ * mapping paths are plain field paths (`Account.Name`); those are read directly when every step is
+ * a plain object, which gives JSONata's own answer at a fraction of its evaluator's cost per event,
+ * and anything else (arrays to map over, nulls) goes to JSONata.
+ */
+export function expression(text: string): Expression {
   let compiled = expressions.get(text);
   if (!compiled) {
-    compiled = jsonata(text);
+    compiled = compileExpression(text);
     expressions.set(text, compiled);
   }
   return compiled;
+}
+
+const toList = (value: unknown): unknown[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
+
+function compileExpression(text: string): Expression {
+  const full = jsonata(text);
+  const steps = plainPathSteps(text);
+  if (!steps) {
+    return {
+      evaluate: (input) => full.evaluate(input) as Promise<unknown>,
+      evaluateList: async (input) => toList(await full.evaluate(input)),
+    };
+  }
+  return {
+    evaluate: async (input) => {
+      const value = readPlainPath(input, steps);
+      return value === NOT_PLAIN || (typeof value === 'object' && value !== null) ? full.evaluate(input) : value;
+    },
+    evaluateList: async (input) => {
+      const value = readPlainPath(input, steps);
+      if (value !== NOT_PLAIN && (typeof value !== 'object' || value === null)) return toList(value);
+      // A list of records (order items) is what `each` maps over; JSONata would give the same items.
+      if (Array.isArray(value) && value.every(isPlainObject)) return value;
+      return toList(await full.evaluate(input));
+    },
+  };
+}
+
+/** Words JSONata reads as values or operators, never as field names. */
+const JSONATA_WORDS = new Set(['true', 'false', 'null', 'and', 'or', 'in', 'function']);
+const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function plainPathSteps(text: string): string[] | undefined {
+  const steps = text.split('.');
+  return steps.every((step) => FIELD.test(step) && !JSONATA_WORDS.has(step)) ? steps : undefined;
+}
+
+const NOT_PLAIN = Symbol('not a plain path read');
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The value at a field path through plain objects only; NOT_PLAIN where JSONata's rules must decide. */
+function readPlainPath(input: unknown, steps: readonly string[]): unknown {
+  let value = input;
+  for (const step of steps) {
+    if (!isPlainObject(value) || !Object.hasOwn(value, step)) return isPlainObject(value) && !(step in value) ? undefined : NOT_PLAIN;
+    value = value[step];
+  }
+  return typeof value === 'function' || value === null ? NOT_PLAIN : value;
 }
 
 /** Why an expression does not parse, or undefined when it does. */
@@ -120,10 +179,8 @@ function compileOne(target: string, spec: FieldMapping): Compiled {
   const each = expression(spec.each);
   const inner = compileMapping(spec.mapping);
   return async (input, context) => {
-    const items = await each.evaluate(input);
-    const list = items === undefined || items === null ? [] : Array.isArray(items) ? items : [items];
     const out = [];
-    for (const item of list) out.push(await inner(item, context));
+    for (const item of await each.evaluateList(input)) out.push(await inner(item, context));
     return out;
   };
 }
