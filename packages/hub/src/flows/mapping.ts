@@ -50,11 +50,12 @@ function compileExpression(text: string): Expression {
   return {
     evaluate: async (input) => {
       const value = readPlainPath(input, steps);
-      return value === NOT_PLAIN || (typeof value === 'object' && value !== null) ? full.evaluate(input) : value;
+      // Objects and arrays go to JSONata too: it unwraps singletons and flattens lists.
+      return value === NOT_PLAIN || typeof value === 'object' ? full.evaluate(input) : value;
     },
     evaluateList: async (input) => {
       const value = readPlainPath(input, steps);
-      if (value !== NOT_PLAIN && (typeof value !== 'object' || value === null)) return toList(value);
+      if (value !== NOT_PLAIN && typeof value !== 'object') return toList(value);
       // A list of records (order items) is what `each` maps over; JSONata would give the same items.
       if (Array.isArray(value) && value.every(isPlainObject)) return value;
       return toList(await full.evaluate(input));
@@ -74,11 +75,15 @@ function plainPathSteps(text: string): string[] | undefined {
 const NOT_PLAIN = Symbol('not a plain path read');
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The value at a field path through plain objects only; NOT_PLAIN where JSONata's rules must decide. */
+/**
+ * The value at a field path through plain objects only (never null: a null is NOT_PLAIN), or
+ * NOT_PLAIN where JSONata's rules must decide (arrays, nulls, inherited names).
+ */
 function readPlainPath(input: unknown, steps: readonly string[]): unknown {
   let value = input;
   for (const step of steps) {
-    if (!isPlainObject(value) || !Object.hasOwn(value, step)) return isPlainObject(value) && !(step in value) ? undefined : NOT_PLAIN;
+    if (!isPlainObject(value)) return NOT_PLAIN;
+    if (!Object.hasOwn(value, step)) return step in value ? NOT_PLAIN : undefined;
     value = value[step];
   }
   return typeof value === 'function' || value === null ? NOT_PLAIN : value;
