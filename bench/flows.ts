@@ -24,7 +24,7 @@ const LATENCY_SAMPLES = 15;
 const POLL_INTERVAL_MS = 1000;
 
 
-/** CPU time (user + system) a process has used so far, in ms. */
+/** CPU time (user + system) a process has used so far, in ms (`/proc` counts 10 ms clock ticks: USER_HZ is 100 on Linux). */
 const cpuMs = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
