@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import { buildHubServer } from './api/server.js';
 import { TokenManager } from './auth/token-manager.js';
 import type { HubContext } from './context.js';
@@ -10,7 +10,7 @@ import { keyRingFromText, MASTER_KEYS_ENV } from './vault/master-keys.js';
 import { Vault } from './vault/vault.js';
 import type { RotationOptions } from './rotation/rotation.js';
 import { RotationScheduler } from './rotation/scheduler.js';
-import { FlowEngine, type FlowEngineOptions } from './flows/engine.js';
+import { FlowEngine, type FlowEngineOptions } from './flows/engine/engine.js';
 
 export interface HubOptions {
   dataDir: string;
@@ -73,8 +73,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { ctx, store } = await openHub(options);
   const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) };
   const rotations = new RotationScheduler(ctx, options.rotation);
-  const flows = options.flows === false ? undefined : new FlowEngine(ctx, options.flows);
+  // Engine errors go to the server's log (which exists once the server is built).
+  let log: FastifyBaseLogger | undefined;
+  const flows = options.flows === false ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => log?.error(object, message) }, ...options.flows });
   const server = await buildHubServer(ctx, logger, rotations, flows);
+  log = server.log;
   const host = options.host ?? '127.0.0.1';
   try {
     await server.listen({ host, port: options.port ?? 0 });

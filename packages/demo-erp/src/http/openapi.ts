@@ -38,10 +38,12 @@ export function openApiDocument(serverUrl: string, tokenUrl: string) {
           parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 } }],
           requestBody: { required: true, content: json(ref('SalesOrderInput')) },
           responses: { 201: { description: 'Created', content: json(ref('SalesOrder')) }, 200: { description: 'Already there (same externalRef)', content: json(ref('SalesOrder')) }, ...errors },
+          // Handshake runs queued orders through the batch operation: one result per item, in order.
+          'x-handshake-batch': { operationId: 'createSalesOrders', itemsField: 'orders', resultField: 'order' },
         },
       },
       '/sales-orders/batch': {
-        post: { operationId: 'createSalesOrders', summary: 'Create up to 200 sales orders', security: write, requestBody: { required: true, content: json({ type: 'object', required: ['orders'], properties: { orders: { type: 'array', maxItems: 200, items: ref('SalesOrderInput') } } }) }, responses: { 200: { description: 'One result per order, in order', content: json({ type: 'array', items: { type: 'object', properties: { created: { type: 'boolean' }, order: ref('SalesOrder') } } }) }, ...errors } },
+        post: { operationId: 'createSalesOrders', summary: 'Create up to 200 sales orders', security: write, requestBody: { required: true, content: json({ type: 'object', required: ['orders'], properties: { orders: { type: 'array', maxItems: 200, items: ref('SalesOrderInput') } } }) }, responses: { 200: { description: 'One result per order, in order: the order, or the reason it was refused', content: json({ type: 'array', items: { type: 'object', properties: { created: { type: 'boolean' }, order: ref('SalesOrder'), error: { type: 'object', properties: { status: { type: 'integer' }, title: { type: 'string' }, detail: { type: 'string' } } } } } }) }, ...errors } },
       },
       '/sales-orders/{id}': { get: { operationId: 'getSalesOrder', security: read, parameters: [id], responses: { 200: { description: 'The order', content: json(ref('SalesOrder')) }, ...errors } } },
       '/sales-orders/{id}/invoice': { post: { operationId: 'invoiceSalesOrder', security: write, parameters: [id], responses: { 201: { description: 'Invoiced', content: json(ref('Invoice')) }, 200: { description: 'Already invoiced', content: json(ref('Invoice')) }, ...errors } } },

@@ -49,7 +49,11 @@ async function load(db: Kysely<ErpDatabase> | Transaction<ErpDatabase>, order: S
  * after a crash or a timeout gets exactly one order.
  */
 export async function createSalesOrder(db: Kysely<ErpDatabase>, input: SalesOrderInput, now = new Date()): Promise<{ order: SalesOrder; created: boolean }> {
-  return db.transaction().execute(async (trx) => {
+  return db.transaction().execute((trx) => insertSalesOrder(trx, input, now));
+}
+
+async function insertSalesOrder(trx: Transaction<ErpDatabase>, input: SalesOrderInput, now: Date): Promise<{ order: SalesOrder; created: boolean }> {
+  {
     if (input.externalRef) {
       const existing = await trx.selectFrom('sales_orders').selectAll().where('external_ref', '=', input.externalRef).executeTakeFirst();
       if (existing) return { order: await load(trx, existing), created: false };
@@ -67,17 +71,31 @@ export async function createSalesOrder(db: Kysely<ErpDatabase>, input: SalesOrde
     await trx.insertInto('sales_orders').values(row).execute();
     await trx.insertInto('sales_order_lines').values(input.lines.map((l, i) => ({ order_id: row.id, line_no: i + 1, product: l.product, quantity: l.quantity, unit_price_cents: cents(l.unitPrice) }))).execute();
     return { order: await load(trx, row), created: true };
-  });
+  }
 }
 
 export const MAX_BATCH = 200;
 
-/** Several orders in one call; each is created (or found by externalRef) on its own, in order. */
-export async function createSalesOrders(db: Kysely<ErpDatabase>, inputs: SalesOrderInput[]): Promise<{ order: SalesOrder; created: boolean }[]> {
+export type BatchResult = { order: SalesOrder; created: boolean } | { error: { status: number; title: string; detail: string } };
+
+/**
+ * Several orders in one call (one transaction), each validated on its own and created (or found by
+ * externalRef), in order: an invalid order is refused in its own result and the others are created.
+ */
+export async function createSalesOrders(db: Kysely<ErpDatabase>, inputs: unknown[], now = new Date()): Promise<BatchResult[]> {
   if (inputs.length > MAX_BATCH) throw new ErpProblem(400, 'Bad Request', `a batch holds at most ${MAX_BATCH} orders (got ${inputs.length})`);
-  const results = [];
-  for (const input of inputs) results.push(await createSalesOrder(db, input));
-  return results;
+  return db.transaction().execute(async (trx) => {
+    const results: BatchResult[] = [];
+    for (const [i, raw] of inputs.entries()) {
+      const parsed = salesOrderInput.safeParse(raw);
+      if (!parsed.success) {
+        results.push({ error: { status: 400, title: 'Bad Request', detail: parsed.error.issues.map((issue) => `orders.${i}.${issue.path.join('.')}: ${issue.message}`).join('; ') } });
+        continue;
+      }
+      results.push(await insertSalesOrder(trx, parsed.data, now));
+    }
+    return results;
+  });
 }
 
 export async function getSalesOrder(db: Kysely<ErpDatabase>, id: string): Promise<SalesOrder> {

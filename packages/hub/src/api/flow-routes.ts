@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiScope } from '../api-keys/api-keys.js';
 import type { Actor, HubContext } from '../context.js';
 import { flowJsonSchema } from '../flows/definition.js';
-import type { FlowEngine } from '../flows/engine.js';
+import type { FlowEngine } from '../flows/engine/engine.js';
 import { registerExternalService } from '../flows/external-services.js';
 import { deadLetters, getFlow, listFlows, listRuns, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
 import { invalid } from '../problem.js';

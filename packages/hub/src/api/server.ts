@@ -13,7 +13,7 @@ import type { HubContext } from '../context.js';
 import { Problem } from '../problem.js';
 import { openApiDocument } from './openapi.js';
 import { flowRoutes } from './flow-routes.js';
-import type { FlowEngine } from '../flows/engine.js';
+import type { FlowEngine } from '../flows/engine/engine.js';
 
 declare module 'fastify' {
   interface FastifyRequest { principal?: ApiKeyPrincipal }

@@ -126,12 +126,27 @@ const webhookTrigger = z.object({
   idPath: z.string().optional(),
 }).strict();
 
+/** Calls per second or minute: `50/s`, `600/m`. */
+const rate = z.string().regex(/^\d+(\.\d+)?\s*\/\s*(s|m)$/, 'must be a rate such as 50/s or 600/m');
+
 export const flowSchema = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must start with a letter; letters, digits, _ and - only'),
   description: z.string().max(500).optional(),
   trigger: z.discriminatedUnion('type', [salesforceTrigger, feedTrigger, scheduleTrigger, webhookTrigger]),
   conditions: z.array(z.string().min(1)).default([]),
   actions: z.array(z.discriminatedUnion('type', [salesforceAction, queryAction, collectionsAction, serviceAction])).min(1),
+  /** Events of this flow run at once (never two of one record). */
+  concurrency: z.number().int().min(1).max(100).default(10),
+  /**
+   * When events queue up, actions with a batch form (sObject Collections, a service's batch
+   * operation) take up to `size` events a call; a partial batch waits at most `maxWait` to fill.
+   */
+  batch: z.object({ size: z.number().int().min(1).max(200).default(200), maxWait: duration.default('250ms') }).strict().optional(),
+  /**
+   * Limits on the connections and named credentials the flow calls, by name; where flows disagree
+   * the strictest wins. `maxInFlight` defaults to 25 (Salesforce's concurrent long-request limit).
+   */
+  limits: z.record(z.string(), z.object({ rateLimit: rate.optional(), maxInFlight: z.number().int().min(1).max(200).optional() }).strict()).default({}),
   retry: z.object({ attempts: z.number().int().min(1).max(20).default(6), initialDelay: duration.default('500ms'), maxDelay: duration.default('60s') }).strict().default({ attempts: 6, initialDelay: '500ms', maxDelay: '60s' }),
 }).strict();
 

@@ -7,7 +7,7 @@ import { checkUrl } from '../connections/url-policy.js';
 import type { Actor, HubContext } from '../context.js';
 import { parse } from '../credentials/common.js';
 import { invalid, notFound } from '../problem.js';
-import { cached } from './endpoints.js';
+import { cached } from './calls/clients.js';
 
 /** One operation of a registered service: what an action calls. */
 export interface ServiceOperation {
@@ -18,9 +18,11 @@ export interface ServiceOperation {
   /** The request body's JSON schema (dereferenced), if it takes one. */
   body?: JsonSchema | undefined;
   summary?: string | undefined;
+  /** The operation that does the same for many items in one call (`x-handshake-batch` in the spec). */
+  batch?: { operationId: string; itemsField: string; resultField?: string | undefined } | undefined;
 }
 
-export interface JsonSchema { type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; items?: JsonSchema; additionalProperties?: boolean | JsonSchema; enum?: unknown[]; format?: string }
+export interface JsonSchema { maxItems?: number; type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; items?: JsonSchema; additionalProperties?: boolean | JsonSchema; enum?: unknown[]; format?: string }
 
 const registration = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, 'must start with a letter and hold only letters, digits and underscores'),
@@ -36,7 +38,7 @@ export function operationsOf(spec: { paths?: Record<string, Record<string, unkno
   const operations = new Map<string, ServiceOperation>();
   for (const [path, item] of Object.entries(spec.paths ?? {})) {
     for (const method of METHODS) {
-      const op = item[method] as { operationId?: string; summary?: string; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } } | undefined;
+      const op = item[method] as { operationId?: string; summary?: string; requestBody?: { content?: Record<string, { schema?: JsonSchema }> }; 'x-handshake-batch'?: { operationId?: unknown; itemsField?: unknown; resultField?: unknown } } | undefined;
       if (!op?.operationId) continue;
       operations.set(op.operationId, {
         operationId: op.operationId,
@@ -45,6 +47,8 @@ export function operationsOf(spec: { paths?: Record<string, Record<string, unkno
         pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
         body: op.requestBody?.content?.['application/json']?.schema,
         summary: op.summary,
+        batch: typeof op['x-handshake-batch']?.operationId === 'string' && typeof op['x-handshake-batch'].itemsField === 'string'
+          ? { operationId: op['x-handshake-batch'].operationId, itemsField: op['x-handshake-batch'].itemsField, resultField: typeof op['x-handshake-batch'].resultField === 'string' ? op['x-handshake-batch'].resultField : undefined } : undefined,
       });
     }
   }

@@ -7,7 +7,7 @@ import type { Actor, HubContext } from '../context.js';
 import { notFound, Problem } from '../problem.js';
 import type { FlowTable } from '../store/schema.js';
 import { FlowDefinitionError, loadFlow, type FlowDefinition } from './definition.js';
-import { connectionByName } from './endpoints.js';
+import { connectionByName } from './calls/clients.js';
 import { crossCheckFlow } from './validate.js';
 
 export interface FlowView { id: string; name: string; status: string; definition: FlowDefinition; updatedAt: number }

@@ -1,6 +1,6 @@
 import type { HubContext } from '../context.js';
 import { formatPath, type FieldMapping, type FlowDefinition, type FlowProblem, type LoadedFlow } from './definition.js';
-import { connectionByName, salesforceCall } from './endpoints.js';
+import { connectionByName, salesforceCall } from './calls/clients.js';
 import { externalService, type JsonSchema } from './external-services.js';
 import { checkExpressions, expressionProblem } from './mapping.js';
 

@@ -173,5 +173,14 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('flow_runs_started').on('flow_runs').column('started_at').execute();
       },
     },
+    '0004_flow_event_claims': {
+      async up(db: Kysely<unknown>) {
+        // Events are claimed per flow (due ones, oldest first) and ordered per record.
+        await db.schema.alterTable('flow_events').addColumn('record_key', 'varchar(255)').execute();
+        await db.schema.alterTable('flow_events').addColumn('claim', 'varchar(36)').execute();
+        await db.schema.createIndex('flow_events_flow_due').on('flow_events').columns(['flow_id', 'status', 'next_attempt_at']).execute();
+        await db.schema.createIndex('flow_events_record').on('flow_events').columns(['flow_id', 'record_key', 'status']).execute();
+      },
+    },
   };
 }

@@ -143,6 +143,10 @@ export interface FlowEventTable {
   flow_id: string;
   /** Record id + modstamp (or the feed's own key): the same change is never queued twice. */
   dedupe_key: string;
+  /** The record this event is a version of: events of one record run one at a time, in order. */
+  record_key: string | null;
+  /** The claim of the worker running it (its next_attempt_at is then the claim's expiry), or null. */
+  claim: string | null;
   payload: string;
   status: string;
   attempts: number;

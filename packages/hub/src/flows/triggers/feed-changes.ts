@@ -1,7 +1,8 @@
 import type { HubContext } from '../../context.js';
 import { expression } from '../mapping.js';
 import { durationMs, type FlowTrigger } from '../definition.js';
-import { callJson, clientByNamedCredential, PermanentError } from '../endpoints.js';
+import { namedCredentialCall } from '../calls/clients.js';
+import { PermanentError } from '../calls/errors.js';
 import { externalService } from '../external-services.js';
 import type { PollResult } from './trigger.js';
 
@@ -16,9 +17,8 @@ export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: st
   const service = await externalService(ctx, trigger.service);
   const operation = service.operations.get(trigger.operation);
   if (!operation || operation.method !== 'GET') throw new PermanentError(`operation ${trigger.operation} of ${trigger.service} is not a GET feed`);
-  const client = await clientByNamedCredential(ctx, service.namedCredential);
   const query = new URLSearchParams({ limit: String(trigger.limit), ...(cursor ? { [trigger.cursorParam]: cursor } : {}) });
-  const { body } = await callJson(client, `${operation.path}?${query.toString()}`, { timeoutMs: durationMs(trigger.timeout) });
+  const { body } = await namedCredentialCall(ctx, service.namedCredential, `${operation.path}?${query.toString()}`, { timeoutMs: durationMs(trigger.timeout) });
   const items = (await expression(trigger.itemsPath).evaluate(body)) as unknown;
   const list = Array.isArray(items) ? items : items ? [items] : [];
   const next = (await expression(trigger.nextCursorPath).evaluate(body)) as unknown;
@@ -27,7 +27,7 @@ export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: st
   for (const item of list) {
     const id = await expression(trigger.idPath).evaluate(item);
     const version = await expression(trigger.versionPath).evaluate(item);
-    events.push({ dedupeKey: `${String(id)}:${String(version)}`, payload: item });
+    events.push({ dedupeKey: `${String(id)}:${String(version)}`, recordKey: String(id), payload: item });
   }
   return { events, cursor: typeof next === 'string' && next ? next : cursor ?? '', more: hasMore };
 }

@@ -1,7 +1,7 @@
 import type { HubContext } from '../../context.js';
 import type { FlowTrigger } from '../definition.js';
 import { durationMs } from '../definition.js';
-import { salesforceCall } from '../endpoints.js';
+import { salesforceCall } from '../calls/clients.js';
 import type { PollResult } from './trigger.js';
 
 type SalesforceTrigger = Extract<FlowTrigger, { type: 'salesforce' }>;
@@ -36,6 +36,6 @@ export async function pollSalesforce(ctx: HubContext, trigger: SalesforceTrigger
   const behind = cursor.id && atHead ? await query(`SystemModstamp >= ${overlapStart} AND SystemModstamp <= ${stamp}`, 2000) : [];
   const last = forward[forward.length - 1];
   const next: Cursor = last ? { stamp: String(last.SystemModstamp).replace('+0000', 'Z'), id: String(last.Id) } : cursor;
-  const events = [...behind, ...forward].map((record) => ({ dedupeKey: `${String(record.Id)}:${String(record.SystemModstamp)}`, payload: record }));
+  const events = [...behind, ...forward].map((record) => ({ dedupeKey: `${String(record.Id)}:${String(record.SystemModstamp)}`, recordKey: String(record.Id), payload: record }));
   return { events, cursor: JSON.stringify(next), more: !atHead };
 }

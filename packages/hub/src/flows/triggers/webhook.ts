@@ -3,7 +3,7 @@ import type { HubContext } from '../../context.js';
 import { expression } from '../mapping.js';
 import { invalid, Problem } from '../../problem.js';
 import type { FlowDefinition } from '../definition.js';
-import { pendingEvent, queueEvents } from '../event-queue.js';
+import { pendingEvent, queueEvents } from '../engine/event-queue.js';
 import { getFlow } from '../flows.js';
 
 /**
@@ -18,12 +18,14 @@ export async function receiveWebhook(ctx: HubContext, flowName: string, body: un
   if (flow.status !== 'active') throw new Problem(409, 'Flow paused', `flow "${flow.name}" is paused; resume it to accept webhooks`);
   if (body === null || typeof body !== 'object') throw invalid([{ path: '(body)', message: 'send a JSON object' }]);
   let key = idempotencyKey;
-  if (!key && trigger.idPath) {
+  let recordKey: string | undefined;
+  if (trigger.idPath) {
     const id = await expression(trigger.idPath).evaluate(body);
-    if (id !== undefined && id !== null) key = `id:${String(id)}`;
+    if (id !== undefined && id !== null) recordKey = String(id);
   }
+  if (!key && recordKey !== undefined) key = `id:${recordKey}`;
   key ??= `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
-  const event = pendingEvent(flow.id, key, body, ctx.now());
+  const event = pendingEvent(flow.id, key, body, ctx.now(), recordKey);
   if (await queueEvents(ctx.db, [event])) return { eventId: event.id, duplicate: false };
   const existing = await ctx.db.selectFrom('flow_events').select('id').where('flow_id', '=', flow.id).where('dedupe_key', '=', event.dedupe_key).executeTakeFirstOrThrow();
   return { eventId: existing.id, duplicate: true };

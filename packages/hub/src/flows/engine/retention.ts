@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { HubDatabase } from '../store/schema.js';
+import type { HubDatabase } from '../../store/schema.js';
 
 /** Rows deleted per statement: small enough that a prune never holds the store for long. */
 const CHUNK = 5000;

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { FlowEventTable, HubDatabase } from '../store/schema.js';
+import type { FlowEventTable, HubDatabase } from '../../store/schema.js';
 
-/** Rows per multi-row INSERT: 10 columns each stays far below every store's parameter limit. */
+/** Rows per multi-row INSERT: 12 columns each stays far below every store's parameter limit. */
 export const ROWS_PER_STATEMENT = 200;
 
 /**
@@ -10,9 +10,9 @@ export const ROWS_PER_STATEMENT = 200;
  * time-ordered (UUIDv7), so inserts append to the primary key's index instead of dirtying a random
  * page of it per row.
  */
-export function pendingEvent(flowId: string, dedupeKey: string, payload: unknown, now: number): FlowEventTable {
+export function pendingEvent(flowId: string, dedupeKey: string, payload: unknown, now: number, recordKey?: string): FlowEventTable {
   return {
-    id: uuidv7(), flow_id: flowId, dedupe_key: dedupeKey.slice(0, 255), payload: JSON.stringify(payload), status: 'pending', attempts: 0,
+    id: uuidv7(), flow_id: flowId, dedupe_key: dedupeKey.slice(0, 255), record_key: recordKey?.slice(0, 255) ?? null, claim: null, payload: JSON.stringify(payload), status: 'pending', attempts: 0,
     next_attempt_at: now, last_error: null, created_at: now, updated_at: now,
   };
 }

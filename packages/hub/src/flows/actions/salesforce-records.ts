@@ -1,0 +1,99 @@
+import { salesforceCall } from '../calls/clients.js';
+import { PermanentError, RetryableError } from '../calls/errors.js';
+import { durationMs, type FlowAction } from '../definition.js';
+import { compileMapping } from '../mapping.js';
+import { createAction, type ItemResult } from './action-kind.js';
+import { salesforceLookup } from './salesforce-lookup.js';
+
+/** sObject Collections takes at most 200 records a call. */
+const COLLECTION_LIMIT = 200;
+/** Record errors a later attempt may get past (another transaction held the row). */
+const RETRYABLE_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'SERVER_UNAVAILABLE', 'REQUEST_RUNNING_TOO_LONG']);
+
+interface CollectionResult { id?: string; success: boolean; created?: boolean; errors: { statusCode: string; message: string; fields?: string[] }[] }
+
+/**
+ * `salesforce.create`, `salesforce.update` and `salesforce.upsert`: one record per event, or, when
+ * events queue up, up to 200 records per sObject Collections call (allOrNone false), each record's
+ * result mapped back to its event. Upsert by external id is the idempotent write; create is not
+ * (Salesforce's REST API has no idempotency key), which validation warns about.
+ */
+type RecordAction = Extract<FlowAction, { type: 'salesforce.create' | 'salesforce.update' | 'salesforce.upsert' }>;
+
+const externalId = (action: RecordAction, record: Record<string, unknown>) => {
+  const field = action.externalIdField!;
+  const value = record[field];
+  if (value === undefined || value === null || value === '') throw new PermanentError(`${field} (the external id) is empty for this record`);
+  return { field, value: String(value) };
+};
+
+export const salesforceRecords = createAction<'salesforce.create' | 'salesforce.update' | 'salesforce.upsert'>({
+  prepare: (ctx, action, source) => compileMapping(action.mapping)(source, { lookup: salesforceLookup(ctx, action.connection) }),
+
+  async run(ctx, action, { input }) {
+    const record = input as Record<string, unknown>;
+    const json = (method: string, path: string, body: unknown) => salesforceCall(ctx, action.connection, path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: durationMs(action.timeout) });
+    switch (action.type) {
+      case 'salesforce.upsert': {
+        const { field, value } = externalId(action, record);
+        const { [field]: _key, ...rest } = record;
+        return (await json('PATCH', `/sobjects/${action.object}/${field}/${encodeURIComponent(value)}`, rest)).body;
+      }
+      case 'salesforce.create':
+        return (await json('POST', `/sobjects/${action.object}`, record)).body;
+      case 'salesforce.update': {
+        const { Id, ...rest } = record;
+        if (typeof Id !== 'string') throw new PermanentError('an update needs Id in its mapping');
+        await json('PATCH', `/sobjects/${action.object}/${Id}`, rest);
+        return { id: Id, success: true };
+      }
+    }
+  },
+
+  batchLimit: async () => COLLECTION_LIMIT,
+
+  async runBatch(ctx, action, items) {
+    const results: (ItemResult | undefined)[] = items.map(() => undefined);
+    const records: Record<string, unknown>[] = [];
+    const positions: number[] = [];
+    items.forEach((item, i) => {
+      const record = item.input as Record<string, unknown>;
+      try {
+        if (action.type === 'salesforce.upsert') externalId(action, record);
+        if (action.type === 'salesforce.update' && typeof record.Id !== 'string') throw new PermanentError('an update needs Id in its mapping');
+        records.push({ attributes: { type: action.object }, ...record });
+        positions.push(i);
+      } catch (error) {
+        results[i] = { ok: false, error: error as Error };
+      }
+    });
+    if (records.length) {
+      const path = action.type === 'salesforce.upsert' ? `/composite/sobjects/${action.object}/${action.externalIdField}` : '/composite/sobjects';
+      const { body } = await salesforceCall(ctx, action.connection, path, {
+        method: action.type === 'salesforce.create' ? 'POST' : 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ allOrNone: false, records }),
+        timeoutMs: durationMs(action.timeout),
+      });
+      const answers = body as CollectionResult[];
+      if (!Array.isArray(answers) || answers.length !== records.length) throw new RetryableError(`sObject Collections answered ${Array.isArray(answers) ? answers.length : 'no'} results for ${records.length} records`);
+      answers.forEach((answer, j) => {
+        const i = positions[j]!;
+        if (answer.success) {
+          results[i] = { ok: true, output: action.type === 'salesforce.upsert' ? { id: answer.id, success: true, created: answer.created } : { id: answer.id ?? (items[i]!.input as { Id?: string }).Id, success: true } };
+          return;
+        }
+        const message = answer.errors.map((e) => `${e.statusCode}: ${e.message}${e.fields?.length ? ` (${e.fields.join(', ')})` : ''}`).join('; ');
+        const retryable = answer.errors.some((e) => RETRYABLE_CODES.has(e.statusCode));
+        results[i] = { ok: false, error: retryable ? new RetryableError(message) : new PermanentError(message) };
+      });
+    }
+    return results as ItemResult[];
+  },
+
+  target: async (_ctx, action) => `connection:${action.connection}`,
+
+  notIdempotent: (action) => (action.type === 'salesforce.create'
+    ? 'salesforce.create is not idempotent: Salesforce takes no idempotency key, so a crash between the call and its record may create the record twice. Use salesforce.upsert with an external id field'
+    : undefined),
+});

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { HubContext } from '../../context.js';
+import type { FlowEventTable } from '../../store/schema.js';
+import { apiUsageShare } from '../calls/clients.js';
+import { RetryableError } from '../calls/errors.js';
+import { API_USAGE_SLOWDOWN } from '../calls/limiter.js';
+import { durationMs, type FlowDefinition } from '../definition.js';
+import { pollFeed } from '../triggers/feed-changes.js';
+import { pollSalesforce } from '../triggers/salesforce-changes.js';
+import { pollSchedule } from '../triggers/schedule.js';
+import type { PollResult } from '../triggers/trigger.js';
+import { backlogOf, claimEvents, dueEvents, releaseClaim, type OutcomeWriter } from './event-store.js';
+import { pendingEvent, queueEvents } from './event-queue.js';
+import { runEvents, type RunObserver } from './run-events.js';
+import type { Semaphore } from './semaphore.js';
+
+/** Pending events per flow above which its trigger waits (the source is spared pages that would only queue). */
+const MAX_BACKLOG = 1000;
+/**
+ * How long a claim holds its events. A crashed single process releases its claims at start-up;
+ * this expiry is for several processes sharing a store (cluster mode), where a peer's claims must
+ * outlive its slowest unit of work: every action's timeout, with room.
+ */
+const CLAIM_MS = 5 * 60_000;
+
+export interface LaneFlow { id: string; name: string; status: string; updatedAt: number; definition: FlowDefinition }
+
+export interface LaneServices {
+  ctx: HubContext;
+  writer: OutcomeWriter;
+  /** The hub-wide cap on units of work in flight. */
+  hubSlots: Semaphore;
+  observer: RunObserver & { ran(flow: LaneFlow, outcomes: { run: { status: string } }[]): void; failed(flow: LaneFlow, stage: string, error: unknown): void; inFlight(flow: LaneFlow, events: number): void };
+  idleMs: number;
+}
+
+/**
+ * One flow's worker: a trigger loop (polls when due and while the backlog is small) and a dispatch
+ * loop (claims due events and runs up to `concurrency` units of them at once; a unit is one event,
+ * or a batch of up to `batch.size`). Each flow has its own loops, so a slow, failing, paused or
+ * hanging flow holds up only itself.
+ */
+export class FlowLane {
+  #running = true;
+  #units = new Set<Promise<void>>();
+  #inFlightEvents = 0;
+  #wakeDispatch: (() => void) | undefined;
+  #wakePoll: (() => void) | undefined;
+  #done: Promise<unknown>;
+  nextPollAt = 0;
+  lastPollError: string | undefined;
+
+  constructor(public flow: LaneFlow, private readonly services: LaneServices) {
+    this.#done = Promise.all([this.#pollLoop(), this.#dispatchLoop()]);
+  }
+
+  /** A new definition or status: takes effect for the next poll and the next claim. */
+  update(flow: LaneFlow): void {
+    const triggerChanged = JSON.stringify(flow.definition.trigger) !== JSON.stringify(this.flow.definition.trigger);
+    this.flow = flow;
+    if (triggerChanged) this.nextPollAt = 0;
+    this.wake();
+  }
+
+  wake(): void {
+    this.#wakeDispatch?.();
+    this.#wakePoll?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.wake();
+    await this.#done;
+    await Promise.allSettled([...this.#units]);
+  }
+
+  #sleep(ms: number, which: 'poll' | 'dispatch'): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      if (which === 'poll') this.#wakePoll = done;
+      else this.#wakeDispatch = done;
+    });
+  }
+
+  async #pollLoop(): Promise<void> {
+    const { ctx } = this.services;
+    while (this.#running) {
+      let wait = this.services.idleMs;
+      try {
+        if (this.flow.status === 'active' && this.nextPollAt <= ctx.now()) {
+          if (this.flow.definition.trigger.type === 'webhook') this.nextPollAt = Number.MAX_SAFE_INTEGER; // events arrive through the API
+          else if ((await backlogOf(ctx.db, this.flow.id)) < MAX_BACKLOG) {
+            await this.#poll();
+            this.#wakeDispatch?.();
+          }
+        }
+        if (this.flow.status === 'active') wait = Math.min(Math.max(0, this.nextPollAt - ctx.now()), 1000);
+      } catch (error) {
+        this.services.observer.failed(this.flow, 'poll', error);
+      }
+      if (this.#running) await this.#sleep(Math.max(wait, this.nextPollAt <= ctx.now() ? 0 : 1), 'poll');
+    }
+  }
+
+  async #poll(): Promise<void> {
+    const { ctx } = this.services;
+    const flow = this.flow;
+    const trigger = flow.definition.trigger;
+    const interval = 'interval' in trigger ? durationMs(trigger.interval) : 1000;
+    const cursorRow = await ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
+    let result: PollResult;
+    let nextAt: number | undefined;
+    try {
+      if (trigger.type === 'schedule') {
+        const ticks = pollSchedule(trigger, cursorRow?.cursor, ctx.now());
+        result = ticks;
+        nextAt = ticks.nextAt;
+      } else if (trigger.type === 'salesforce') result = await pollSalesforce(ctx, trigger, cursorRow?.cursor);
+      else if (trigger.type === 'feed') result = await pollFeed(ctx, trigger, cursorRow?.cursor);
+      else return;
+      this.lastPollError = undefined;
+    } catch (error) {
+      this.lastPollError = (error as Error).message;
+      this.services.observer.failed(flow, 'poll', error);
+      // A Retry-After holds the poll as long as it asks (and the connection's limiter holds every call).
+      const retryAfter = error instanceof RetryableError ? error.retryAfterMs ?? 0 : 0;
+      this.nextPollAt = ctx.now() + Math.max(interval, retryAfter);
+      return;
+    }
+    const now = ctx.now();
+    await ctx.db.transaction().execute(async (trx) => {
+      await queueEvents(trx, result.events.map((event) => pendingEvent(flow.id, event.dedupeKey, event.payload, now, event.recordKey)));
+      await trx.insertInto('flow_cursors').values({ flow_id: flow.id, cursor: result.cursor, updated_at: now })
+        .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
+    });
+    const slow = trigger.type === 'salesforce' && apiUsageShare(ctx, trigger.connection) > API_USAGE_SLOWDOWN ? 10 : 1;
+    this.nextPollAt = nextAt ?? (result.more ? now : now + interval * slow);
+  }
+
+  async #dispatchLoop(): Promise<void> {
+    while (this.#running) {
+      let wait = this.services.idleMs;
+      try {
+        if (this.flow.status === 'active') wait = await this.#dispatch();
+      } catch (error) {
+        this.services.observer.failed(this.flow, 'dispatch', error);
+      }
+      if (this.#running && wait > 0) await this.#sleep(wait, 'dispatch');
+    }
+  }
+
+  /** Claims and starts what it can; returns how long to wait before trying again (0: at once). */
+  async #dispatch(): Promise<number> {
+    const { ctx } = this.services;
+    const { concurrency, batch } = this.flow.definition;
+    const size = batch?.size ?? 1;
+    const free = concurrency - this.#units.size;
+    if (free <= 0) return this.services.idleMs;
+    const now = ctx.now();
+    const due = await dueEvents(ctx.db, this.flow.id, now, free * size);
+    if (!due.length) return this.services.idleMs;
+    if (batch && due.length < size) {
+      // A partial batch waits for more, up to maxWait from its oldest event's arrival.
+      const ready = Math.min(...due.map((e) => e.next_attempt_at)) + durationMs(batch.maxWait);
+      if (ready > now) return Math.min(ready - now, this.services.idleMs);
+    }
+    const claim = randomUUID();
+    const got = await claimEvents(ctx.db, due.map((e) => e.id), claim, now, now + CLAIM_MS);
+    const claimed = due.filter((e) => got.has(e.id));
+    for (let i = 0; i < claimed.length; i += size) this.#start(claimed.slice(i, i + size), claim);
+    return claimed.length === free * size ? 0 : this.services.idleMs;
+  }
+
+  #start(events: FlowEventTable[], claim: string): void {
+    const { ctx, writer, hubSlots, observer } = this.services;
+    const flow = this.flow;
+    this.#inFlightEvents += events.length;
+    observer.inFlight(flow, this.#inFlightEvents);
+    const unit = (async () => {
+      await hubSlots.acquire();
+      try {
+        const outcomes = await runEvents(ctx, flow, events, observer);
+        await writer.commit(outcomes);
+        observer.ran(flow, outcomes);
+      } catch (error) {
+        // Nothing was recorded for these events: they run again shortly (or after a restart, if the store is down).
+        observer.failed(flow, 'run', error);
+        await releaseClaim(ctx.db, claim, ctx.now() + 1000).catch(() => undefined);
+      } finally {
+        hubSlots.release();
+        this.#inFlightEvents -= events.length;
+        observer.inFlight(flow, this.#inFlightEvents);
+      }
+    })();
+    this.#units.add(unit);
+    void unit.finally(() => {
+      this.#units.delete(unit);
+      this.#wakeDispatch?.();
+    });
+  }
+}
