@@ -12,6 +12,10 @@ const yamlBody = (file: string) => {
   return { text, type: 'application/yaml' };
 };
 
+function printWarnings(file: string, warnings: unknown): void {
+  for (const w of (warnings ?? []) as { path: string; message: string }[]) console.warn(`${file}: warning: ${w.path}: ${w.message}`);
+}
+
 /** `handshake flows …`: validate, save and watch flows through a running hub. */
 export function registerFlowCommands(program: Command): void {
   const flows = program.command('flows').description('flows: trigger → actions with field mapping, run by the hub');
@@ -22,6 +26,7 @@ export function registerFlowCommands(program: Command): void {
       try {
         const { body } = await callApi(flags, 'POST', '/flows/validate', yamlBody(file));
         console.log(`${file}: valid flow "${String((body.flow as { name: string }).name)}".`);
+        printWarnings(file, body.warnings);
       } catch (error) {
         console.error(`${file}: ${(error as Error).message}`);
         process.exitCode = 1;
@@ -34,6 +39,7 @@ export function registerFlowCommands(program: Command): void {
       const { body } = await callApi(flags, 'PUT', '/flows', yamlBody(file));
       const flow = body.flow as { name: string; status: string };
       console.log(`Saved flow "${flow.name}" (${flow.status}).`);
+      printWarnings(file, body.warnings);
     });
 
   apiFlags(flows.command('list'))

@@ -4,7 +4,7 @@ import type { Actor, HubContext } from '../context.js';
 import { flowJsonSchema } from '../flows/definition.js';
 import type { FlowEngine } from '../flows/engine/engine.js';
 import { registerExternalService } from '../flows/external-services.js';
-import { deadLetters, getFlow, listFlows, listRuns, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
+import { deadLetters, flowWarnings, getFlow, listFlows, listRuns, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
 import { invalid } from '../problem.js';
 import { receiveWebhook } from '../flows/triggers/webhook.js';
 
@@ -23,8 +23,14 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.get('/api/v1/flows/schema.json', async () => flowJsonSchema());
-  app.post('/api/v1/flows/validate', { preHandler: guard('flows:read') }, async (request) => ({ valid: true, flow: await validateFlow(ctx, documentText(request.body)) }));
-  app.put('/api/v1/flows', { preHandler: guard('flows:write') }, async (request) => ({ flow: await saveFlow(ctx, actor(request), documentText(request.body)) }));
+  app.post('/api/v1/flows/validate', { preHandler: guard('flows:read') }, async (request) => {
+    const flow = await validateFlow(ctx, documentText(request.body));
+    return { valid: true, flow, warnings: flowWarnings(flow) };
+  });
+  app.put('/api/v1/flows', { preHandler: guard('flows:write') }, async (request) => {
+    const { warnings, ...flow } = await saveFlow(ctx, actor(request), documentText(request.body));
+    return { flow, warnings };
+  });
   app.get('/api/v1/flows', { preHandler: guard('flows:read') }, async () => ({ flows: await listFlows(ctx) }));
   app.get<IdParams>('/api/v1/flows/:id', { preHandler: guard('flows:read') }, async (request) => {
     const flow = await getFlow(ctx, request.params.id);

@@ -9,8 +9,36 @@ import type { FlowTable } from '../store/schema.js';
 import { FlowDefinitionError, loadFlow, type FlowDefinition } from './definition.js';
 import { connectionByName } from './calls/clients.js';
 import { crossCheckFlow } from './validate.js';
+import { actionKind } from './actions/registry.js';
 
 export interface FlowView { id: string; name: string; status: string; definition: FlowDefinition; updatedAt: number }
+
+/** A flow that saves but may not do what its author expects: each with where it is. */
+export interface FlowWarning { path: string; message: string }
+
+const EXPRESSION_RISKS: [RegExp, string][] = [
+  [/\bfunction\s*\(/, 'defines a function: a recursive one stops at the expression budget (50 ms, depth 500) and fails its event'],
+  [/\[\s*-?\d+\s*\.\.\s*\d{6,}\s*\]/, 'builds a large range: sequences over 100,000 items fail their event'],
+];
+
+/** What validation can tell without running the flow: writes that are not idempotent, expressions that may exceed their budget. */
+export function flowWarnings(definition: FlowDefinition): FlowWarning[] {
+  const warnings: FlowWarning[] = [];
+  const expressions = (value: unknown, path: string): void => {
+    if (typeof value === 'string') {
+      for (const [pattern, message] of EXPRESSION_RISKS) if (pattern.test(value)) warnings.push({ path, message: `the expression ${message}` });
+    } else if (value && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) expressions(inner, `${path}.${key}`);
+    }
+  };
+  definition.conditions.forEach((c, i) => expressions(c, `conditions[${i}]`));
+  definition.actions.forEach((action, i) => {
+    const risk = actionKind(action).notIdempotent(action);
+    if (risk) warnings.push({ path: `actions[${i}]`, message: risk });
+    expressions(action, `actions[${i}]`);
+  });
+  return warnings;
+}
 
 const flowView = (row: FlowTable): FlowView => ({ id: row.id, name: row.name, status: row.status, definition: JSON.parse(row.definition) as FlowDefinition, updatedAt: row.updated_at });
 
@@ -34,7 +62,7 @@ export async function validateFlow(ctx: HubContext, text: string): Promise<FlowD
 }
 
 /** Saves (creates or replaces) a flow after validating it; the connections it uses record it as a usage. */
-export async function saveFlow(ctx: HubContext, actor: Actor, text: string): Promise<FlowView> {
+export async function saveFlow(ctx: HubContext, actor: Actor, text: string): Promise<FlowView & { warnings: FlowWarning[] }> {
   const definition = await validateFlow(ctx, text);
   const now = ctx.now();
   const existing = await ctx.db.selectFrom('flows').selectAll().where('name', '=', definition.name).executeTakeFirst();
@@ -44,7 +72,7 @@ export async function saveFlow(ctx: HubContext, actor: Actor, text: string): Pro
   const connections = new Set([...(definition.trigger.type === 'salesforce' ? [definition.trigger.connection] : []), ...definition.actions.flatMap((a) => (a.type === 'service' ? [] : [a.connection]))]);
   for (const name of connections) await registerUsage(ctx, (await connectionByName(ctx, name)).id, { type: 'flow', id, name: definition.name });
   await audit(ctx.db, now, { actor: actor.name, action: existing ? 'flow.update' : 'flow.create', targetType: 'flow', targetId: id, outcome: 'success', detail: definition.name });
-  return { id, name: definition.name, status: existing?.status ?? 'active', definition, updatedAt: now };
+  return { id, name: definition.name, status: existing?.status ?? 'active', definition, updatedAt: now, warnings: flowWarnings(definition) };
 }
 
 export async function getFlow(ctx: HubContext, idOrName: string): Promise<FlowView> {

@@ -118,7 +118,6 @@ export class CallLimiter {
       this.#timer = undefined;
       this.#pump();
     }, ms);
-    this.#timer.unref?.();
   }
 }
 
