@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { DEMO_SETUP_FILE, startOrg } from '../packages/org/src/org/start.js';
 import { newRecordId } from '../packages/org/src/ids/salesforce-id.js';
+import { addLatency } from './latency.js';
 
 const org = await startOrg({ dataDir: mkdtempSync(join(tmpdir(), 'hs-bench-data-')), setupFile: DEMO_SETUP_FILE, logLevel: false, rateLimits: { perClientPerMinute: 1e9, perAddressPerMinute: 1e9 } });
 org.data.usage.max = 1e9;
+let latencyMs = 0;
+addLatency(org.server.server, () => latencyMs);
 const app = org.setup!.newApps[0]!;
 const res = await fetch(`${org.instanceUrl}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.consumerKey, client_secret: app.consumerSecret }) });
 const token = ((await res.json()) as { access_token: string }).access_token;
@@ -71,6 +74,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     // What the org does after its own inserts (the seed writes the tables directly).
     org.store.refreshStatistics();
     console.log(JSON.stringify({ orders: Number(arg) }));
+  } else if (command === 'latency') {
+    latencyMs = Number(arg);
+    console.log(JSON.stringify({ latencyMs }));
   } else if (command === 'quit') break;
 }
 await org.close();

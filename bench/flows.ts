@@ -1,28 +1,35 @@
 /**
- * The flows benchmark: a backfill of orders from the org to the ERP through the hub (the seed's
- * order flow, in a `handshake hub serve` process), side by side in the same run with a minimal
- * hand-written script making the same API calls with no engine (the ceiling). The org and the ERP
- * run pinned to core 0; the hub and the script, in turn, on core 1. Also: the hub's peak RSS over
- * the backfill, and trigger latency (change made → target written) once the flow has caught up.
+ * The flows benchmark: the seed's order flow (org → ERP) through the hub (`handshake hub serve`,
+ * pinned to core 1), side by side in the same run with the script a competent engineer would write
+ * with no engine (10 requests in flight, the next page read while one is sent). The org and the ERP
+ * run pinned to core 0, and every request they receive waits BENCH_LATENCY_MS (default 50 ms), as
+ * a real network would make it wait. Reported:
+ *   (a) the hub one event per call at concurrency 10 vs the script: records/s ratio (target ≥ 90%);
+ *   (b) the hub with batching (the seed flow) vs the same script (target ≥ 10×);
+ *   (c) the hub with batching and no added latency vs 600 records/s, the engine before (target ≥ 5×);
+ *   (d) CPU per record, hub vs script; the hub's peak RSS;
+ *   (e) trigger latency: item added to an order → sales order written, poll interval 1 s.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { startPinned } from './pinned-child.js';
+import { startPinned, type PinnedChild } from './pinned-child.js';
 import { openHub } from '../packages/hub/src/start.js';
 import { wireDemo } from '../packages/hub/src/demo/wire-demo.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RECORDS = Number(process.env.BENCH_FLOW_RECORDS ?? 100_000);
-// The script's rate is steady after a few thousand records; a 1,000,000-record run (for the hub's
-// memory) compares against the script's first 100,000.
-const CEILING_RECORDS = Math.min(RECORDS, Number(process.env.BENCH_FLOW_CEILING_RECORDS ?? 100_000));
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
+/** Orders in the batched runs (and seeded). */
+const RECORDS = Number(process.env.BENCH_FLOW_RECORDS ?? 50_000);
+/** Orders in the one-event-per-call runs, which move a few hundred a second under latency. */
+const PER_RECORD = Math.min(RECORDS, Number(process.env.BENCH_FLOW_PER_RECORD ?? 5_000));
 const LATENCY_SAMPLES = 15;
 const POLL_INTERVAL_MS = 1000;
-
+/** The engine before this one: 600 records/s on this benchmark with no added latency (README, 2026-11-24). */
+const BEFORE_RECORDS_PER_SECOND = 600;
 
 /** CPU time (user + system) a process has used so far, in ms (`/proc` counts 10 ms clock ticks: USER_HZ is 100 on Linux). */
 const cpuMs = (pid: number) => {
@@ -35,63 +42,92 @@ const peakRssMb = (pid: number) => {
   return match ? Number(match[1]) / 1024 : NaN;
 };
 
-export interface FlowsResult { records: number; hub: number; ceiling: number; ratio: number; hubCpuMsPerRecord: number; ceilingCpuMsPerRecord: number; peakRssMb: number; latencyP50: number; latencyP90: number }
+interface Rate { recordsPerSecond: number; cpuMsPerRecord: number }
+export interface FlowsResult {
+  latencyMs: number;
+  records: { perRecord: number; batched: number };
+  script: Rate;
+  hubPerRecord: Rate;
+  hubBatched: Rate & { peakRssMb: number };
+  hubBatchedNoLatency: Rate & { peakRssMb: number };
+  ratios: { a: number; b: number; c: number; d: number };
+  triggerLatency: { p50: number; p90: number };
+}
+
+const SEED_FLOW = readFileSync(join(ROOT, 'packages/hub/flows/crm-order-to-erp-sales-order.yaml'), 'utf8');
 
 export async function benchFlows(log: (line: string) => void): Promise<FlowsResult> {
   const org = startPinned(0, ['--import', 'tsx', 'bench/data-org-server.ts']);
   const erp = startPinned(0, ['--import', 'tsx', 'bench/erp-server.ts']);
+  const dirs: string[] = [];
   let hub: ChildProcess | undefined;
+  const ask = async (child: PinnedChild, line: string) => {
+    child.send(line);
+    return child.next();
+  };
   try {
     const o = (await org.next()) as { instanceUrl: string; token: string; consumerKey: string; consumerSecret: string };
     const e = (await erp.next()) as { url: string; tokenUrl: string; clientId: string; clientSecret: string };
-    const erpCount = async () => {
-      erp.send('count');
-      return (await erp.next()).count as number;
+    const erpCount = async () => (await ask(erp, 'count')).count as number;
+    const latency = async (ms: number) => {
+      await ask(org, `latency ${ms}`);
+      await ask(erp, `latency ${ms}`);
     };
-    log(`seeding ${RECORDS.toLocaleString('en')} orders with one item each`);
-    org.send(`seed-orders ${RECORDS}`);
-    await org.next();
+    log(`seeding ${RECORDS.toLocaleString('en')} orders with one item each; ${LATENCY_MS} ms added to every org and ERP request`);
+    await ask(org, `seed-orders ${RECORDS}`);
     const tokenRes = await fetch(e.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${e.clientId}:${e.clientSecret}`).toString('base64')}` }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: e.url, scope: 'erp.read erp.write' }) });
     const erpToken = ((await tokenRes.json()) as { access_token: string }).access_token;
-
-    log('ceiling: the hand-written script (core 1)');
     const profile = process.env.BENCH_HUB_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_HUB_PROFILE}`] : [];
-    const ceilingChild = startPinned(1, [...profile, '--import', 'tsx', 'bench/flows-ceiling.ts'], { ...process.env, ORG_URL: o.instanceUrl, ORG_TOKEN: o.token, ERP_URL: e.url, ERP_TOKEN: erpToken, RECORDS: String(CEILING_RECORDS) });
-    const ceiling = (await ceilingChild.next()) as { recordsPerSecond: number; cpuMsPerRecord: number };
-    log(`ceiling: ${ceiling.recordsPerSecond.toFixed(0)} records/s over ${CEILING_RECORDS.toLocaleString('en')} records, ${ceiling.cpuMsPerRecord.toFixed(2)} ms of CPU per record`);
 
-    const data = mkdtempSync(join(tmpdir(), 'hs-bench-hub-'));
-    const masterKeys = `1:${randomBytes(32).toString('base64')}`;
-    const actor = { name: 'bench' };
-    const { ctx, store } = await openHub({ dataDir: data, masterKeys, allowPrivateNetworks: true });
-    await wireDemo(ctx, actor, { org: { instanceUrl: o.instanceUrl, consumerKey: o.consumerKey, consumerSecret: o.consumerSecret }, erp: e }, [readFileSync(join(ROOT, 'packages/hub/flows/crm-order-to-erp-sales-order.yaml'), 'utf8')]);
-    await store.close();
+    await latency(LATENCY_MS);
+    log(`script: ${PER_RECORD.toLocaleString('en')} orders, 10 requests in flight (core 1)`);
+    const scriptChild = startPinned(1, [...profile, '--import', 'tsx', 'bench/flows-ceiling.ts'], { ...process.env, ORG_URL: o.instanceUrl, ORG_TOKEN: o.token, ERP_URL: e.url, ERP_TOKEN: erpToken, RECORDS: String(PER_RECORD), PREFIX: 'script', IN_FLIGHT: '10' });
+    const script = (await scriptChild.next()) as unknown as Rate;
+    log(`script: ${script.recordsPerSecond.toFixed(0)} records/s, ${script.cpuMsPerRecord.toFixed(2)} ms of CPU per record`);
 
-    log('hub: the order flow in `handshake hub serve` (core 1)');
-    const before = await erpCount();
-    const started = performance.now();
-    const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const hubChild = startPinned(1, [...profile, ...nodeArgs, 'packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys });
-    hub = hubChild.process;
-    let last = 0;
-    // The hub's CPU is counted from its first synced record, so its start-up is left out.
-    let cpuAtFirst: { ms: number; synced: number } | undefined;
-    for (;;) {
-      const synced = (await erpCount()) - before;
-      if (synced > 0) cpuAtFirst ??= { ms: cpuMs(hub.pid!), synced };
-      if (synced >= RECORDS) break;
-      if (synced - last >= RECORDS / 10) {
-        log(`  hub: ${synced.toLocaleString('en')} / ${RECORDS.toLocaleString('en')}`);
-        last = synced;
+    /** One hub run: a fresh hub store with the order flow (its sales orders marked `prefix`), until `count` orders are synced. */
+    const runHub = async (name: string, flow: string, count: number, keep = false): Promise<Rate & { peakRssMb: number }> => {
+      const data = mkdtempSync(join(tmpdir(), 'hs-bench-hub-'));
+      dirs.push(data);
+      const masterKeys = `1:${randomBytes(32).toString('base64')}`;
+      const { ctx, store } = await openHub({ dataDir: data, masterKeys, allowPrivateNetworks: true });
+      await wireDemo(ctx, { name: 'bench' }, { org: { instanceUrl: o.instanceUrl, consumerKey: o.consumerKey, consumerSecret: o.consumerSecret }, erp: e }, [flow.replace('externalRef: { path: Id }', `externalRef: { template: "${name}-{Id}" }`)]);
+      await store.close();
+      log(`hub (${name}): ${count.toLocaleString('en')} orders (core 1)`);
+      const before = await erpCount();
+      const started = performance.now();
+      const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      const child = startPinned(1, [...profile, ...nodeArgs, 'packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys });
+      hub = child.process;
+      let last = 0;
+      // The hub's CPU is counted from its first synced record, so its start-up is left out.
+      let cpuAtFirst: { ms: number; synced: number } | undefined;
+      for (;;) {
+        const synced = (await erpCount()) - before;
+        if (synced > 0) cpuAtFirst ??= { ms: cpuMs(hub.pid!), synced };
+        if (synced >= count) break;
+        if (synced - last >= count / 5) {
+          log(`  ${synced.toLocaleString('en')} / ${count.toLocaleString('en')}`);
+          last = synced;
+        }
+        await new Promise((r) => setTimeout(r, 50));
       }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const hubRate = RECORDS / ((performance.now() - started) / 1000);
-    const rss = peakRssMb(hub.pid!);
-    const hubCpu = (cpuMs(hub.pid!) - cpuAtFirst!.ms) / (RECORDS - cpuAtFirst!.synced);
-    log(`hub: ${hubRate.toFixed(0)} records/s, peak RSS ${rss.toFixed(0)} MB, ${hubCpu.toFixed(2)} ms of CPU per record`);
+      const rate = count / ((performance.now() - started) / 1000);
+      const result = { recordsPerSecond: rate, cpuMsPerRecord: (cpuMs(hub.pid!) - cpuAtFirst!.ms) / (count - cpuAtFirst!.synced), peakRssMb: peakRssMb(hub.pid!) };
+      log(`hub (${name}): ${rate.toFixed(0)} records/s, ${result.cpuMsPerRecord.toFixed(2)} ms of CPU per record, peak RSS ${result.peakRssMb.toFixed(0)} MB`);
+      if (!keep) {
+        hub.kill(process.env.BENCH_HUB_PROFILE ? 'SIGINT' : 'SIGKILL');
+        hub = undefined;
+      }
+      return result;
+    };
 
-    // Trigger latency: an order gets its item (the change that makes it eligible) → its sales order exists.
+    const perRecordFlow = SEED_FLOW.replace(/^batch:.*\n/m, '');
+    if (perRecordFlow === SEED_FLOW) throw new Error('the seed flow no longer declares batch:');
+    const hubPerRecord = await runHub('per-record', perRecordFlow, PER_RECORD);
+    const hubBatched = await runHub('batched', SEED_FLOW, RECORDS, true);
+
+    // (e) with the batched hub caught up: an order gets its item (the change that makes it eligible) → its sales order exists.
     const sf = async (path: string, body: unknown) => (await (await fetch(`${o.instanceUrl}/services/data/v62.0${path}`, { method: 'POST', headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string };
     const account = await sf('/sobjects/Account', { Name: 'Latency Co' });
     const latencies: number[] = [];
@@ -104,10 +140,22 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
       while ((await erpCount()) === count) await new Promise((r) => setTimeout(r, 5));
       latencies.push(performance.now() - t);
     }
+    hub?.kill('SIGKILL');
+    hub = undefined;
     latencies.sort((a, b) => a - b);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-    log(`trigger latency: p50 ${p(0.5).toFixed(0)} ms, p90 ${p(0.9).toFixed(0)} ms (poll interval ${POLL_INTERVAL_MS} ms)`);
-    return { records: RECORDS, hub: hubRate, ceiling: ceiling.recordsPerSecond, ratio: hubRate / ceiling.recordsPerSecond, hubCpuMsPerRecord: hubCpu, ceilingCpuMsPerRecord: ceiling.cpuMsPerRecord, peakRssMb: rss, latencyP50: p(0.5), latencyP90: p(0.9) };
+    log(`trigger latency: p50 ${p(0.5).toFixed(0)} ms, p90 ${p(0.9).toFixed(0)} ms (poll interval ${POLL_INTERVAL_MS} ms, ${LATENCY_MS} ms per request)`);
+
+    await latency(0);
+    const hubBatchedNoLatency = await runHub('batched-no-latency', SEED_FLOW, RECORDS);
+
+    const ratios = {
+      a: hubPerRecord.recordsPerSecond / script.recordsPerSecond,
+      b: hubBatched.recordsPerSecond / script.recordsPerSecond,
+      c: hubBatchedNoLatency.recordsPerSecond / BEFORE_RECORDS_PER_SECOND,
+      d: hubPerRecord.cpuMsPerRecord / script.cpuMsPerRecord,
+    };
+    return { latencyMs: LATENCY_MS, records: { perRecord: PER_RECORD, batched: RECORDS }, script, hubPerRecord, hubBatched, hubBatchedNoLatency, ratios, triggerLatency: { p50: p(0.5), p90: p(0.9) } };
   } finally {
     hub?.kill(process.env.BENCH_HUB_PROFILE ? 'SIGINT' : 'SIGKILL');
     org.send('quit');
@@ -115,9 +163,11 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     await new Promise((r) => setTimeout(r, 1000));
     org.process.kill('SIGKILL');
     erp.process.kill('SIGKILL');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(JSON.stringify(await benchFlows((line) => console.log(`[bench] ${line}`)), null, 2));
+  const result = await benchFlows((line) => console.log(`[bench] ${line}`));
+  console.log(JSON.stringify(result, null, 2));
 }

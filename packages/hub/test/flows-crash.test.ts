@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
 import { createContact } from '../../demo-erp/src/contacts/contacts.js';
+import { DEMO_SETUP_FILE } from '../../org/src/org/start.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
 import { wireDemo } from '../src/demo/wire-demo.js';
 import { openHub } from '../src/start.js';
@@ -22,12 +23,17 @@ const actor = { name: 'crash test' };
 /**
  * Invariant 6: the hub is killed with SIGKILL at random moments during a 10,000-record sync, ten
  * times, and restarted; afterwards every source record exists exactly once in the target. The hub
- * runs as a real process (`handshake hub serve`); the org and the ERP run in this one.
+ * runs as a real process (`handshake hub serve`) with the seed flow's concurrency and batching on,
+ * its calls to the org held to 5 a second so that every kill lands mid-sync with batches in
+ * flight; the org and the ERP run in this one. The org's external id field is not unique here
+ * (as in the demo), so nothing but the hub's own discipline (claims, per-record order, idempotent
+ * upserts) keeps a contact from becoming two Leads.
  */
 describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every one exactly once in Salesforce`, () => {
   let org: TestOrg;
   let erp: RunningErp;
   const data = mkdtempSync(join(tmpdir(), 'hs-crash-hub-'));
+  const setupDir = mkdtempSync(join(tmpdir(), 'hs-crash-setup-'));
   const masterKeys = newMasterKey();
   let child: ChildProcess | undefined;
 
@@ -42,11 +48,17 @@ describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every 
   });
 
   before(async () => {
-    org = await startTestOrg({ name: 'sqlite', fresh: () => ({ dataDir: mkdtempSync(join(tmpdir(), 'hs-crash-org-')) }) });
+    const setupFile = join(setupDir, 'demo-without-unique.yaml');
+    const demo = readFileSync(DEMO_SETUP_FILE, 'utf8');
+    assert.match(demo, /externalId: true, unique: true/);
+    writeFileSync(setupFile, demo.replace('externalId: true, unique: true', 'externalId: true'));
+    org = await startTestOrg({ name: 'sqlite', fresh: () => ({ dataDir: mkdtempSync(join(tmpdir(), 'hs-crash-org-')) }) }, { setupFile });
     erp = await startErp({ dataDir: mkdtempSync(join(tmpdir(), 'hs-crash-erp-')), clients: [CLIENT] });
     const { ctx, store } = await openHub({ dataDir: data, masterKeys, allowPrivateNetworks: true });
     try {
-      const flow = readFileSync(fileURLToPath(new URL('../flows/erp-contact-to-lead.yaml', import.meta.url)), 'utf8').replace('interval: 1s', 'interval: 200ms');
+      const flow = readFileSync(fileURLToPath(new URL('../flows/erp-contact-to-lead.yaml', import.meta.url)), 'utf8').replace('interval: 1s', 'interval: 200ms')
+        .replace('batch: { size: 200, maxWait: 250ms }', 'batch: { size: 50, maxWait: 100ms }\nlimits: { Salesforce: { rateLimit: 5/s } }');
+      assert.match(flow, /concurrency: 10/);
       await wireDemo(ctx, actor, { org: { instanceUrl: org.instanceUrl, consumerKey: org.consumerKey, consumerSecret: org.consumerSecret }, erp: { url: erp.url, tokenUrl: erp.tokenUrl, ...CLIENT } }, [flow]);
     } finally {
       await store.close();
@@ -57,6 +69,7 @@ describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every 
     child?.kill('SIGKILL');
     await erp.close();
     await org.close();
+    for (const dir of [data, setupDir]) rmSync(dir, { recursive: true, force: true });
   });
 
   it('loses none and duplicates none', async () => {
@@ -74,6 +87,8 @@ describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every 
       progress.push(await count());
     }
     assert.ok(progress[progress.length - 1]! < RECORDS, `the kills happened during the sync (synced after each kill: ${progress.join(', ')})`);
+    const moved = progress.filter((n, i) => n > (i ? progress[i - 1]! : 0)).length;
+    assert.ok(moved >= KILLS - 2, `records arrived between the kills: the hub was killed mid-work (synced after each kill: ${progress.join(', ')})`);
     await startHubProcess();
     const deadline = Date.now() + 240_000;
     while ((await count()) < RECORDS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
@@ -85,6 +100,16 @@ describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every 
       ids.push(...page.records.map((r) => r.ERP_Contact_Id__c));
     }
     const contacts = await erp.store.db.selectFrom('contacts').select('id').execute();
+    if (ids.length !== RECORDS) {
+      // What the hub's store says about the missing ones, for whoever reads the failure.
+      child?.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 200));
+      const { store } = await openHub({ dataDir: data, masterKeys, allowPrivateNetworks: true });
+      const states = await store.db.selectFrom('flow_events').select(['status', 'claim', 'attempts', 'last_error', 'next_attempt_at']).where('status', '!=', 'done').limit(5).execute();
+      const counts = await store.db.selectFrom('flow_events').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+      await store.close();
+      assert.fail(`${ids.length} leads for ${RECORDS} contacts (synced after each kill: ${progress.join(', ')}); hub events: ${JSON.stringify(counts)}; not done: ${JSON.stringify(states)}`);
+    }
     assert.equal(ids.length, RECORDS, `every contact is a lead once (synced after each kill: ${progress.join(', ')})`);
     assert.deepEqual(new Set(ids), new Set(contacts.map((c) => c.id)));
   });

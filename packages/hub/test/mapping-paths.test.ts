@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import jsonata from 'jsonata';
+import { JSONATA_OPTIONS } from '../src/flows/expression-budget.js';
 import { expression } from '../src/flows/mapping.js';
 
 // Plain field paths are read without JSONata's evaluator; whatever the input, the answer must be
@@ -23,16 +24,19 @@ const inputs: unknown[] = [
   {},
 ];
 const paths = ['Id', 'Account.Name', 'Account.Name.First', 'OrderItems.records', 'OrderItems.records.Quantity', 'Missing.Field', 'constructor', 'toString.Name', 'hasOwnProperty'];
+// JSONata marks its sequences with own properties (a flag, and a length-guarding push under a
+// sequence budget); the values are what is compared.
+const values = (value: unknown): unknown => (Array.isArray(value) ? value.map(values) : value);
 const toList = (value: unknown): unknown[] => (value === undefined || value === null ? [] : Array.isArray(value) ? [...value] : [value]);
 
 describe('mapping: plain field paths', () => {
   for (const path of paths) {
     it(`${path} reads as JSONata reads it, for every input`, async () => {
-      const reference = jsonata(path);
+      const reference = jsonata(path, JSONATA_OPTIONS);
       for (const input of inputs) {
         const expected = await reference.evaluate(input);
-        assert.deepEqual(await expression(path).evaluate(input), expected, `${path} of ${JSON.stringify(input)}`);
-        assert.deepEqual([...await expression(path).evaluateList(input)], toList(expected), `${path} as a list, of ${JSON.stringify(input)}`);
+        assert.deepEqual(values(await expression(path).evaluate(input)), values(expected), `${path} of ${JSON.stringify(input)}`);
+        assert.deepEqual(values(await expression(path).evaluateList(input)), values(toList(expected)), `${path} as a list, of ${JSON.stringify(input)}`);
       }
     });
   }

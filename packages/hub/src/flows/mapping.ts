@@ -1,32 +1,10 @@
-import jsonata from 'jsonata';
+import { budgetedExpression, MappingError } from './expression-budget.js';
 import type { FieldMapping } from './definition.js';
 
-/** A mapping value could not be produced from this record (bad data, not a bad flow). */
-export class MappingError extends Error {
-  override name = 'MappingError';
-}
+export { MappingError } from './expression-budget.js';
 
-/**
- * The budget of one expression evaluation (invariant 8): JSONata's own guardrails stop it past
- * this time, nesting depth (runaway recursion) or sequence length (`[1..10000000]`). The check runs
- * at every evaluation step, so the event loop is never held for much longer than the time limit.
- */
-export const EXPRESSION_BUDGET = { timeoutMs: 50, depth: 500, sequence: 100_000 };
 /** The largest value (as JSON text) one mapped record may hold. */
 export const MAX_MAPPED_BYTES = 1_000_000;
-
-/** JSONata's guardrail errors, as a message a run record can show. */
-function budgetError(error: unknown, text: string): unknown {
-  const code = (error as { code?: string }).code;
-  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  if (code === 'D1012') return new MappingError(`expression exceeded ${EXPRESSION_BUDGET.timeoutMs} ms: ${shown}`);
-  if (code === 'D1011') return new MappingError(`expression nested deeper than ${EXPRESSION_BUDGET.depth} (runaway recursion?): ${shown}`);
-  if (code === 'D2015') return new MappingError(`expression built a sequence over ${EXPRESSION_BUDGET.sequence.toLocaleString('en')} items: ${shown}`);
-  if (error instanceof RangeError) return new MappingError(`expression exceeded its budget (${error.message}): ${shown}`);
-  // Other JSONata evaluation errors (a type error on this record's data) are the record's fault too.
-  if (code) return new MappingError(`expression failed (${code}: ${(error as { message?: string }).message ?? ''}): ${shown}`);
-  return error;
-}
 
 export interface MappingContext {
   /** Finds one record's field by another field's value (e.g. the Account Id by its Name). */
@@ -61,16 +39,7 @@ export function expression(text: string): Expression {
 const toList = (value: unknown): unknown[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
 
 function compileExpression(text: string): Expression {
-  const compiled = jsonata(text, { timeout: EXPRESSION_BUDGET.timeoutMs, stack: EXPRESSION_BUDGET.depth, sequence: EXPRESSION_BUDGET.sequence } as jsonata.JsonataOptions);
-  const full = {
-    evaluate: async (input: unknown): Promise<unknown> => {
-      try {
-        return await compiled.evaluate(input);
-      } catch (error) {
-        throw budgetError(error, text);
-      }
-    },
-  };
+  const full = { evaluate: budgetedExpression(text) };
   const steps = plainPathSteps(text);
   if (!steps) {
     return {
