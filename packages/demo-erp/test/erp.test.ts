@@ -108,6 +108,13 @@ for (const store of STORES) {
       const batch = await api('POST', '/sales-orders/batch', { orders: Array.from({ length: 50 }, (_, i) => ({ ...order, externalRef: `B-${i % 40}` })) });
       assert.equal(batch.body.filter((r: { created: boolean }) => r.created).length, 40, 'repeated references inside a batch create one order each');
       assert.equal((await api('GET', '/sales-orders?externalRef=B-7')).body.length, 1);
+      assert.equal(batch.body[45].order.id, batch.body[5].order.id, 'the repeat answers with the first order');
+      const mixed = await api('POST', '/sales-orders/batch', { orders: [{ ...order, externalRef: 'B-1' }, { ...order, customer: '', externalRef: 'B-bad' }, { ...order, externalRef: 'B-new' }] });
+      assert.equal(mixed.status, 200);
+      assert.deepEqual(mixed.body.map((r: { created?: boolean; error?: unknown }) => r.error ? 'error' : r.created), [false, 'error', true], 'an invalid order is refused alone');
+      assert.match(mixed.body[1].error.detail, /orders\.1\.customer/);
+      const stored = (await api('GET', '/sales-orders?externalRef=B-new')).body[0];
+      assert.deepEqual(stored, mixed.body[2].order, 'a batch answers what it stored');
       assert.equal((await api('POST', '/sales-orders/batch', { orders: Array.from({ length: 201 }, () => order) })).status, 400);
       assert.equal((await api('POST', '/sales-orders', { ...order, lines: [] })).status, 400);
     });

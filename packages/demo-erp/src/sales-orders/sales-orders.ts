@@ -79,21 +79,45 @@ export const MAX_BATCH = 200;
 export type BatchResult = { order: SalesOrder; created: boolean } | { error: { status: number; title: string; detail: string } };
 
 /**
- * Several orders in one call (one transaction), each validated on its own and created (or found by
+ * Several orders in one call, in one transaction, each validated on its own and created (or found by
  * externalRef), in order: an invalid order is refused in its own result and the others are created.
+ * A batch costs a handful of statements, whatever its size.
  */
 export async function createSalesOrders(db: Kysely<ErpDatabase>, inputs: unknown[], now = new Date()): Promise<BatchResult[]> {
   if (inputs.length > MAX_BATCH) throw new ErpProblem(400, 'Bad Request', `a batch holds at most ${MAX_BATCH} orders (got ${inputs.length})`);
+  const parsed = inputs.map((raw) => salesOrderInput.safeParse(raw));
+  const refs = [...new Set(parsed.flatMap((p) => (p.success && p.data.externalRef ? [p.data.externalRef] : [])))];
   return db.transaction().execute(async (trx) => {
-    const results: BatchResult[] = [];
-    for (const [i, raw] of inputs.entries()) {
-      const parsed = salesOrderInput.safeParse(raw);
-      if (!parsed.success) {
-        results.push({ error: { status: 400, title: 'Bad Request', detail: parsed.error.issues.map((issue) => `orders.${i}.${issue.path.join('.')}: ${issue.message}`).join('; ') } });
-        continue;
-      }
-      results.push(await insertSalesOrder(trx, parsed.data, now));
+    const byRef = new Map<string, { order: SalesOrder; created: boolean }>();
+    if (refs.length) {
+      for (const row of await trx.selectFrom('sales_orders').selectAll().where('external_ref', 'in', refs).execute()) byRef.set(row.external_ref!, { order: await load(trx, row), created: false });
     }
+    // One number per valid order, reserved at once (an order found by its externalRef leaves a gap).
+    const valid = parsed.filter((p) => p.success).length;
+    let number = valid ? Number((await trx.updateTable('counters').set((eb) => ({ value: eb('value', '+', valid) })).where('name', '=', 'order_number').returning('value').executeTakeFirstOrThrow()).value) - valid : 0;
+    const rows: SalesOrderTable[] = [];
+    const lines: { order_id: string; line_no: number; product: string; quantity: number; unit_price_cents: number }[] = [];
+    const results = parsed.map((p, i): BatchResult => {
+      if (!p.success) return { error: { status: 400, title: 'Bad Request', detail: p.error.issues.map((issue) => `orders.${i}.${issue.path.join('.')}: ${issue.message}`).join('; ') } };
+      const input = p.data;
+      const seen = input.externalRef ? byRef.get(input.externalRef) : undefined;
+      if (seen) return { order: seen.order, created: false };
+      const row: SalesOrderTable = {
+        id: `SO-${randomUUID()}`, number: `SO${++number}`, customer: input.customer, external_ref: input.externalRef ?? null, status: input.status, order_date: input.orderDate,
+        total_cents: input.lines.reduce((sum, l) => sum + Math.round(cents(l.unitPrice) * l.quantity), 0), created_at: now.toISOString(),
+      };
+      rows.push(row);
+      input.lines.forEach((l, n) => lines.push({ order_id: row.id, line_no: n + 1, product: l.product, quantity: l.quantity, unit_price_cents: cents(l.unitPrice) }));
+      const order: SalesOrder = {
+        id: row.id, number: row.number, customer: row.customer, externalRef: row.external_ref, status: row.status, orderDate: row.order_date, total: row.total_cents / 100, createdAt: row.created_at,
+        lines: input.lines.map((l, n) => ({ lineNo: n + 1, product: l.product, quantity: l.quantity, unitPrice: cents(l.unitPrice) / 100 })),
+      };
+      // A second order with the same externalRef in this batch is the first one.
+      if (input.externalRef) byRef.set(input.externalRef, { order, created: false });
+      return { order, created: true };
+    });
+    for (let i = 0; i < rows.length; i += 100) await trx.insertInto('sales_orders').values(rows.slice(i, i + 100)).execute();
+    for (let i = 0; i < lines.length; i += 100) await trx.insertInto('sales_order_lines').values(lines.slice(i, i + 100)).execute();
     return results;
   });
 }

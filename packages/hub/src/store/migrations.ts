@@ -178,8 +178,9 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
         // Events are claimed per flow (due ones, oldest first) and ordered per record.
         await db.schema.alterTable('flow_events').addColumn('record_key', 'varchar(255)').execute();
         await db.schema.alterTable('flow_events').addColumn('claim', 'varchar(36)').execute();
-        await db.schema.createIndex('flow_events_flow_due').on('flow_events').columns(['flow_id', 'status', 'next_attempt_at']).execute();
-        await db.schema.createIndex('flow_events_record').on('flow_events').columns(['flow_id', 'record_key', 'status']).execute();
+        // Due events are taken in id (arrival) order; a record's older pending event is found by its key.
+        await db.schema.createIndex('flow_events_flow_queue').on('flow_events').columns(['flow_id', 'status', 'id']).execute();
+        await db.schema.createIndex('flow_events_record').on('flow_events').columns(['flow_id', 'record_key', 'status', 'id']).execute();
       },
     },
   };

@@ -16,7 +16,9 @@ export interface Outcome {
  */
 export function dueEvents(db: Kysely<HubDatabase>, flowId: string, now: number, limit: number): Promise<FlowEventTable[]> {
   return db.selectFrom('flow_events as e').selectAll('e')
-    .where('e.flow_id', '=', flowId).where('e.status', '=', 'pending').where('e.next_attempt_at', '<=', now)
+    // `+` keeps SQLite from reading this through the (status, next_attempt_at) index and sorting
+    // every due event: the (flow_id, status, id) index gives them in order, so LIMIT stops early.
+    .where('e.flow_id', '=', flowId).where('e.status', '=', 'pending').where(sql<number>`+${sql.ref('e.next_attempt_at')}`, '<=', now)
     .where((eb) => eb.or([
       eb('e.record_key', 'is', null),
       eb.not(eb.exists(eb.selectFrom('flow_events as p').select(sql<number>`1`.as('one'))
@@ -49,9 +51,11 @@ export async function releaseClaims(db: Kysely<HubDatabase>, now: number): Promi
   return Number(result.numUpdatedRows);
 }
 
-/** Gives up one claim's events that are still pending, due again at `at`. */
-export async function releaseClaim(db: Kysely<HubDatabase>, claim: string, at: number): Promise<void> {
-  await db.updateTable('flow_events').set({ claim: null, next_attempt_at: at }).where('claim', '=', claim).where('status', '=', 'pending').execute();
+/** Gives up claimed events that are still pending, due again at `at`. */
+export async function releaseEvents(db: Kysely<HubDatabase>, ids: string[], at: number): Promise<void> {
+  for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+    await db.updateTable('flow_events').set({ claim: null, next_attempt_at: at }).where('id', 'in', ids.slice(i, i + ROWS_PER_STATEMENT)).where('status', '=', 'pending').execute();
+  }
 }
 
 /** Pending events per flow, and the age of the oldest (the lag), for backpressure and metrics. */

@@ -9,7 +9,7 @@ import { pollFeed } from '../triggers/feed-changes.js';
 import { pollSalesforce } from '../triggers/salesforce-changes.js';
 import { pollSchedule } from '../triggers/schedule.js';
 import type { PollResult } from '../triggers/trigger.js';
-import { backlogOf, claimEvents, dueEvents, releaseClaim, type OutcomeWriter } from './event-store.js';
+import { backlogOf, claimEvents, dueEvents, releaseEvents, type OutcomeWriter } from './event-store.js';
 import { pendingEvent, queueEvents } from './event-queue.js';
 import { runEvents, type RunObserver } from './run-events.js';
 import type { Semaphore } from './semaphore.js';
@@ -44,6 +44,8 @@ export class FlowLane {
   #running = true;
   #units = new Set<Promise<void>>();
   #inFlightEvents = 0;
+  /** Events this lane has claimed and not started yet, oldest first. */
+  #ready: FlowEventTable[] = [];
   #wakeDispatch: (() => void) | undefined;
   #wakePoll: (() => void) | undefined;
   #done: Promise<unknown>;
@@ -96,13 +98,14 @@ export class FlowLane {
           else if ((await backlogOf(ctx.db, this.flow.id)) < MAX_BACKLOG) {
             await this.#poll();
             this.#wakeDispatch?.();
+            wait = Math.min(Math.max(0, this.nextPollAt - ctx.now()), 1000);
           }
-        }
-        if (this.flow.status === 'active') wait = Math.min(Math.max(0, this.nextPollAt - ctx.now()), 1000);
+          // else: the backlog is full; look again after idleMs.
+        } else if (this.flow.status === 'active') wait = Math.min(Math.max(0, this.nextPollAt - ctx.now()), 1000);
       } catch (error) {
         this.services.observer.failed(this.flow, 'poll', error);
       }
-      if (this.#running) await this.#sleep(Math.max(wait, this.nextPollAt <= ctx.now() ? 0 : 1), 'poll');
+      if (this.#running) await this.#sleep(wait, 'poll');
     }
   }
 
@@ -146,36 +149,56 @@ export class FlowLane {
       let wait = this.services.idleMs;
       try {
         if (this.flow.status === 'active') wait = await this.#dispatch();
+        else await this.#releaseReady();
       } catch (error) {
         this.services.observer.failed(this.flow, 'dispatch', error);
       }
       if (this.#running && wait > 0) await this.#sleep(wait, 'dispatch');
     }
+    await this.#releaseReady().catch((error: unknown) => this.services.observer.failed(this.flow, 'dispatch', error));
   }
 
-  /** Claims and starts what it can; returns how long to wait before trying again (0: at once). */
+  /** Claimed events not started yet go back to the queue (the flow was paused, or the hub stops). */
+  async #releaseReady(): Promise<void> {
+    if (!this.#ready.length) return;
+    const ids = this.#ready.map((e) => e.id);
+    this.#ready = [];
+    await releaseEvents(this.services.ctx.db, ids, this.services.ctx.now());
+  }
+
+  /**
+   * Claims what the flow may run (up to twice its concurrency ahead, so that a finishing unit starts
+   * the next without a round trip to the store) and starts units while there are free slots;
+   * returns how long to wait before trying again (0: at once).
+   */
   async #dispatch(): Promise<number> {
     const { ctx } = this.services;
     const { concurrency, batch } = this.flow.definition;
     const size = batch?.size ?? 1;
-    const free = concurrency - this.#units.size;
+    let free = concurrency - this.#units.size;
     if (free <= 0) return this.services.idleMs;
     const now = ctx.now();
-    const due = await dueEvents(ctx.db, this.flow.id, now, free * size);
-    if (!due.length) return this.services.idleMs;
-    if (batch && due.length < size) {
-      // A partial batch waits for more, up to maxWait from its oldest event's arrival.
-      const ready = Math.min(...due.map((e) => e.next_attempt_at)) + durationMs(batch.maxWait);
-      if (ready > now) return Math.min(ready - now, this.services.idleMs);
+    if (this.#ready.length < free * size) {
+      const due = await dueEvents(ctx.db, this.flow.id, now, 2 * concurrency * size - this.#ready.length);
+      if (due.length) {
+        const got = await claimEvents(ctx.db, due.map((e) => e.id), randomUUID(), now, now + CLAIM_MS);
+        this.#ready.push(...due.filter((e) => got.has(e.id)));
+      }
     }
-    const claim = randomUUID();
-    const got = await claimEvents(ctx.db, due.map((e) => e.id), claim, now, now + CLAIM_MS);
-    const claimed = due.filter((e) => got.has(e.id));
-    for (let i = 0; i < claimed.length; i += size) this.#start(claimed.slice(i, i + size), claim);
-    return claimed.length === free * size ? 0 : this.services.idleMs;
+    if (!this.#ready.length) return this.services.idleMs;
+    if (batch && this.#ready.length < size) {
+      // A partial batch waits for more, up to maxWait from its oldest event's arrival.
+      const at = Math.min(...this.#ready.map((e) => e.next_attempt_at)) + durationMs(batch.maxWait);
+      if (at > now) return Math.min(at - now, this.services.idleMs);
+    }
+    while (free > 0 && this.#ready.length) {
+      this.#start(this.#ready.splice(0, size));
+      free--;
+    }
+    return this.#ready.length >= size && free === 0 ? this.services.idleMs : this.#ready.length ? 0 : this.services.idleMs;
   }
 
-  #start(events: FlowEventTable[], claim: string): void {
+  #start(events: FlowEventTable[]): void {
     const { ctx, writer, hubSlots, observer } = this.services;
     const flow = this.flow;
     this.#inFlightEvents += events.length;
@@ -189,7 +212,7 @@ export class FlowLane {
       } catch (error) {
         // Nothing was recorded for these events: they run again shortly (or after a restart, if the store is down).
         observer.failed(flow, 'run', error);
-        await releaseClaim(ctx.db, claim, ctx.now() + 1000).catch(() => undefined);
+        await releaseEvents(ctx.db, events.map((e) => e.id), ctx.now() + 1000).catch(() => undefined);
       } finally {
         hubSlots.release();
         this.#inFlightEvents -= events.length;
