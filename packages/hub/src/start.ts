@@ -74,10 +74,10 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) };
   const rotations = new RotationScheduler(ctx, options.rotation);
   // Engine errors go to the server's log (which exists once the server is built).
-  let log: FastifyBaseLogger | undefined;
-  const flows = options.flows === false ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => log?.error(object, message) }, ...options.flows });
+  const serverLog: { current?: FastifyBaseLogger } = {};
+  const flows = options.flows === false ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => serverLog.current?.error(object, message) }, ...options.flows });
   const server = await buildHubServer(ctx, logger, rotations, flows);
-  log = server.log;
+  serverLog.current = server.log;
   const host = options.host ?? '127.0.0.1';
   try {
     await server.listen({ host, port: options.port ?? 0 });

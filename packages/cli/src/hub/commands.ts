@@ -39,8 +39,9 @@ export function registerHubCommands(program: Command): void {
     .option('--log-level <level>', 'log level', 'info')
     .option('--flows <dir>', 'save every flow document in this folder at start (each checked on its own)')
     .option('--run-retention-days <n>', 'keep flow runs and finished events this many days (dead letters stay until replayed)', positiveNumber, 14)
-    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number }) => {
-      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000 } });
+    .option('--max-in-flight <n>', 'units of flow work (an event, or a batch) in flight across every flow', positiveNumber, 100)
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number }) => {
+      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight } });
       if (flags.flows) {
         for (const result of await saveFlowFolder(running.ctx, { name: 'hub serve --flows' }, resolve(flags.flows))) {
           console.log(result.error ? `  flow file ${result.file}: NOT saved: ${result.error}` : `  flow file ${result.file}: saved flow "${result.flow}"`);

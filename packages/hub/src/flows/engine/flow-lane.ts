@@ -5,10 +5,7 @@ import { apiUsageShare } from '../calls/clients.js';
 import { RetryableError } from '../calls/errors.js';
 import { API_USAGE_SLOWDOWN } from '../calls/limiter.js';
 import { durationMs, type FlowDefinition } from '../definition.js';
-import { pollFeed } from '../triggers/feed-changes.js';
-import { pollSalesforce } from '../triggers/salesforce-changes.js';
-import { pollSchedule } from '../triggers/schedule.js';
-import type { PollResult } from '../triggers/trigger.js';
+import { pollOf } from '../triggers/registry.js';
 import { backlogOf, claimEvents, dueEvents, releaseEvents, type OutcomeWriter } from './event-store.js';
 import { pendingEvent, queueEvents } from './event-queue.js';
 import { runEvents, type RunObserver } from './run-events.js';
@@ -48,6 +45,8 @@ export class FlowLane {
   #ready: FlowEventTable[] = [];
   #wakeDispatch: (() => void) | undefined;
   #wakePoll: (() => void) | undefined;
+  /** Wakes that came while their loop was busy. */
+  #woken = new Set<'poll' | 'dispatch'>();
   #done: Promise<unknown>;
   nextPollAt = 0;
   lastPollError: string | undefined;
@@ -65,8 +64,8 @@ export class FlowLane {
   }
 
   wake(): void {
-    this.#wakeDispatch?.();
-    this.#wakePoll?.();
+    this.#wakeUp('dispatch');
+    this.#wakeUp('poll');
   }
 
   async stop(): Promise<void> {
@@ -76,16 +75,30 @@ export class FlowLane {
     await Promise.allSettled([...this.#units]);
   }
 
+  /**
+   * Sleeps up to `ms`, or until woken. A wake that comes while the loop is busy is kept, so the
+   * loop goes round again at once instead of missing it (a unit that finishes mid-dispatch frees
+   * its slot for the very next turn).
+   */
   #sleep(ms: number, which: 'poll' | 'dispatch'): Promise<void> {
+    if (this.#woken.delete(which)) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        if (which === 'poll') this.#wakePoll = undefined;
+        else this.#wakeDispatch = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
       if (which === 'poll') this.#wakePoll = done;
       else this.#wakeDispatch = done;
     });
+  }
+
+  #wakeUp(which: 'poll' | 'dispatch'): void {
+    const waiting = which === 'poll' ? this.#wakePoll : this.#wakeDispatch;
+    if (waiting) waiting();
+    else this.#woken.add(which);
   }
 
   async #pollLoop(): Promise<void> {
@@ -94,10 +107,10 @@ export class FlowLane {
       let wait = this.services.idleMs;
       try {
         if (this.flow.status === 'active' && this.nextPollAt <= ctx.now()) {
-          if (this.flow.definition.trigger.type === 'webhook') this.nextPollAt = Number.MAX_SAFE_INTEGER; // events arrive through the API
+          if (!pollOf(this.flow.definition.trigger)) this.nextPollAt = Number.MAX_SAFE_INTEGER; // webhooks: events arrive through the API
           else if ((await backlogOf(ctx.db, this.flow.id)) < MAX_BACKLOG) {
             await this.#poll();
-            this.#wakeDispatch?.();
+            this.#wakeUp('dispatch');
             wait = Math.min(Math.max(0, this.nextPollAt - ctx.now()), 1000);
           }
           // else: the backlog is full; look again after idleMs.
@@ -114,17 +127,12 @@ export class FlowLane {
     const flow = this.flow;
     const trigger = flow.definition.trigger;
     const interval = 'interval' in trigger ? durationMs(trigger.interval) : 1000;
+    const poll = pollOf(trigger);
+    if (!poll) return;
     const cursorRow = await ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
-    let result: PollResult;
-    let nextAt: number | undefined;
+    let result: Awaited<ReturnType<typeof poll>>;
     try {
-      if (trigger.type === 'schedule') {
-        const ticks = pollSchedule(trigger, cursorRow?.cursor, ctx.now());
-        result = ticks;
-        nextAt = ticks.nextAt;
-      } else if (trigger.type === 'salesforce') result = await pollSalesforce(ctx, trigger, cursorRow?.cursor);
-      else if (trigger.type === 'feed') result = await pollFeed(ctx, trigger, cursorRow?.cursor);
-      else return;
+      result = await poll(ctx, trigger, cursorRow?.cursor);
       this.lastPollError = undefined;
     } catch (error) {
       this.lastPollError = (error as Error).message;
@@ -141,7 +149,7 @@ export class FlowLane {
         .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
     });
     const slow = trigger.type === 'salesforce' && apiUsageShare(ctx, trigger.connection) > API_USAGE_SLOWDOWN ? 10 : 1;
-    this.nextPollAt = nextAt ?? (result.more ? now : now + interval * slow);
+    this.nextPollAt = result.nextAt ?? (result.more ? now : now + interval * slow);
   }
 
   async #dispatchLoop(): Promise<void> {
@@ -222,7 +230,7 @@ export class FlowLane {
     this.#units.add(unit);
     void unit.finally(() => {
       this.#units.delete(unit);
-      this.#wakeDispatch?.();
+      this.#wakeUp('dispatch');
     });
   }
 }
