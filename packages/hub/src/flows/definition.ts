@@ -1,43 +1,15 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { ACTION_SCHEMAS } from './actions/registry.js';
+import { duration, objectName, timeout } from './schema-parts.js';
+
+export { durationMs, CONVERSIONS, type FieldMapping } from './schema-parts.js';
 
 /**
  * A flow as a document: a trigger, optional conditions, actions with field mappings. The schema is
  * published as JSON Schema (`flowJsonSchema`) and every problem is reported with its line and path.
  */
-
-const DURATION = /^(\d+)\s*(ms|s|m|h)$/;
-export function durationMs(text: string): number {
-  const m = DURATION.exec(text.trim())!;
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-}
-const duration = z.string().regex(DURATION, 'must be a duration such as 500ms, 5s or 1m');
-/** How long one call may take before it counts as failed (and is retried). */
-const timeout = duration.default('15s');
-
-export const CONVERSIONS = ['string', 'number', 'integer', 'boolean', 'date', 'datetime'] as const;
-
-/** One target field's value: a source path, a constant, a template, a JSONata expression, a lookup or a child list. */
-export type FieldMapping =
-  | { path: string; type?: (typeof CONVERSIONS)[number] | undefined; values?: Record<string, string> | undefined }
-  | { expr: string; type?: (typeof CONVERSIONS)[number] | undefined }
-  | { const: string | number | boolean | null }
-  | { template: string }
-  | { lookup: { object: string; field: string; value: string; select?: string | undefined } }
-  | { each: string; mapping: Record<string, FieldMapping> };
-
-const conversion = z.enum(CONVERSIONS).optional();
-export const fieldMapping: z.ZodType<FieldMapping> = z.lazy(() => z.union([
-  z.object({ path: z.string().min(1), type: conversion, values: z.record(z.string(), z.string()).optional() }).strict(),
-  z.object({ expr: z.string().min(1), type: conversion }).strict(),
-  z.object({ const: z.union([z.string(), z.number(), z.boolean(), z.null()]) }).strict(),
-  z.object({ template: z.string() }).strict(),
-  z.object({ lookup: z.object({ object: z.string().min(1), field: z.string().min(1), value: z.string().min(1), select: z.string().optional() }).strict() }).strict(),
-  z.object({ each: z.string().min(1), mapping: z.record(z.string(), fieldMapping) }).strict(),
-]));
-
-const objectName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/);
 
 const salesforceTrigger = z.object({
   type: z.literal('salesforce'),
@@ -64,46 +36,6 @@ const feedTrigger = z.object({
   interval: duration.default('5s'),
   limit: z.number().int().min(1).max(1000).default(100),
   timeout,
-}).strict();
-
-// What every action has: a name (runs and `_steps.<name>` refer to it) and a timeout; Salesforce actions, a connection.
-const actionBase = { name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/), timeout };
-const salesforceBase = { ...actionBase, connection: z.string().min(1) };
-
-const salesforceAction = z.object({
-  ...salesforceBase,
-  type: z.enum(['salesforce.create', 'salesforce.update', 'salesforce.upsert']),
-  object: objectName,
-  externalIdField: z.string().optional(),
-  mapping: z.record(z.string(), fieldMapping),
-}).strict();
-
-const queryAction = z.object({
-  ...salesforceBase,
-  type: z.literal('salesforce.query'),
-  /** SOQL; {expression} placeholders are filled from the event and quoted as SOQL literals. */
-  soql: z.string().min(10),
-}).strict();
-
-const collectionsAction = z.object({
-  ...salesforceBase,
-  type: z.literal('salesforce.collections'),
-  object: objectName,
-  operation: z.enum(['create', 'update', 'upsert']),
-  externalIdField: z.string().optional(),
-  allOrNone: z.boolean().default(true),
-  /** The records to write: a list mapping (`each` + `mapping`). */
-  records: z.object({ each: z.string().min(1), mapping: z.record(z.string(), fieldMapping) }).strict(),
-}).strict();
-
-const serviceAction = z.object({
-  ...actionBase,
-  type: z.literal('service'),
-  service: z.string().min(1),
-  operation: z.string().min(1),
-  /** Path parameters, each a mapping. */
-  params: z.record(z.string(), fieldMapping).default({}),
-  mapping: z.record(z.string(), fieldMapping),
 }).strict();
 
 const scheduleTrigger = z.object({
@@ -134,7 +66,7 @@ export const flowSchema = z.object({
   description: z.string().max(500).optional(),
   trigger: z.discriminatedUnion('type', [salesforceTrigger, feedTrigger, scheduleTrigger, webhookTrigger]),
   conditions: z.array(z.string().min(1)).default([]),
-  actions: z.array(z.discriminatedUnion('type', [salesforceAction, queryAction, collectionsAction, serviceAction])).min(1),
+  actions: z.array(z.discriminatedUnion('type', ACTION_SCHEMAS)).min(1),
   /** Events of this flow run at once (never two of one record). */
   concurrency: z.number().int().min(1).max(100).default(10),
   /**

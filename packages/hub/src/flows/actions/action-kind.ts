@@ -1,5 +1,20 @@
 import type { HubContext } from '../../context.js';
-import type { FlowAction } from '../definition.js';
+import type { FieldMapping, FlowAction } from '../definition.js';
+import type { Describe } from './salesforce-fields.js';
+
+/** What a kind's save-time checks can ask, and where they report (each problem at its path in the document). */
+export interface SaveCheck {
+  ctx: HubContext;
+  problem(path: PropertyKey[], message: string): void;
+  /** Whether the name is a Salesforce connection (if not, the problem is reported at `path`). */
+  salesforceConnection(path: PropertyKey[], name: string): Promise<boolean>;
+  /** The object's describe through the connection (its user's view), or why there is none. */
+  describe(connection: string, object: string): Promise<Describe | string>;
+  /** Reports an expression that does not parse. */
+  expression(path: PropertyKey[], text: string): void;
+  /** Reports every expression of a mapping that does not parse. */
+  mapping(path: PropertyKey[], mapping: Record<string, FieldMapping>): void;
+}
 
 /** What one event gets from a batch call: its own output, or its own failure. */
 export type ItemResult = { ok: true; output: unknown } | { ok: false; error: Error };
@@ -9,10 +24,13 @@ export interface ActionItem { input: unknown; idempotencyKey: string }
 
 /**
  * A kind of action, declared once and registered in `registry.ts` (as node-oidc-provider keeps one
- * file per grant): how it maps an event into its input, runs one event, and, where the target has a
- * batch form, many events in one call with a result per event.
+ * file per grant): its save-time checks, how it maps an event into its input, runs one event, and,
+ * where the target has a batch form, many events in one call with a result per event. Its schema
+ * sits beside it in the same file and in the registry.
  */
 export interface ActionKind<A extends FlowAction = FlowAction> {
+  /** The checks made when a flow is saved, against what the action names (connection, object, fields, operation). */
+  check(v: SaveCheck, action: A, at: PropertyKey[]): Promise<void>;
   /** Maps one event (with earlier steps' outputs) into the action's input; a MappingError fails that event alone. */
   prepare(ctx: HubContext, action: A, source: unknown): Promise<unknown>;
   run(ctx: HubContext, action: A, item: ActionItem): Promise<unknown>;

@@ -1,11 +1,14 @@
 import type { FlowAction } from '../definition.js';
 import type { ActionKind } from './action-kind.js';
-import { salesforceCollections } from './salesforce-collections.js';
-import { salesforceQuery } from './salesforce-query.js';
-import { salesforceRecords } from './salesforce-records.js';
-import { serviceCall } from './service.js';
+import { salesforceCollections, salesforceCollectionsSchema } from './salesforce-collections.js';
+import { salesforceQuery, salesforceQuerySchema } from './salesforce-query.js';
+import { salesforceRecords, salesforceRecordsSchema } from './salesforce-records.js';
+import { serviceCall, serviceSchema } from './service.js';
 
-/** Every action kind by its `type`: a new kind is one file and one line here. */
+/** Every action kind's schema, for the flow schema (definition.ts). */
+export const ACTION_SCHEMAS = [salesforceRecordsSchema, salesforceQuerySchema, salesforceCollectionsSchema, serviceSchema] as const;
+
+/** Every action kind by its `type`: a new kind is one file, its schema above, and its line here. */
 const ACTION_KINDS: { [T in FlowAction['type']]: ActionKind<Extract<FlowAction, { type: T }>> } = {
   'salesforce.create': salesforceRecords,
   'salesforce.update': salesforceRecords,

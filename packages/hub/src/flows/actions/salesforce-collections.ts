@@ -1,15 +1,34 @@
 import { salesforceCall } from '../calls/clients.js';
 import { PermanentError } from '../calls/errors.js';
-import { durationMs } from '../definition.js';
+import { z } from 'zod';
 import { compileList } from '../mapping.js';
+import { durationMs, fieldMapping, objectName, salesforceBase } from '../schema-parts.js';
 import { createAction } from './action-kind.js';
+import { checkRecordWrite } from './salesforce-fields.js';
 import { salesforceLookup } from './salesforce-lookup.js';
+
+export const salesforceCollectionsSchema = z.object({
+  ...salesforceBase,
+  type: z.literal('salesforce.collections'),
+  object: objectName,
+  operation: z.enum(['create', 'update', 'upsert']),
+  externalIdField: z.string().optional(),
+  allOrNone: z.boolean().default(true),
+  /** The records to write: a list mapping (`each` + `mapping`). */
+  records: z.object({ each: z.string().min(1), mapping: z.record(z.string(), fieldMapping) }).strict(),
+}).strict();
 
 /**
  * `salesforce.collections`: one event writes a list of records (its order lines, its contacts)
  * through sObject Collections, 200 per call; any failed record fails the event.
  */
 export const salesforceCollections = createAction<'salesforce.collections'>({
+  async check(v, action, at) {
+    // Each record of the list is checked like a single record's write.
+    v.expression([...at, 'records', 'each'], action.records.each);
+    await checkRecordWrite(v, { kind: `salesforce.${action.operation}`, connection: action.connection, object: action.object, externalIdField: action.externalIdField, mapping: action.records.mapping }, at, [...at, 'records', 'mapping']);
+  },
+
   prepare: (ctx, action, source) => compileList(action.records)(source, { lookup: salesforceLookup(ctx, action.connection) }),
 
   async run(ctx, action, { input }) {

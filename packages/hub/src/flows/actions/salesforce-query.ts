@@ -1,14 +1,27 @@
 import { salesforceCall } from '../calls/clients.js';
-import { durationMs } from '../definition.js';
+import { z } from 'zod';
 import { expression } from '../mapping.js';
+import { durationMs, salesforceBase } from '../schema-parts.js';
 import { createAction } from './action-kind.js';
 import { soqlLiteral } from './salesforce-lookup.js';
+
+export const salesforceQuerySchema = z.object({
+  ...salesforceBase,
+  type: z.literal('salesforce.query'),
+  /** SOQL; {expression} placeholders are filled from the event and quoted as SOQL literals. */
+  soql: z.string().min(10),
+}).strict();
 
 /**
  * `salesforce.query`: SOQL with {expression} placeholders filled from the event as quoted literals;
  * the step's output is the records (every page). A read: safe to repeat.
  */
 export const salesforceQuery = createAction<'salesforce.query'>({
+  async check(v, action, at) {
+    await v.salesforceConnection([...at, 'connection'], action.connection);
+    for (const part of action.soql.match(/\{[^}]+\}/g) ?? []) v.expression([...at, 'soql'], part.slice(1, -1));
+  },
+
   async prepare(_ctx, action, source) {
     let soql = '';
     for (const part of action.soql.split(/(\{[^}]+\})/g)) soql += part.startsWith('{') && part.endsWith('}') ? soqlLiteral(await expression(part.slice(1, -1)).evaluate(source)) : part;

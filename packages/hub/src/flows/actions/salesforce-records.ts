@@ -1,9 +1,20 @@
 import { salesforceCall } from '../calls/clients.js';
 import { PermanentError, RetryableError } from '../calls/errors.js';
-import { durationMs, type FlowAction } from '../definition.js';
+import { z } from 'zod';
+import type { FlowAction } from '../definition.js';
 import { compileMapping } from '../mapping.js';
+import { durationMs, fieldMapping, objectName, salesforceBase } from '../schema-parts.js';
 import { createAction, type ItemResult } from './action-kind.js';
+import { checkRecordWrite } from './salesforce-fields.js';
 import { salesforceLookup } from './salesforce-lookup.js';
+
+export const salesforceRecordsSchema = z.object({
+  ...salesforceBase,
+  type: z.enum(['salesforce.create', 'salesforce.update', 'salesforce.upsert']),
+  object: objectName,
+  externalIdField: z.string().optional(),
+  mapping: z.record(z.string(), fieldMapping),
+}).strict();
 
 /** sObject Collections takes at most 200 records a call. */
 const COLLECTION_LIMIT = 200;
@@ -28,6 +39,8 @@ const externalId = (action: RecordAction, record: Record<string, unknown>) => {
 };
 
 export const salesforceRecords = createAction<'salesforce.create' | 'salesforce.update' | 'salesforce.upsert'>({
+  check: (v, action, at) => checkRecordWrite(v, { ...action, kind: action.type }, at, [...at, 'mapping']),
+
   prepare: (ctx, action, source) => compileMapping(action.mapping)(source, { lookup: salesforceLookup(ctx, action.connection) }),
 
   async run(ctx, action, { input }) {

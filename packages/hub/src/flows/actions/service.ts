@@ -2,10 +2,54 @@ import { createHash } from 'node:crypto';
 import type { HubContext } from '../../context.js';
 import { namedCredentialCall } from '../calls/clients.js';
 import { PermanentError, RetryableError } from '../calls/errors.js';
-import { durationMs } from '../definition.js';
-import { externalService, type ExternalService, type ServiceOperation } from '../external-services.js';
+import { z } from 'zod';
+import type { FieldMapping } from '../definition.js';
+import { externalService, type ExternalService, type JsonSchema, type ServiceOperation } from '../external-services.js';
 import { compileMapping } from '../mapping.js';
-import { createAction, type ItemResult } from './action-kind.js';
+import { actionBase, durationMs, fieldMapping } from '../schema-parts.js';
+import { createAction, type ItemResult, type SaveCheck } from './action-kind.js';
+
+export const serviceSchema = z.object({
+  ...actionBase,
+  type: z.literal('service'),
+  service: z.string().min(1),
+  operation: z.string().min(1),
+  /** Path parameters, each a mapping. */
+  params: z.record(z.string(), fieldMapping).default({}),
+  mapping: z.record(z.string(), fieldMapping),
+}).strict();
+
+const schemaTypes = (schema: JsonSchema): string[] => (Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : []);
+
+/** Whether a mapping's declared or constant type fits a property of the operation's JSON body; a reason if not. */
+function schemaTypeProblem(spec: FieldMapping, name: string, schema: JsonSchema): string | undefined {
+  const types = schemaTypes(schema);
+  if (types.length === 0) return undefined;
+  const conversion = 'type' in spec ? spec.type : undefined;
+  const constant = 'const' in spec ? spec.const : undefined;
+  const kind = conversion === 'integer' ? 'integer' : conversion === 'number' ? 'number' : conversion === 'boolean' ? 'boolean' : conversion ? 'string'
+    : constant === undefined || constant === null ? undefined : typeof constant === 'number' ? 'number' : typeof constant === 'boolean' ? 'boolean' : 'string';
+  if ('each' in spec && !types.includes('array')) return `maps a list into ${name}, which is ${types.join('/')}`;
+  if (!kind) return undefined;
+  const ok = types.includes(kind) || (kind === 'integer' && types.includes('number')) || (kind === 'number' && types.includes('integer') && Number.isInteger(constant));
+  return ok ? undefined : `maps a ${kind} into ${name}, which is ${types.join('/')}`;
+}
+
+/** The mapping against the operation's body schema: known properties, fitting types, required ones set. */
+function checkAgainstSchema(v: SaveCheck, schema: JsonSchema, mapping: Record<string, FieldMapping>, path: PropertyKey[]): void {
+  const properties = schema.properties ?? {};
+  for (const [target, spec] of Object.entries(mapping)) {
+    const property = properties[target];
+    if (!property) {
+      if (schema.additionalProperties === false || Object.keys(properties).length > 0) v.problem([...path, target], `unknown field ${target}; the operation takes ${Object.keys(properties).join(', ') || 'no body'}`);
+      continue;
+    }
+    const typeProblem = schemaTypeProblem(spec, target, property);
+    if (typeProblem) v.problem([...path, target], typeProblem);
+    if ('each' in spec && property.items) checkAgainstSchema(v, property.items, spec.mapping, [...path, target, 'mapping']);
+  }
+  for (const required of schema.required ?? []) if (!(required in mapping)) v.problem(path, `the operation requires ${required}, which the mapping does not set`);
+}
 
 interface ServiceInput { body: Record<string, unknown>; params: Record<string, unknown> }
 
@@ -26,6 +70,24 @@ async function operationOf(ctx: HubContext, serviceName: string, operationId: st
  * names what in an item is the single operation's answer (the step's output).
  */
 export const serviceCall = createAction<'service'>({
+  async check(v, action, at) {
+    v.mapping([...at, 'mapping'], action.mapping);
+    let service: ExternalService;
+    try {
+      service = await externalService(v.ctx, action.service);
+    } catch {
+      v.problem([...at, 'service'], `unknown external service "${action.service}"`);
+      return;
+    }
+    const op = service.operations.get(action.operation);
+    if (!op) {
+      v.problem([...at, 'operation'], `${action.service} has no operation ${action.operation}; it has ${[...service.operations.keys()].join(', ')}`);
+      return;
+    }
+    for (const name of op.pathParams) if (!(name in action.params)) v.problem([...at, 'params'], `the operation's path needs the parameter ${name}`);
+    checkAgainstSchema(v, op.body ?? { type: 'object', properties: {} }, action.mapping, [...at, 'mapping']);
+  },
+
   async prepare(_ctx, action, source): Promise<ServiceInput> {
     return { body: await compileMapping(action.mapping)(source, {}), params: await compileMapping(action.params)(source, {}) };
   },
