@@ -1,8 +1,8 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { Cron } from 'croner';
 import { z } from 'zod';
 import { ACTION_SCHEMAS } from './actions/registry.js';
-import { duration, objectName, timeout } from './schema-parts.js';
+import { duration } from './schema-parts.js';
+import { TRIGGER_SCHEMAS } from './triggers/registry.js';
 
 export { durationMs, CONVERSIONS, type FieldMapping } from './schema-parts.js';
 
@@ -11,60 +11,13 @@ export { durationMs, CONVERSIONS, type FieldMapping } from './schema-parts.js';
  * published as JSON Schema (`flowJsonSchema`) and every problem is reported with its line and path.
  */
 
-const salesforceTrigger = z.object({
-  type: z.literal('salesforce'),
-  connection: z.string().min(1),
-  object: objectName,
-  fields: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/)).min(1),
-  children: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/)).min(1)).default({}),
-  where: z.string().optional(),
-  interval: duration.default('5s'),
-  overlap: duration.default('2s'),
-  batchSize: z.number().int().min(1).max(2000).default(200),
-  timeout,
-}).strict();
-
-const feedTrigger = z.object({
-  type: z.literal('feed'),
-  service: z.string().min(1),
-  operation: z.string().min(1),
-  cursorParam: z.string().default('cursor'),
-  itemsPath: z.string().default('items'),
-  nextCursorPath: z.string().default('nextCursor'),
-  idPath: z.string().default('id'),
-  versionPath: z.string().default('updatedAt'),
-  interval: duration.default('5s'),
-  limit: z.number().int().min(1).max(1000).default(100),
-  timeout,
-}).strict();
-
-const scheduleTrigger = z.object({
-  type: z.literal('schedule'),
-  // Cron with optional seconds (every five minutes: "0 0/5 * * * *"), checked when the flow is saved.
-  cron: z.string().min(9).refine((text) => {
-    try {
-      new Cron(text, { paused: true }).stop();
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be a cron expression such as "0/5 * * * *" (minutes) or "0 0/5 * * * *" (with seconds)'),
-  timezone: z.string().default('UTC'),
-}).strict();
-
-const webhookTrigger = z.object({
-  type: z.literal('webhook'),
-  /** Where the event's id is in the body (JSONata), when the caller sends no Idempotency-Key. */
-  idPath: z.string().optional(),
-}).strict();
-
 /** Calls per second or minute: `50/s`, `600/m`. */
 const rate = z.string().regex(/^\d+(\.\d+)?\s*\/\s*(s|m)$/, 'must be a rate such as 50/s or 600/m');
 
 export const flowSchema = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must start with a letter; letters, digits, _ and - only'),
   description: z.string().max(500).optional(),
-  trigger: z.discriminatedUnion('type', [salesforceTrigger, feedTrigger, scheduleTrigger, webhookTrigger]),
+  trigger: z.discriminatedUnion('type', TRIGGER_SCHEMAS),
   conditions: z.array(z.string().min(1)).default([]),
   actions: z.array(z.discriminatedUnion('type', ACTION_SCHEMAS)).min(1),
   /** Events of this flow run at once (never two of one record). */

@@ -4,12 +4,12 @@ import { actionKind } from './actions/registry.js';
 import type { Describe } from './actions/salesforce-fields.js';
 import { connectionByName, salesforceCall } from './calls/clients.js';
 import { formatPath, type FlowDefinition, type FlowProblem, type LoadedFlow } from './definition.js';
-import { externalService } from './external-services.js';
 import { checkExpressions, expressionProblem } from './mapping.js';
+import { checkTrigger } from './triggers/registry.js';
 
 /**
- * The checks that need the outside world, run when a flow is saved: the trigger's source exists and
- * has what it reads, conditions parse, and each action passes its kind's own checks (actions/).
+ * The checks that need the outside world, run when a flow is saved: the trigger and each action pass
+ * their kind's own checks (triggers/, actions/), and conditions parse.
  * Every problem comes with its line and path in the document.
  */
 export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow): Promise<FlowProblem[]> {
@@ -49,30 +49,7 @@ export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow): Promi
     },
   };
 
-  const trigger = flow.trigger;
-  if (trigger.type === 'salesforce') {
-    if (await v.salesforceConnection(['trigger', 'connection'], trigger.connection)) {
-      const d = await v.describe(trigger.connection, trigger.object);
-      if (typeof d === 'string') problem(['trigger', 'object'], d);
-      else {
-        trigger.fields.forEach((f, i) => {
-          if (!f.includes('.') && !d.fields.some((x) => x.name.toLowerCase() === f.toLowerCase())) problem(['trigger', 'fields', i], `unknown field ${f} on ${trigger.object}`);
-        });
-        for (const rel of Object.keys(trigger.children)) {
-          if (!d.childRelationships.some((r) => r.relationshipName?.toLowerCase() === rel.toLowerCase())) problem(['trigger', 'children', rel], `${trigger.object} has no child relationship ${rel}`);
-        }
-      }
-    }
-  } else if (trigger.type === 'feed') {
-    try {
-      const service = await externalService(ctx, trigger.service);
-      const op = service.operations.get(trigger.operation);
-      if (!op) problem(['trigger', 'operation'], `${trigger.service} has no operation ${trigger.operation}; it has ${[...service.operations.keys()].join(', ')}`);
-      else if (op.method !== 'GET') problem(['trigger', 'operation'], `${trigger.operation} is a ${op.method}; a feed is read with GET`);
-    } catch {
-      problem(['trigger', 'service'], `unknown external service "${trigger.service}"`);
-    }
-  }
+  await checkTrigger(v, flow.trigger);
   flow.conditions.forEach((c, i) => v.expression(['conditions', i], c));
   for (const [i, action] of flow.actions.entries()) await actionKind(action).check(v, action, ['actions', i]);
   return problems;

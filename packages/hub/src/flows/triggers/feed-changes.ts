@@ -5,8 +5,39 @@ import { namedCredentialCall } from '../calls/clients.js';
 import { PermanentError } from '../calls/errors.js';
 import { externalService } from '../external-services.js';
 import type { PollResult } from './trigger.js';
+import { z } from 'zod';
+import type { SaveCheck } from '../actions/action-kind.js';
+import { duration, timeout } from '../schema-parts.js';
 
 type FeedTrigger = Extract<FlowTrigger, { type: 'feed' }>;
+
+
+export const feedTrigger = z.object({
+  type: z.literal('feed'),
+  service: z.string().min(1),
+  operation: z.string().min(1),
+  cursorParam: z.string().default('cursor'),
+  itemsPath: z.string().default('items'),
+  nextCursorPath: z.string().default('nextCursor'),
+  idPath: z.string().default('id'),
+  versionPath: z.string().default('updatedAt'),
+  interval: duration.default('5s'),
+  limit: z.number().int().min(1).max(1000).default(100),
+  timeout,
+}).strict();
+
+/** Save-time checks: the service has the operation, and it is read with GET. */
+export async function checkFeedTrigger(v: SaveCheck, trigger: z.infer<typeof feedTrigger>): Promise<void> {
+  let service;
+  try {
+    service = await externalService(v.ctx, trigger.service);
+  } catch {
+    return v.problem(['trigger', 'service'], `unknown external service "${trigger.service}"`);
+  }
+  const op = service.operations.get(trigger.operation);
+  if (!op) v.problem(['trigger', 'operation'], `${trigger.service} has no operation ${trigger.operation}; it has ${[...service.operations.keys()].join(', ')}`);
+  else if (op.method !== 'GET') v.problem(['trigger', 'operation'], `${trigger.operation} is a ${op.method}; a feed is read with GET`);
+}
 
 /**
  * Polling an OpenAPI service's change feed with the cursor it hands out. The cursor is stored with

@@ -3,11 +3,41 @@ import type { FlowTrigger } from '../definition.js';
 import { durationMs } from '../definition.js';
 import { salesforceCall } from '../calls/clients.js';
 import type { PollResult } from './trigger.js';
+import { z } from 'zod';
+import type { SaveCheck } from '../actions/action-kind.js';
+import { duration, objectName, timeout } from '../schema-parts.js';
 
 type SalesforceTrigger = Extract<FlowTrigger, { type: 'salesforce' }>;
 interface Cursor { stamp: string; id: string }
 
 const soqlDateTime = (iso: string) => iso.replace(/\.\d{3}\+0000$/, '.000Z').replace('+0000', 'Z');
+
+
+export const salesforceTrigger = z.object({
+  type: z.literal('salesforce'),
+  connection: z.string().min(1),
+  object: objectName,
+  fields: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/)).min(1),
+  children: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/)).min(1)).default({}),
+  where: z.string().optional(),
+  interval: duration.default('5s'),
+  overlap: duration.default('2s'),
+  batchSize: z.number().int().min(1).max(2000).default(200),
+  timeout,
+}).strict();
+
+/** Save-time checks: the connection reads the object, its fields and its child relationships. */
+export async function checkSalesforceTrigger(v: SaveCheck, trigger: z.infer<typeof salesforceTrigger>): Promise<void> {
+  if (!(await v.salesforceConnection(['trigger', 'connection'], trigger.connection))) return;
+  const d = await v.describe(trigger.connection, trigger.object);
+  if (typeof d === 'string') return v.problem(['trigger', 'object'], d);
+  trigger.fields.forEach((f, i) => {
+    if (!f.includes('.') && !d.fields.some((x) => x.name.toLowerCase() === f.toLowerCase())) v.problem(['trigger', 'fields', i], `unknown field ${f} on ${trigger.object}`);
+  });
+  for (const rel of Object.keys(trigger.children)) {
+    if (!d.childRelationships.some((r) => r.relationshipName?.toLowerCase() === rel.toLowerCase())) v.problem(['trigger', 'children', rel], `${trigger.object} has no child relationship ${rel}`);
+  }
+}
 
 /**
  * Change polling of a Salesforce object on SystemModstamp, as integrators do it: pages in

@@ -1,8 +1,24 @@
 import { Cron } from 'croner';
 import type { FlowTrigger } from '../definition.js';
 import type { PollResult } from './trigger.js';
+import { z } from 'zod';
 
 type ScheduleTrigger = Extract<FlowTrigger, { type: 'schedule' }>;
+
+
+export const scheduleTrigger = z.object({
+  type: z.literal('schedule'),
+  // Cron with optional seconds (every five minutes: "0 0/5 * * * *"), checked when the flow is saved.
+  cron: z.string().min(9).refine((text) => {
+    try {
+      new Cron(text, { paused: true }).stop();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a cron expression such as "0/5 * * * *" (minutes) or "0 0/5 * * * *" (with seconds)'),
+  timezone: z.string().default('UTC'),
+}).strict();
 
 /** At most this many missed ticks are caught up after downtime; older ones are skipped. */
 const MAX_CATCH_UP = 100;

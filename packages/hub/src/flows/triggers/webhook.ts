@@ -6,6 +6,9 @@ import type { FlowDefinition } from '../definition.js';
 import { pendingEvent, queueEvents } from '../engine/event-queue.js';
 import { getFlow } from '../flows.js';
 
+
+
+
 /**
  * An inbound webhook queues one event for its flow. The event's key is the caller's
  * Idempotency-Key, else the id found at the flow's idPath, else a hash of the body: a webhook

@@ -1,0 +1,8 @@
+import { z } from 'zod';
+
+/** `type: webhook`: events arrive at `POST /api/v1/hooks/{flow}` (webhook.ts); nothing is polled. */
+export const webhookTrigger = z.object({
+  type: z.literal('webhook'),
+  /** Where the event's id is in the body (JSONata), when the caller sends no Idempotency-Key. */
+  idPath: z.string().optional(),
+}).strict();
