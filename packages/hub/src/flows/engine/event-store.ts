@@ -77,22 +77,39 @@ export async function backlogOf(db: Kysely<HubDatabase>, flowId: string): Promis
  */
 export class OutcomeWriter {
   #queue: { outcomes: Outcome[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #queued = 0;
   #writing = false;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly db: Kysely<HubDatabase>, private readonly now: () => number) {}
+  /**
+   * `lingerMs`: how long the first outcome of a wave waits for others (a wave also starts when
+   * `waveSize` outcomes wait). A few milliseconds turn one transaction per event into one per wave.
+   */
+  constructor(private readonly db: Kysely<HubDatabase>, private readonly now: () => number, private readonly lingerMs = 10, private readonly waveSize = 400) {}
 
   commit(outcomes: Outcome[]): Promise<void> {
     if (!outcomes.length) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#queue.push({ outcomes, resolve, reject });
-      if (!this.#writing) void this.#drain();
+      this.#queued += outcomes.length;
+      if (this.#writing) return;
+      if (this.#queued >= this.waveSize) {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        void this.#drain();
+      } else this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        void this.#drain();
+      }, this.lingerMs);
     });
   }
 
   async #drain(): Promise<void> {
+    if (this.#writing) return;
     this.#writing = true;
     while (this.#queue.length) {
       const wave = this.#queue.splice(0);
+      this.#queued = 0;
       try {
         await this.#write(wave.flatMap((w) => w.outcomes));
         for (const w of wave) w.resolve();

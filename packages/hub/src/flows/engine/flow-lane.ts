@@ -6,7 +6,7 @@ import { RetryableError } from '../calls/errors.js';
 import { API_USAGE_SLOWDOWN } from '../calls/limiter.js';
 import { durationMs, type FlowDefinition } from '../definition.js';
 import { pollOf } from '../triggers/registry.js';
-import { backlogOf, claimEvents, dueEvents, releaseEvents, type OutcomeWriter } from './event-store.js';
+import { backlogOf, claimEvents, dueEvents, releaseEvents, type Outcome, type OutcomeWriter } from './event-store.js';
 import { pendingEvent, queueEvents } from './event-queue.js';
 import { runEvents, type RunObserver } from './run-events.js';
 import type { Semaphore } from './semaphore.js';
@@ -40,6 +40,8 @@ export interface LaneServices {
 export class FlowLane {
   #running = true;
   #units = new Set<Promise<void>>();
+  /** Outcomes waiting for the writer's next wave. */
+  #commits = new Set<Promise<void>>();
   #inFlightEvents = 0;
   /** Events this lane has claimed and not started yet, oldest first. */
   #ready: FlowEventTable[] = [];
@@ -73,6 +75,7 @@ export class FlowLane {
     this.wake();
     await this.#done;
     await Promise.allSettled([...this.#units]);
+    await Promise.allSettled([...this.#commits]);
   }
 
   /**
@@ -211,21 +214,33 @@ export class FlowLane {
     const flow = this.flow;
     this.#inFlightEvents += events.length;
     observer.inFlight(flow, this.#inFlightEvents);
+    const done = () => {
+      this.#inFlightEvents -= events.length;
+      observer.inFlight(flow, this.#inFlightEvents);
+    };
+    // Nothing was recorded for these events: they run again shortly (or after a restart, if the store is down).
+    const giveBack = async (error: unknown) => {
+      observer.failed(flow, 'run', error);
+      await releaseEvents(ctx.db, events.map((e) => e.id), ctx.now() + 1000).catch(() => undefined);
+      done();
+    };
     const unit = (async () => {
+      let outcomes: Outcome[];
       await hubSlots.acquire();
       try {
-        const outcomes = await runEvents(ctx, flow, events, observer);
-        await writer.commit(outcomes);
-        observer.ran(flow, outcomes);
+        outcomes = await runEvents(ctx, flow, events, observer);
       } catch (error) {
-        // Nothing was recorded for these events: they run again shortly (or after a restart, if the store is down).
-        observer.failed(flow, 'run', error);
-        await releaseEvents(ctx.db, events.map((e) => e.id), ctx.now() + 1000).catch(() => undefined);
+        return giveBack(error);
       } finally {
         hubSlots.release();
-        this.#inFlightEvents -= events.length;
-        observer.inFlight(flow, this.#inFlightEvents);
       }
+      // The slot is free once the actions are done; the outcomes go in the writer's next wave. Until
+      // then the events stay pending and claimed, so a record's next version still waits for this one.
+      const commit: Promise<void> = writer.commit(outcomes).then(() => {
+        observer.ran(flow, outcomes);
+        done();
+      }, giveBack).finally(() => this.#commits.delete(commit));
+      this.#commits.add(commit);
     })();
     this.#units.add(unit);
     void unit.finally(() => {
