@@ -11,6 +11,7 @@ import { Connection } from 'jsforce';
 import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
 import { pendingEvent, queueEvents } from '../src/flows/engine/event-queue.js';
+import { wireDemo } from '../src/demo/wire-demo.js';
 import { registerExternalService } from '../src/flows/external-services.js';
 import { deadLetters, listRuns, saveFlow, setFlowStatus } from '../src/flows/flows.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
@@ -291,16 +292,7 @@ describe('batches: one bad record is dead-lettered alone, in sObject Collections
     dirs.push(mkdtempSync(join(tmpdir(), 'hs-batch-erp-')));
     erp = await startErp({ dataDir: dirs[0]!, clients: [CLIENT] });
     hub = await startTestHub(STORES[1]!, { flows: { idleMs: 20 } });
-    const key = await hub.key();
-    const post = async (path: string, payload: unknown) => {
-      const res = await hub.api(key, 'POST', path, payload);
-      assert.ok(res.status < 300, `${path}: ${res.text}`);
-    };
-    await post('/api/v1/connections', { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, consumerKey: org.consumerKey, consumerSecret: org.consumerSecret } });
-    await post('/api/v1/identity-providers', { name: 'ERP IdP', tokenUrl: erp.tokenUrl, clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, params: [{ name: 'resource', value: erp.url, in: 'body' }, { name: 'scope', value: 'erp.read erp.write', in: 'body' }] });
-    await post('/api/v1/external-credentials', { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp', grantedTo: ['flows'] }] });
-    await post('/api/v1/named-credentials', { name: 'ERP', baseUrl: erp.url, externalCredential: 'ERP OAuth', principal: 'erp' });
-    await registerExternalService(hub.ctx, actor, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${erp.url}/openapi.json` });
+    await wireDemo(hub.ctx, actor, { org: { instanceUrl: org.instanceUrl, consumerKey: org.consumerKey, consumerSecret: org.consumerSecret }, erp: { url: erp.url, tokenUrl: erp.tokenUrl, ...CLIENT } }, []);
     hookKey = await hub.key(['flows:trigger']);
     integration = new Connection({ instanceUrl: org.instanceUrl, accessToken: await tokenFor(org, 'MuleSoft_Integration'), version: '62.0' });
   });
@@ -383,5 +375,36 @@ actions:
     const runs = await listRuns(hub.ctx, 'orders-in-batches', 50);
     const output = runs.find((r) => r.status === 'success')!.steps[0] as { output: { externalRef: string } };
     assert.match(output.output.externalRef, /^SO-BATCH-/, 'a batched event\'s output is its own order');
+  });
+  it('an update writes only records of its own object: a path in the Id or another object\'s Id is refused (one event or a batch)', async () => {
+    const lead = await integration.sobject('Lead').create({ LastName: 'Target Lead', Company: 'Path Co' });
+    const contact = await integration.sobject('Contact').create({ LastName: 'Bystander' });
+    for (const [name, extra] of [['lead-updates', ''], ['lead-updates-batched', 'batch: { size: 50, maxWait: 300ms }\n']] as const) {
+      await saveFlow(hub.ctx, actor, `name: ${name}
+trigger: { type: webhook, idPath: ref }
+${extra}actions:
+  - name: touch
+    type: salesforce.update
+    connection: Salesforce
+    object: Lead
+    mapping:
+      Id: { path: id }
+      LastName: { path: last }
+`);
+      await deliverAll(name, [
+        { ref: `${name}-1`, id: `../Contact/${contact.id}`, last: 'Hijacked' },
+        { ref: `${name}-2`, id: contact.id, last: 'Hijacked' },
+        { ref: `${name}-3`, id: lead.id, last: `Updated by ${name}` },
+      ]);
+      const dead = await until('two dead letters', async () => {
+        const list = await deadLetters(hub.ctx, name);
+        return list.length === 2 && list;
+      });
+      const byRef = Object.fromEntries(dead.map((d) => [(d.payload as { ref: string }).ref, String(d.error)]));
+      assert.match(byRef[`${name}-1`]!, /15 or 18 character Salesforce Id/);
+      assert.match(byRef[`${name}-2`]!, /is not a Lead Id/);
+      await until('the lead to be updated', async () => (await integration.sobject('Lead').retrieve(lead.id!) as { LastName: string }).LastName === `Updated by ${name}`);
+    }
+    assert.equal((await integration.sobject('Contact').retrieve(contact.id!) as { LastName: string }).LastName, 'Bystander', 'the contact was never written');
   });
 });

@@ -1,4 +1,5 @@
-import { salesforceCall } from '../calls/clients.js';
+import type { HubContext } from '../../context.js';
+import { cached, salesforceCall } from '../calls/clients.js';
 import { PermanentError, RetryableError } from '../calls/errors.js';
 import { z } from 'zod';
 import type { FlowAction } from '../definition.js';
@@ -31,6 +32,21 @@ interface CollectionResult { id?: string; success: boolean; created?: boolean; e
  */
 type RecordAction = Extract<FlowAction, { type: 'salesforce.create' | 'salesforce.update' | 'salesforce.upsert' }>;
 
+const ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
+
+/**
+ * The Id an update names, checked before it goes into a URL: 15 or 18 letters and digits (nothing
+ * like `../Contact/003…`), with the key prefix of the action's object, so a Lead flow can only ever
+ * write Leads.
+ */
+async function recordId(ctx: HubContext, action: RecordAction, record: Record<string, unknown>): Promise<string> {
+  const id = record.Id;
+  if (typeof id !== 'string' || !ID.test(id)) throw new PermanentError(`an update needs Id in its mapping: a 15 or 18 character Salesforce Id, not ${JSON.stringify(id)?.slice(0, 40)}`);
+  const prefix = await cached(ctx, `key-prefix:${action.connection}:${action.object}`, async () => ((await salesforceCall(ctx, action.connection, `/sobjects/${action.object}/describe`)).body as { keyPrefix?: string }).keyPrefix);
+  if (prefix && !id.startsWith(prefix)) throw new PermanentError(`Id ${id} is not a ${action.object} Id (${action.object} Ids start with ${prefix})`);
+  return id;
+}
+
 const externalId = (action: RecordAction, record: Record<string, unknown>) => {
   const field = action.externalIdField!;
   const value = record[field];
@@ -55,10 +71,10 @@ export const salesforceRecords = createAction<'salesforce.create' | 'salesforce.
       case 'salesforce.create':
         return (await json('POST', `/sobjects/${action.object}`, record)).body;
       case 'salesforce.update': {
-        const { Id, ...rest } = record;
-        if (typeof Id !== 'string') throw new PermanentError('an update needs Id in its mapping');
-        await json('PATCH', `/sobjects/${action.object}/${Id}`, rest);
-        return { id: Id, success: true };
+        const id = await recordId(ctx, action, record);
+        const { Id: _id, ...rest } = record;
+        await json('PATCH', `/sobjects/${action.object}/${encodeURIComponent(id)}`, rest);
+        return { id, success: true };
       }
     }
   },
@@ -66,20 +82,20 @@ export const salesforceRecords = createAction<'salesforce.create' | 'salesforce.
   batchLimit: async () => COLLECTION_LIMIT,
 
   async runBatch(ctx, action, items) {
-    const results: (ItemResult | undefined)[] = items.map(() => undefined);
-    const records: Record<string, unknown>[] = [];
-    const positions: number[] = [];
-    items.forEach((item, i) => {
+    // Records refused before the call (no external id, a foreign Id) fail alone; the rest go in one call.
+    const refusals = await Promise.all(items.map(async (item): Promise<Error | undefined> => {
       const record = item.input as Record<string, unknown>;
       try {
         if (action.type === 'salesforce.upsert') externalId(action, record);
-        if (action.type === 'salesforce.update' && typeof record.Id !== 'string') throw new PermanentError('an update needs Id in its mapping');
-        records.push({ attributes: { type: action.object }, ...record });
-        positions.push(i);
+        if (action.type === 'salesforce.update') await recordId(ctx, action, record);
+        return undefined;
       } catch (error) {
-        results[i] = { ok: false, error: error as Error };
+        return error as Error;
       }
-    });
+    }));
+    const results: (ItemResult | undefined)[] = refusals.map((error) => (error ? { ok: false, error } : undefined));
+    const positions = items.flatMap((_item, i) => (refusals[i] ? [] : [i]));
+    const records = positions.map((i) => ({ attributes: { type: action.object }, ...(items[i]!.input as Record<string, unknown>) }));
     if (records.length) {
       const path = action.type === 'salesforce.upsert' ? `/composite/sobjects/${action.object}/${action.externalIdField}` : '/composite/sobjects';
       const { body } = await salesforceCall(ctx, action.connection, path, {
