@@ -4,6 +4,7 @@ import type { HubContext } from '../context.js';
 import { invalid, notFound, Problem } from '../problem.js';
 import type { RotationPolicyTable } from '../store/schema.js';
 import { parse } from '../credentials/common.js';
+import { checkUrl } from '../connections/url-policy.js';
 
 const schema = z.object({
   adminConnectionId: z.string().uuid(),
@@ -23,6 +24,8 @@ export function nextRotationAt(policy: Pick<RotationPolicyTable, 'interval_hours
 
 export async function setRotationPolicy(ctx: HubContext, actor: string, connectionId: string, body: unknown) {
   const input = parse(schema, body);
+  const webhookProblem = input.webhookUrl ? await checkUrl(input.webhookUrl, ctx.urlPolicy) : undefined;
+  if (webhookProblem) throw invalid([{ path: 'webhookUrl', message: webhookProblem }]);
   const connection = await ctx.db.selectFrom('connections').select(['id', 'app', 'method', 'config']).where('id', '=', connectionId).executeTakeFirst();
   if (!connection) throw notFound(`connection ${connectionId}`);
   if (connection.app !== 'salesforce' || connection.method !== 'oauth2_client_credentials') throw new Problem(400, 'Not rotatable', 'Only Salesforce client credentials connections have their consumer secret rotated.');

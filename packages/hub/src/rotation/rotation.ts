@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { audit } from '../audit/audit-log.js';
+import { checkUrl } from '../connections/url-policy.js';
 import { sealSecrets, secretsContext } from '../connections/authorization.js';
 import { connectionClient } from '../connections/connections.js';
 import type { HubContext } from '../context.js';
@@ -145,7 +146,14 @@ async function failRotation(ctx: HubContext, row: RotationTable, webhookUrl: str
   await ctx.db.updateTable('rotations').set({ status: 'failed', error: reason, staged_secret_sealed: null, updated_at: now }).where('id', '=', row.id).execute();
   await audit(ctx.db, now, { actor: 'rotation', action: 'rotation.fail', targetType: 'connection', targetId: row.connection_id, outcome: 'failed', detail: reason });
   if (webhookUrl) {
-    await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event: 'rotation.failed', connectionId: row.connection_id, rotationId: row.id, step: row.step, reason, at: new Date(now).toISOString() }), signal: AbortSignal.timeout(10_000) })
-      .catch((error: unknown) => audit(ctx.db, ctx.now(), { actor: 'rotation', action: 'rotation.webhook', targetType: 'connection', targetId: row.connection_id, outcome: 'failed', detail: (error as Error).message }));
+    const webhookFailed = (detail: string) => audit(ctx.db, ctx.now(), { actor: 'rotation', action: 'rotation.webhook', targetType: 'connection', targetId: row.connection_id, outcome: 'failed', detail });
+    // Checked again when it is called (a name may resolve elsewhere since it was saved), and a redirect is not followed.
+    const refused = await checkUrl(webhookUrl, ctx.urlPolicy);
+    if (refused) return void (await webhookFailed(`webhook URL ${refused}`));
+    await fetch(webhookUrl, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event: 'rotation.failed', connectionId: row.connection_id, rotationId: row.id, step: row.step, reason, at: new Date(now).toISOString() }), signal: AbortSignal.timeout(10_000) })
+      .then(async (res) => {
+        await res.body?.cancel();
+        if (res.status >= 300) await webhookFailed(`webhook answered HTTP ${res.status}`);
+      }, (error: unknown) => webhookFailed((error as Error).message));
   }
 }

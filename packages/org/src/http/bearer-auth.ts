@@ -27,6 +27,19 @@ export async function requireSession(ctx: OAuthContext, request: FastifyRequest,
   return { token: info, user, raw: token };
 }
 
+/** Scopes that let a token call the REST API (Salesforce's `api`, or `full`, which includes it). */
+export const hasApiScope = (scopes: readonly string[]) => scopes.includes('api') || scopes.includes('full');
+
+/**
+ * A live session whose token may call the REST API: one granted without `api` (or `full`), such as
+ * a client credentials token asked only for `refresh_token`, gets Salesforce's 401.
+ */
+export async function requireApiSession(ctx: OAuthContext, request: FastifyRequest): Promise<Session> {
+  const session = await requireSession(ctx, request);
+  if (!hasApiScope(session.token.scopes)) throw new ApiError(401, 'INVALID_SESSION_ID', 'This session is not valid for use with the REST API');
+  return session;
+}
+
 /**
  * The live user behind the access token of an OAuth endpoint (identity URL, UserInfo, UI bridge),
  * taken from the Authorization header or, on POST, the form body; OAuth errors otherwise.

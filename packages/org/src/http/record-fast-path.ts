@@ -8,10 +8,11 @@ import type { SchemaRegistry } from '../data/schema/registry.js';
 import type { DataService } from '../data/service.js';
 import { tableName } from '../data/store/record-tables.js';
 import { constantTimeEqual, sha256 } from '../crypto/hashing.js';
+import { hasApiScope } from './bearer-auth.js';
 import type { OAuthContext } from '../oauth/context.js';
 import type { AccessTokenTable, UserTable } from '../store/schema.js';
 
-type Session = Pick<AccessTokenTable, 'secret_hash' | 'revoked' | 'expires_at' | 'user_id'> & Pick<UserTable, 'active'>;
+type Session = Pick<AccessTokenTable, 'secret_hash' | 'revoked' | 'expires_at' | 'user_id' | 'scopes'> & Pick<UserTable, 'active'>;
 import { MAX_API_VERSION, MIN_API_VERSION } from './routes/versions.js';
 
 type Statement = ReturnType<NonNullable<Store['sqlite']>['prepare']>;
@@ -30,7 +31,7 @@ const BEARER = /^(?:Bearer|OAuth)\s+00D[A-Za-z0-9]{12}!([0-9a-f]{24})([A-Za-z0-9
 export function recordFastPath(ctx: OAuthContext, service: DataService, sqlite: Store['sqlite']) {
   if (!sqlite) return () => false;
   // One statement for the token and its user: the session check costs a single B-tree lookup pair.
-  const sessionByToken = sqlite.prepare('SELECT t.secret_hash, t.revoked, t.expires_at, t.user_id, u.active FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_id = ?');
+  const sessionByToken = sqlite.prepare('SELECT t.secret_hash, t.revoked, t.expires_at, t.user_id, t.scopes, u.active FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_id = ?');
   let statements = new WeakMap<SchemaRegistry, Map<string, Statement>>();
   const fieldLists = new WeakMap<DataAccess, Map<ObjectDef, FieldDef[]>>();
 
@@ -70,6 +71,8 @@ export function recordFastPath(ctx: OAuthContext, service: DataService, sqlite: 
     if (!bearer) return false;
     const session = sessionByToken.get(bearer[1]) as Session | undefined;
     if (!session || session.revoked === 1 || session.active !== 1 || session.expires_at <= ctx.now() || !constantTimeEqual(sha256(bearer[2]!), session.secret_hash)) return false;
+    // A token without the api scope is refused by the route's check, with Salesforce's answer.
+    if (!hasApiScope(session.scopes.split(' '))) return false;
     const access = service.cachedAccess(session.user_id);
     if (!access || !access.apiEnabled) return false;
     const object = service.schema.get(path[2]!);

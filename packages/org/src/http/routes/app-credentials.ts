@@ -3,7 +3,7 @@ import { deleteStaged, getStaged, listConsumers, listOAuthUsage, listStaged, rea
 import type { OAuthContext } from '../../oauth/context.js';
 import { ORG_SETTING_SECRETS_VIA_REST, orgSetting } from '../../org/settings.js';
 import { ApiError, notFound } from '../api-error.js';
-import { requirePermissions, requireSession } from '../bearer-auth.js';
+import { requireApiSession, requirePermissions } from '../bearer-auth.js';
 import { parseApiVersion } from './versions.js';
 
 type Params = { version: string; appId: string; consumerId: string; stagedId: string };
@@ -17,7 +17,7 @@ export function appCredentialRoutes(app: FastifyInstance, ctx: OAuthContext): vo
   async function staging(request: FastifyRequest<{ Params: Partial<Params> }>, minVersion: number, credentials: boolean): Promise<StagingContext & { username: string }> {
     const version = parseApiVersion(request.params.version ?? '');
     if (version === undefined || version < minVersion) throw notFound();
-    const session = await requireSession(ctx, request);
+    const session = await requireApiSession(ctx, request);
     if (credentials && (await orgSetting(ctx.db, ORG_SETTING_SECRETS_VIA_REST)) !== 'true') {
       throw new ApiError(403, 'FUNCTIONALITY_NOT_ENABLED', 'Access to External Client App consumer secrets via REST API is not currently enabled for this org. Turn on "Allow access to External Client App consumer secrets via REST API" in External Client App Settings.');
     }

@@ -4,7 +4,7 @@ import type { ObjectDef } from '../../../data/schema/fields.js';
 import type { DataService } from '../../../data/service.js';
 import type { OAuthContext } from '../../../oauth/context.js';
 import { ApiError, notFound } from '../../api-error.js';
-import { requireSession } from '../../bearer-auth.js';
+import { requireApiSession } from '../../bearer-auth.js';
 import { parseApiVersion } from '../versions.js';
 
 export interface DataRequestContext { access: DataAccess; version: string }
@@ -24,7 +24,7 @@ export function registerDataContext(app: FastifyInstance, ctx: OAuthContext, ser
   app.addHook('preHandler', async (request: FastifyRequest) => {
     const version = (request.params as Partial<VersionParams>).version ?? '';
     if (parseApiVersion(version) === undefined) throw notFound();
-    const session = await requireSession(ctx, request);
+    const session = await requireApiSession(ctx, request);
     const access = await service.accessFor(session.user);
     if (!access.apiEnabled) throw new ApiError(403, 'API_DISABLED_FOR_ORG', 'The REST API is not enabled for this Organization.');
     if (!service.usage.take()) throw new ApiError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
