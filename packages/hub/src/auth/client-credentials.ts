@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { ClientCredentialsRequest } from '../connectors/connector.js';
+import { redactSecrets } from '../vault/redact.js';
 import type { FetchedToken } from './token-manager.js';
 
 /** A refused token request: only the OAuth error fields, never the request or the response body. */
@@ -26,9 +27,11 @@ export async function fetchClientCredentialsToken(req: ClientCredentialsRequest,
     const tokens = await oauth.processClientCredentialsResponse(as, client, response);
     return { accessToken: tokens.access_token, expiresIn: tokens.expires_in };
   } catch (error) {
-    if (error instanceof oauth.ResponseBodyError) throw new TokenRequestError(error.error, error.error_description, error.status);
-    if (error instanceof oauth.WWWAuthenticateChallengeError) throw new TokenRequestError('invalid_client', error.message, error.status);
+    // What the identity provider says may echo the request: its secret and parameters are removed.
+    const redact = (text: string | undefined) => (text === undefined ? undefined : redactSecrets(text, [req.clientSecret, ...(req.extraParams ?? []).map((p) => p.value)]));
+    if (error instanceof oauth.ResponseBodyError) throw new TokenRequestError(redact(error.error), redact(error.error_description), error.status);
+    if (error instanceof oauth.WWWAuthenticateChallengeError) throw new TokenRequestError('invalid_client', redact(error.message), error.status);
     const cause = error as { name?: string; message?: string; code?: string };
-    throw new TokenRequestError('unreachable', `${cause.name === 'TimeoutError' ? 'timed out' : cause.message ?? 'request failed'}`, undefined);
+    throw new TokenRequestError('unreachable', redact(`${cause.name === 'TimeoutError' ? 'timed out' : cause.message ?? 'request failed'}`), undefined);
   }
 }

@@ -1,5 +1,6 @@
 import type { ConnectionConfig, Connector, ConnectorMethod } from '../connectors/connector.js';
 import type { Secret } from '../vault/secret.js';
+import { redactSecrets } from '../vault/redact.js';
 import { fetchClientCredentialsToken } from './client-credentials.js';
 import type { FetchedToken, TokenManager } from './token-manager.js';
 
@@ -41,6 +42,13 @@ export class ConnectionClient {
     this.tokens.invalidate(this.conn.tokenKey ?? this.conn.id, first.token);
     const second = await this.#authorization();
     return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...second.headers } });
+  }
+
+  /** Text from this connection's endpoints, with its secrets and current token removed (see redactSecrets). */
+  redact(text: string): string {
+    const secrets = Object.values(this.conn.openSecrets()).map((s) => s.reveal());
+    const token = this.tokens.peek(this.conn.tokenKey ?? this.conn.id);
+    return redactSecrets(text, token ? [...secrets, token.reveal()] : secrets);
   }
 
   async #authorization(): Promise<{ headers: Record<string, string>; token?: Secret }> {

@@ -46,6 +46,11 @@ export class TokenManager {
   }
 
   /** Drops the token the API refused, unless a newer one has already replaced it. */
+  /** The cached token of a key, if any (never fetches): for redacting it from text that echoes it. */
+  peek(key: string): Secret | undefined {
+    return this.#cache.get(key)?.token;
+  }
+
   invalidate(key: string, refused: Secret): void {
     if (this.#cache.get(key)?.token === refused) this.#cache.delete(key);
   }

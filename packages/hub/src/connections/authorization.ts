@@ -3,6 +3,7 @@ import * as oauth from 'oauth4webapi';
 import { TokenRequestError } from '../auth/client-credentials.js';
 import type { FetchedToken } from '../auth/token-manager.js';
 import { audit } from '../audit/audit-log.js';
+import { redactSecrets } from '../vault/redact.js';
 import type { AuthorizationServerEndpoints, ConnectionConfig, ConnectorMethod } from '../connectors/connector.js';
 import type { HubContext } from '../context.js';
 import { Problem } from '../problem.js';
@@ -72,7 +73,7 @@ export async function completeAuthorization(ctx: HubContext, params: URLSearchPa
     const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretPost(secrets.consumerSecret!), validated, pending.redirect_uri, ctx.vault.open(pending.verifier_sealed, stateContext(stateHash)).reveal(), insecure(ctx));
     tokens = await oauth.processAuthorizationCodeResponse(as, client, response);
   } catch (error) {
-    if (error instanceof oauth.ResponseBodyError) throw new Problem(400, 'Code exchange failed', `The identity provider refused the code: ${error.error} ${error.error_description ?? ''}`.trim());
+    if (error instanceof oauth.ResponseBodyError) throw new Problem(400, 'Code exchange failed', redactSecrets(`The identity provider refused the code: ${error.error} ${error.error_description ?? ''}`.trim(), [secrets.consumerSecret!, code]));
     throw error;
   }
   if (!tokens.refresh_token) throw new Problem(400, 'No refresh token', 'The identity provider issued no refresh token: grant the refresh_token (offline_access) scope on the app.');
@@ -114,7 +115,8 @@ export async function refreshFromStore(ctx: HubContext, id: string, method: Conn
         await ctx.db.updateTable('connections').set({ status: 'needs_reconnect', status_reason: reason }).where('id', '=', id).execute();
         await audit(ctx.db, ctx.now(), { actor: 'token manager', action: 'connection.refresh', targetType: 'connection', targetId: id, outcome: 'needs_reconnect' });
       }
-      throw new TokenRequestError(error.error, error.error_description, error.status);
+      const known = Object.values(secrets).filter((v): v is string => typeof v === 'string');
+      throw new TokenRequestError(redactSecrets(error.error, known), error.error_description === undefined ? undefined : redactSecrets(error.error_description, known), error.status);
     }
   }
   throw new TokenRequestError('invalid_grant', 'refresh token changed twice while refreshing', undefined);

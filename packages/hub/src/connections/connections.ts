@@ -100,13 +100,16 @@ export function clientFor(ctx: HubContext, conn: ResolvedConnection): Connection
 async function probe(ctx: HubContext, conn: ResolvedConnection): Promise<{ ok: true } | { ok: false; status: ConnectionStatus; reason: string }> {
   try {
     const path = typeof conn.config.testPath === 'string' ? conn.config.testPath : conn.method.testPath;
-    const response = await clientFor(ctx, conn).request(path || '/');
+    const client = clientFor(ctx, conn);
+    const response = await client.request(path || '/');
     const text = await response.text();
     if (response.ok) return { ok: true };
     let error: string | undefined;
     try {
       const body = JSON.parse(text) as { errorCode?: string; message?: string }[] | { error?: string };
-      error = Array.isArray(body) ? `${body[0]?.errorCode ?? ''} ${body[0]?.message ?? ''}` : body.error;
+      // What the API says may echo the request (its credentials): removed before it is shown or kept.
+      const said = Array.isArray(body) ? `${body[0]?.errorCode ?? ''} ${body[0]?.message ?? ''}` : body.error;
+      error = said === undefined ? undefined : client.redact(String(said));
     } catch { /* not JSON: the status says enough */ }
     return { ok: false, status: 'failing', reason: conn.connector.explain({ error, status: response.status }) };
   } catch (error) {

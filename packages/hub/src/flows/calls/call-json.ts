@@ -51,7 +51,7 @@ async function callOnce(client: ConnectionClient, path: string, init: CallOption
     const name = (error as Error).name;
     if (name === 'TimeoutError' || name === 'AbortError') throw new RetryableError(`timed out after ${timeoutMs} ms`);
     if (name === 'UnsafeRequestError') throw new PermanentError((error as Error).message);
-    throw new RetryableError(`request failed: ${(error as Error).message}`);
+    throw new RetryableError(`request failed: ${client.redact((error as Error).message)}`);
   } finally {
     clearTimeout(timer);
   }
@@ -61,9 +61,10 @@ async function callOnce(client: ConnectionClient, path: string, init: CallOption
   } catch {
     // Not JSON: kept as text for the run record.
   }
+  // An error body is kept (run records, dead letters): whatever of the request it echoes is removed first.
   if (response.status === 429 || response.status >= 500) {
-    throw new RetryableError(`HTTP ${response.status}: ${text.slice(0, 300)}`, retryAfterMs(response.headers.get('retry-after')), response.status === 429 || response.status === 503);
+    throw new RetryableError(`HTTP ${response.status}: ${client.redact(text).slice(0, 300)}`, retryAfterMs(response.headers.get('retry-after')), response.status === 429 || response.status === 503);
   }
-  if (response.status >= 400) throw new PermanentError(`HTTP ${response.status}: ${text.slice(0, 500)}`);
+  if (response.status >= 400) throw new PermanentError(`HTTP ${response.status}: ${client.redact(text).slice(0, 500)}`);
   return { status: response.status, body };
 }
