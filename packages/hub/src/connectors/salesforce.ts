@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Connector, ConnectorMethod } from './connector.js';
+import { trimmedCredentialValue } from '../credentials/credential-value.js';
 
 export const SALESFORCE_API_VERSION = 'v66.0';
 
@@ -9,8 +10,8 @@ const instanceUrl = z.url({ message: 'must be the org\'s My Domain URL, such as 
 
 const clientCredentials = z.object({
   instanceUrl,
-  consumerKey: z.string().trim().min(1, 'is required'),
-  consumerSecret: z.string().trim().min(1, 'is required'),
+  consumerKey: trimmedCredentialValue,
+  consumerSecret: trimmedCredentialValue,
 }).strict();
 
 const clientCredentialsMethod: ConnectorMethod<z.infer<typeof clientCredentials>> = {
@@ -24,8 +25,8 @@ const clientCredentialsMethod: ConnectorMethod<z.infer<typeof clientCredentials>
 
 const authorizationCode = z.object({
   instanceUrl: z.url({ message: 'must be the org\'s My Domain URL (or https://login.salesforce.com, https://test.salesforce.com for sandboxes)' }).transform((u) => u.replace(/\/+$/, '')),
-  consumerKey: z.string().trim().min(1, 'is required'),
-  consumerSecret: z.string().trim().min(1, 'is required'),
+  consumerKey: trimmedCredentialValue,
+  consumerSecret: trimmedCredentialValue,
   scope: z.string().trim().default('api refresh_token'),
 }).strict();
 

@@ -5,6 +5,7 @@ import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound } from '../problem.js';
 import { conflictIfTaken, parse } from './common.js';
 import { identityProviderByName } from './identity-providers.js';
+import { credentialValue } from './credential-value.js';
 
 export interface Principal { name: string; grantedTo: string[] }
 
@@ -12,9 +13,9 @@ const schema = z.object({
   name: z.string().trim().min(1).max(100),
   protocol: z.enum(['oauth2_client_credentials', 'basic', 'custom_headers']),
   identityProvider: z.string().optional(),
-  username: z.string().min(1).optional(),
-  password: z.string().min(1).optional(),
-  headers: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), value: z.string().min(1) }).strict()).max(20).optional(),
+  username: credentialValue.optional(),
+  password: credentialValue.optional(),
+  headers: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name'), value: credentialValue }).strict()).max(20).optional(),
   principals: z.array(z.object({ name: z.string().trim().min(1).max(100), grantedTo: z.array(z.string().min(1)).default([]) }).strict()).min(1, 'needs at least one principal'),
 }).strict().superRefine((c, issue) => {
   const need = (field: 'identityProvider' | 'username' | 'password' | 'headers', why: string) => {

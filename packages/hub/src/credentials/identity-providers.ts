@@ -7,12 +7,13 @@ import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound } from '../problem.js';
 import { checkUrl } from '../connections/url-policy.js';
 import { conflictIfTaken, parse } from './common.js';
+import { credentialValue } from './credential-value.js';
 
 const schema = z.object({
   name: z.string().trim().min(1).max(100),
   tokenUrl: z.url(),
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
+  clientId: credentialValue,
+  clientSecret: credentialValue,
   params: z.array(tokenParamSchema).max(20).default([]),
 }).strict();
 
