@@ -342,7 +342,9 @@ export class SoqlCompiler {
       case 'LIKE': {
         const v = literal[0];
         if (typeof v !== 'string') throw this.badValue(cond.field, field, values[0]!);
-        return this.service.dialect === 'postgres' ? sql`${ref} ILIKE ${v}` : sql`${ref} LIKE ${v}`;
+        // The pattern is built from the literal as written: `\%` and `\_` are the characters themselves.
+        const pattern = likePattern(values[0]!);
+        return this.service.dialect === 'postgres' ? sql`${ref} ILIKE ${pattern} ESCAPE '\\'` : sql`${ref} LIKE ${pattern} ESCAPE '\\'`;
       }
       case 'IN':
       case 'NOT IN': {
@@ -374,7 +376,7 @@ export class SoqlCompiler {
     const text = ['string', 'textarea', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'id', 'reference', 'base64'].includes(field.type);
     if (type === 'STRING') {
       if (!text) throw this.badValue(path, field, raw);
-      const value = raw.slice(1, -1).replace(/\\(.)/g, (_m, ch: string) => ({ n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' }[ch] ?? ch));
+      const value = raw.slice(1, -1).replace(/\\(.)/g, (_m, ch: string) => STRING_ESCAPES[ch] ?? ch);
       if (field.type === 'id' || field.type === 'reference') {
         const id = normalizeId(value);
         if (!id) throw queryError('INVALID_QUERY_FILTER_OPERATOR', this.soql, `invalid ID field: ${value}`, raw);
@@ -430,3 +432,25 @@ export class SoqlCompiler {
   }
 }
 
+const STRING_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
+
+/**
+ * A SOQL LIKE literal (quotes included) as a SQL LIKE pattern with `\` as its escape character:
+ * `%` and `_` stay wildcards, `\%` and `\_` match the characters themselves (as in Salesforce), and
+ * the other escapes are those of any SOQL string.
+ */
+export function likePattern(raw: string): string {
+  const body = raw.slice(1, -1);
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== '\\' || i + 1 === body.length) {
+      out += ch;
+      continue;
+    }
+    const next = body[++i]!;
+    const plain = next === '%' || next === '_' ? next : STRING_ESCAPES[next] ?? next;
+    out += plain === '%' || plain === '_' || plain === '\\' ? `\\${plain}` : plain;
+  }
+  return out;
+}
