@@ -141,7 +141,7 @@ for (const store of STORES) {
         const res = await hub.api(admin, 'POST', path, payload);
         assert.ok(res.status < 300, `${path}: ${res.text}`);
       };
-      await post('/api/v1/external-credentials', { name: 'Target Key', protocol: 'custom_headers', headers: [{ name: 'X-Api-Key', value: 'target-secret' }], principals: [{ name: 'p', grantedTo: ['flows'] }] });
+      await post('/api/v1/external-credentials', { name: 'Target Key', protocol: 'custom_headers', headers: [{ name: 'X-Api-Key', value: 'target-secret' }], principals: [{ name: 'p', grantedTo: ['flows', 'test'] }] });
       await post('/api/v1/named-credentials', { name: 'TargetApi', baseUrl: target.url, externalCredential: 'Target Key', principal: 'p' });
       await registerExternalService(hub.ctx, actor, { name: 'Target', namedCredential: 'TargetApi', spec: SPEC });
       hookKey = await hub.key(['flows:trigger']);

@@ -34,7 +34,7 @@ for (const store of STORES) {
       const provider = await hub.api(admin, 'POST', '/api/v1/identity-providers', { name: 'ERP IdP', tokenUrl: `${idp.issuer}/token`, clientId: IDP_CLIENT.id, clientSecret: IDP_CLIENT.secret, params: [{ name: 'resource', value: RESOURCE, in: 'body' }] });
       assert.equal(provider.status, 201, provider.text);
       assert.ok(!provider.text.includes(IDP_CLIENT.secret));
-      const ext = await hub.api(admin, 'POST', '/api/v1/external-credentials', { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp-integration', grantedTo: ['flows'] }] });
+      const ext = await hub.api(admin, 'POST', '/api/v1/external-credentials', { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp-integration', grantedTo: ['flows', 'test'] }] });
       assert.equal(ext.status, 201, ext.text);
       const named = await hub.api(admin, 'POST', '/api/v1/named-credentials', { name: 'ERP', baseUrl: idp.apiUrl, externalCredential: 'ERP OAuth', principal: 'erp-integration' });
       assert.equal(named.status, 201, named.text);
@@ -97,10 +97,10 @@ for (const store of STORES) {
       await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
       const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
       try {
-        await hub.api(admin, 'POST', '/api/v1/external-credentials', { name: 'Headers', protocol: 'custom_headers', headers: [{ name: 'X-Api-Key', value: 'header-secret-1' }], principals: [{ name: 'p', grantedTo: ['flows'] }] });
+        await hub.api(admin, 'POST', '/api/v1/external-credentials', { name: 'Headers', protocol: 'custom_headers', headers: [{ name: 'X-Api-Key', value: 'header-secret-1' }], principals: [{ name: 'p', grantedTo: ['flows', 'test'] }] });
         await hub.api(admin, 'POST', '/api/v1/named-credentials', { name: 'EchoHeaders', baseUrl: echoUrl, externalCredential: 'Headers', principal: 'p' });
         assert.deepEqual(await (await callout(hub.ctx, 'callout:EchoHeaders/', {}, 'flows')).json(), { apiKey: 'header-secret-1', authorization: null });
-        await hub.api(admin, 'POST', '/api/v1/external-credentials', { name: 'Basic', protocol: 'basic', username: 'erp-user', password: 'basic-secret-1', principals: [{ name: 'p', grantedTo: ['flows'] }] });
+        await hub.api(admin, 'POST', '/api/v1/external-credentials', { name: 'Basic', protocol: 'basic', username: 'erp-user', password: 'basic-secret-1', principals: [{ name: 'p', grantedTo: ['flows', 'test'] }] });
         await hub.api(admin, 'POST', '/api/v1/named-credentials', { name: 'EchoBasic', baseUrl: echoUrl, externalCredential: 'Basic', principal: 'p' });
         assert.deepEqual(await (await callout(hub.ctx, 'callout:EchoBasic/', {}, 'flows')).json(), { apiKey: null, authorization: `Basic ${Buffer.from('erp-user:basic-secret-1').toString('base64')}` });
         const listed = await hub.api(admin, 'GET', '/api/v1/external-credentials');

@@ -60,7 +60,7 @@ describe('secrets echoed by a remote endpoint', () => {
 
       it('an API echoing the request headers in a 400: run records, dead letters and the event row hold no secret', async () => {
         const admin = await hub.key();
-        await hub.api(admin, 'POST', '/api/v1/external-credentials', { name: 'Echo Key', protocol: 'custom_headers', headers: [{ name: 'X-Api-Key', value: HEADER_SECRET }], principals: [{ name: 'p', grantedTo: ['flows'] }] });
+        await hub.api(admin, 'POST', '/api/v1/external-credentials', { name: 'Echo Key', protocol: 'custom_headers', headers: [{ name: 'X-Api-Key', value: HEADER_SECRET }], principals: [{ name: 'p', grantedTo: ['flows', 'test'] }] });
         await hub.api(admin, 'POST', '/api/v1/named-credentials', { name: 'EchoApi', baseUrl: echo.url, externalCredential: 'Echo Key', principal: 'p' });
         await registerExternalService(hub.ctx, { name: 'test' }, { name: 'EchoService', namedCredential: 'EchoApi', specUrl: `${echo.url}/openapi.json` });
         await saveFlow(hub.ctx, { name: 'test' }, `name: echoing

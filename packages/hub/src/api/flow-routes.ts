@@ -24,7 +24,7 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
 
   app.get('/api/v1/flows/schema.json', async () => flowJsonSchema());
   app.post('/api/v1/flows/validate', { preHandler: guard('flows:read') }, async (request) => {
-    const flow = await validateFlow(ctx, documentText(request.body));
+    const flow = await validateFlow(ctx, documentText(request.body), actor(request));
     return { valid: true, flow, warnings: flowWarnings(flow) };
   });
   app.put('/api/v1/flows', { preHandler: guard('flows:write') }, async (request) => {

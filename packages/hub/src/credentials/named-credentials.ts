@@ -24,8 +24,11 @@ export async function createNamedCredential(ctx: HubContext, actor: Actor, body:
   const urlProblem = await checkUrl(input.baseUrl, ctx.urlPolicy);
   if (urlProblem) throw invalid([{ path: 'baseUrl', message: urlProblem }]);
   const ext = await externalCredentialByName(ctx, input.externalCredential).catch(() => { throw invalid([{ path: 'externalCredential', message: `unknown external credential "${input.externalCredential}"` }]); });
-  if (!(JSON.parse(ext.principals) as Principal[]).some((p) => p.name === input.principal)) {
-    throw invalid([{ path: 'principal', message: `external credential "${ext.name}" has no principal "${input.principal}"` }]);
+  const principal = (JSON.parse(ext.principals) as Principal[]).find((p) => p.name === input.principal);
+  if (!principal) throw invalid([{ path: 'principal', message: `external credential "${ext.name}" has no principal "${input.principal}"` }]);
+  // Whoever points a named credential somewhere must hold its principal: else it could send another's secret to a URL of its choosing.
+  if (actor.apiKeyName !== undefined && !principal.grantedTo.includes(actor.apiKeyName)) {
+    throw new Problem(403, 'No access to the principal', `API key "${actor.apiKeyName}" is not granted principal "${input.principal}" of external credential "${ext.name}", so it cannot make a named credential with it.`);
   }
   await conflictIfTaken(ctx.db.selectFrom('named_credentials').select('id').where('name', '=', input.name), input.name);
   const id = randomUUID();

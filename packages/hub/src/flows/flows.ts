@@ -48,7 +48,7 @@ function refuse(error: FlowDefinitionError): Problem {
 }
 
 /** Checks a flow document (schema, then against the connections and services it names) without saving it. */
-export async function validateFlow(ctx: HubContext, text: string): Promise<FlowDefinition> {
+export async function validateFlow(ctx: HubContext, text: string, actor?: Actor): Promise<FlowDefinition> {
   let loaded;
   try {
     loaded = loadFlow(text);
@@ -56,19 +56,21 @@ export async function validateFlow(ctx: HubContext, text: string): Promise<FlowD
     if (error instanceof FlowDefinitionError) throw refuse(error);
     throw error;
   }
-  const problems = await crossCheckFlow(ctx, loaded);
+  const problems = await crossCheckFlow(ctx, loaded, actor?.apiKeyName);
   if (problems.length) throw refuse(new FlowDefinitionError(problems));
   return loaded.definition;
 }
 
 /** Saves (creates or replaces) a flow after validating it; the connections it uses record it as a usage. */
 export async function saveFlow(ctx: HubContext, actor: Actor, text: string): Promise<FlowView & { warnings: FlowWarning[] }> {
-  const definition = await validateFlow(ctx, text);
+  const definition = await validateFlow(ctx, text, actor);
   const now = ctx.now();
   const existing = await ctx.db.selectFrom('flows').selectAll().where('name', '=', definition.name).executeTakeFirst();
   const id = existing?.id ?? randomUUID();
-  if (existing) await ctx.db.updateTable('flows').set({ definition: JSON.stringify(definition), updated_at: now }).where('id', '=', id).execute();
-  else await ctx.db.insertInto('flows').values({ id, name: definition.name, definition: JSON.stringify(definition), status: 'active', created_at: now, updated_at: now }).execute();
+  // The flow runs as whoever saved it last: its named credentials were checked against that key just now.
+  const savedBy = actor.apiKeyName ?? null;
+  if (existing) await ctx.db.updateTable('flows').set({ definition: JSON.stringify(definition), saved_by: savedBy, updated_at: now }).where('id', '=', id).execute();
+  else await ctx.db.insertInto('flows').values({ id, name: definition.name, definition: JSON.stringify(definition), status: 'active', saved_by: savedBy, created_at: now, updated_at: now }).execute();
   const connections = new Set([...(definition.trigger.type === 'salesforce' ? [definition.trigger.connection] : []), ...definition.actions.flatMap((a) => (a.type === 'service' ? [] : [a.connection]))]);
   for (const name of connections) await registerUsage(ctx, (await connectionByName(ctx, name)).id, { type: 'flow', id, name: definition.name });
   await audit(ctx.db, now, { actor: actor.name, action: existing ? 'flow.update' : 'flow.create', targetType: 'flow', targetId: id, outcome: 'success', detail: definition.name });

@@ -1,4 +1,6 @@
 import type { HubContext } from '../context.js';
+import { resolveNamedCredential } from '../credentials/named-credentials.js';
+import { Problem } from '../problem.js';
 import type { SaveCheck } from './actions/action-kind.js';
 import { actionKind } from './actions/registry.js';
 import type { Describe } from './actions/salesforce-fields.js';
@@ -12,14 +14,24 @@ import { checkTrigger } from './triggers/registry.js';
  * their kind's own checks (triggers/, actions/), and conditions parse.
  * Every problem comes with its line and path in the document.
  */
-export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow): Promise<FlowProblem[]> {
+export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow, runAs: string | undefined): Promise<FlowProblem[]> {
   const flow: FlowDefinition = loaded.definition;
   const problems: FlowProblem[] = [];
   const problem = (path: PropertyKey[], message: string) => problems.push({ ...loaded.locate(path), path: formatPath(path), message });
   const describes = new Map<string, Promise<Describe | string>>();
   const v: SaveCheck = {
     ctx,
+    runAs,
     problem,
+    async namedCredential(path, name) {
+      try {
+        await resolveNamedCredential(ctx, name, runAs);
+        return true;
+      } catch (error) {
+        problem(path, error instanceof Problem ? error.detail ?? error.title : (error as Error).message);
+        return false;
+      }
+    },
     async salesforceConnection(path, name) {
       try {
         const found = await connectionByName(ctx, name);

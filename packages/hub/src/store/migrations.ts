@@ -173,6 +173,11 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('flow_runs_started').on('flow_runs').column('started_at').execute();
       },
     },
+    '0005_flow_saved_by': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('flows').addColumn('saved_by', 'varchar(200)').execute();
+      },
+    },
     '0004_flow_event_claims': {
       async up(db: Kysely<unknown>) {
         // Events are claimed per flow (due ones, oldest first) and ordered per record.

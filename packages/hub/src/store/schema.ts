@@ -134,7 +134,11 @@ export interface RotationTable {
 /** An OpenAPI-described service registered with a named credential; its operations become actions. */
 export interface ExternalServiceTable { id: string; name: string; named_credential: string; spec: string; version: number; updated_at: number }
 
-export interface FlowTable { id: string; name: string; definition: string; status: string; created_at: number; updated_at: number }
+export interface FlowTable {
+  id: string; name: string; definition: string; status: string; created_at: number; updated_at: number;
+  /** The API key that saved it: the flow runs as that key, so it reaches only the principals granted to it (null: saved by the hub's own operator, from a flows folder or the demo). */
+  saved_by: string | null;
+}
 export interface FlowCursorTable { flow_id: string; cursor: string; updated_at: number }
 
 /** A change a trigger found: pending until an action run succeeds (done) or gives up (dead). */

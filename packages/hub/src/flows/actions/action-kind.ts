@@ -5,6 +5,10 @@ import type { Describe } from './salesforce-fields.js';
 /** What a kind's save-time checks can ask, and where they report (each problem at its path in the document). */
 export interface SaveCheck {
   ctx: HubContext;
+  /** The API key saving the flow (undefined: the hub's operator): the flow will run as it. */
+  runAs: string | undefined;
+  /** Whether `runAs` may use the named credential (if not, the problem is reported at `path`). */
+  namedCredential(path: PropertyKey[], name: string): Promise<boolean>;
   problem(path: PropertyKey[], message: string): void;
   /** Whether the name is a Salesforce connection (if not, the problem is reported at `path`). */
   salesforceConnection(path: PropertyKey[], name: string): Promise<boolean>;
@@ -19,8 +23,8 @@ export interface SaveCheck {
 /** What one event gets from a batch call: its own output, or its own failure. */
 export type ItemResult = { ok: true; output: unknown } | { ok: false; error: Error };
 
-/** One event's part of an action: the action's input for it and its idempotency key. */
-export interface ActionItem { input: unknown; idempotencyKey: string }
+/** One event's part of an action: the action's input for it, its idempotency key, and the API key the flow runs as. */
+export interface ActionItem { input: unknown; idempotencyKey: string; runAs?: string | undefined }
 
 /**
  * A kind of action, declared once and registered in `registry.ts` (as node-oidc-provider keeps one

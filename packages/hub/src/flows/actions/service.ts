@@ -79,6 +79,7 @@ export const serviceCall = createAction<'service'>({
       v.problem([...at, 'service'], `unknown external service "${action.service}"`);
       return;
     }
+    if (!(await v.namedCredential([...at, 'service'], service.namedCredential))) return;
     const op = service.operations.get(action.operation);
     if (!op) {
       v.problem([...at, 'operation'], `${action.service} has no operation ${action.operation}; it has ${[...service.operations.keys()].join(', ')}`);
@@ -92,7 +93,7 @@ export const serviceCall = createAction<'service'>({
     return { body: await compileMapping(action.mapping)(source, {}), params: await compileMapping(action.params)(source, {}) };
   },
 
-  async run(ctx, action, { input, idempotencyKey }) {
+  async run(ctx, action, { input, idempotencyKey, runAs }) {
     const { service, operation } = await operationOf(ctx, action.service, action.operation);
     const { body, params } = input as ServiceInput;
     const path = operation.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
@@ -106,7 +107,7 @@ export const serviceCall = createAction<'service'>({
       headers: { 'idempotency-key': idempotencyKey, ...(hasBody ? { 'content-type': 'application/json' } : {}) },
       ...(hasBody ? { body: JSON.stringify(body) } : {}),
       timeoutMs: durationMs(action.timeout),
-    });
+    }, runAs);
     return answer;
   },
 
@@ -129,7 +130,7 @@ export const serviceCall = createAction<'service'>({
       headers: { 'idempotency-key': `batch:${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ [itemsField]: items.map((i) => (i.input as ServiceInput).body) }),
       timeoutMs: durationMs(action.timeout),
-    });
+    }, items[0]?.runAs);
     if (!Array.isArray(answer) || answer.length !== items.length) throw new RetryableError(`${operationId} answered ${Array.isArray(answer) ? answer.length : 'no'} results for ${items.length} items`);
     return answer.map((result: unknown): ItemResult => {
       const error = (result as { error?: { status?: number; detail?: string; title?: string } } | null)?.error;

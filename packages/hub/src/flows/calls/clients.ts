@@ -2,7 +2,8 @@ import type { ConnectionClient } from '../../auth/connection-client.js';
 import { clientFor, connectionClient } from '../../connections/connections.js';
 import type { HubContext } from '../../context.js';
 import { resolveNamedCredential } from '../../credentials/named-credentials.js';
-import { notFound } from '../../problem.js';
+import { notFound, Problem } from '../../problem.js';
+import { PermanentError } from './errors.js';
 import { callJson, type CallOptions } from './call-json.js';
 import { CallLimiter, DEFAULT_MAX_IN_FLIGHT, SALESFORCE_MAX_IN_FLIGHT, type LimiterSettings } from './limiter.js';
 
@@ -80,9 +81,16 @@ export async function salesforceCall(ctx: HubContext, connection: string, path: 
   });
 }
 
-/** A call through a named credential, within its limiter. */
-export async function namedCredentialCall(ctx: HubContext, namedCredential: string, path: string, init: CallOptions = {}): Promise<{ status: number; body: unknown }> {
-  const client = await cached(ctx, `named:${namedCredential}`, async () => clientFor(ctx, await resolveNamedCredential(ctx, namedCredential, undefined)));
+/**
+ * A call through a named credential, within its limiter, as `runAs` (the API key that saved the
+ * flow; undefined for the hub's operator): a key not granted the credential's principal is refused,
+ * and no retry changes that.
+ */
+export async function namedCredentialCall(ctx: HubContext, namedCredential: string, path: string, init: CallOptions = {}, runAs?: string): Promise<{ status: number; body: unknown }> {
+  const client = await cached(ctx, `named:${namedCredential}:${runAs ?? ''}`, async () => clientFor(ctx, await resolveNamedCredential(ctx, namedCredential, runAs))).catch((error: unknown) => {
+    if (error instanceof Problem) throw new PermanentError(error.detail ?? error.title);
+    throw error;
+  });
   return callJson(client, path, { ...init, limiter: limiterFor(ctx, `named:${namedCredential}`) });
 }
 

@@ -115,14 +115,14 @@ export class FlowEngine {
   }
 
   async #refreshFlows(): Promise<void> {
-    const rows = await this.ctx.db.selectFrom('flows').select(['id', 'name', 'status', 'updated_at', 'definition']).execute();
+    const rows = await this.ctx.db.selectFrom('flows').select(['id', 'name', 'status', 'updated_at', 'definition', 'saved_by']).execute();
     const seen = new Set<string>();
     for (const row of rows) {
       seen.add(row.id);
       const lane = this.#lanes.get(row.id);
       // Unchanged since the last turn: keep the parsed definition (and the mappings compiled from it).
       if (lane && lane.flow.updatedAt === row.updated_at && lane.flow.status === row.status) continue;
-      const flow: LaneFlow = { id: row.id, name: row.name, status: row.status, updatedAt: row.updated_at, definition: lane && lane.flow.updatedAt === row.updated_at ? lane.flow.definition : JSON.parse(row.definition) as FlowDefinition };
+      const flow: LaneFlow = { id: row.id, name: row.name, status: row.status, updatedAt: row.updated_at, savedBy: row.saved_by, definition: lane && lane.flow.updatedAt === row.updated_at ? lane.flow.definition : JSON.parse(row.definition) as FlowDefinition };
       if (lane) lane.update(flow);
       else this.#lanes.set(row.id, new FlowLane(flow, this.#services));
       this.#applyLimits();

@@ -20,7 +20,7 @@ const MAX_BACKLOG = 1000;
  */
 const CLAIM_MS = 5 * 60_000;
 
-export interface LaneFlow { id: string; name: string; status: string; updatedAt: number; definition: FlowDefinition }
+export interface LaneFlow { id: string; name: string; status: string; updatedAt: number; definition: FlowDefinition; savedBy: string | null }
 
 export interface LaneServices {
   ctx: HubContext;
@@ -135,7 +135,7 @@ export class FlowLane {
     const cursorRow = await ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
     let result: Awaited<ReturnType<typeof poll>>;
     try {
-      result = await poll(ctx, trigger, cursorRow?.cursor);
+      result = await poll(ctx, trigger, cursorRow?.cursor, flow.savedBy ?? undefined);
       this.lastPollError = undefined;
     } catch (error) {
       this.lastPollError = (error as Error).message;

@@ -8,7 +8,8 @@ import { durationMs, type FlowAction, type FlowDefinition } from '../definition.
 import { expression, MappingError } from '../mapping.js';
 import type { Outcome } from './event-store.js';
 
-export interface RunnableFlow { id: string; name: string; definition: FlowDefinition }
+/** A flow as the engine runs it; `savedBy` is the API key it runs as (null: the hub's operator). */
+export interface RunnableFlow { id: string; name: string; definition: FlowDefinition; savedBy: string | null }
 
 /** What the dispatcher reports as it runs actions (metrics). */
 export interface RunObserver {
@@ -73,7 +74,7 @@ async function runAction(ctx: HubContext, flow: RunnableFlow, action: FlowAction
   await Promise.all(states.map(async (state) => {
     try {
       const input = await kind.prepare(ctx, action, state.source);
-      prepared.push({ state, item: { input, idempotencyKey: `${flow.id}:${state.event.dedupe_key}:${action.name}` } });
+      prepared.push({ state, item: { input, idempotencyKey: `${flow.id}:${state.event.dedupe_key}:${action.name}`, runAs: flow.savedBy ?? undefined } });
     } catch (error) {
       state.error = error as Error;
       state.steps.push({ action: action.name, status: 'failed', error: (error as Error).message, durationMs: ctx.now() - t });

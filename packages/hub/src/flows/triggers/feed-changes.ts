@@ -34,6 +34,7 @@ export async function checkFeedTrigger(v: SaveCheck, trigger: z.infer<typeof fee
   } catch {
     return v.problem(['trigger', 'service'], `unknown external service "${trigger.service}"`);
   }
+  if (!(await v.namedCredential(['trigger', 'service'], service.namedCredential))) return;
   const op = service.operations.get(trigger.operation);
   if (!op) v.problem(['trigger', 'operation'], `${trigger.service} has no operation ${trigger.operation}; it has ${[...service.operations.keys()].join(', ')}`);
   else if (op.method !== 'GET') v.problem(['trigger', 'operation'], `${trigger.operation} is a ${op.method}; a feed is read with GET`);
@@ -44,12 +45,12 @@ export async function checkFeedTrigger(v: SaveCheck, trigger: z.infer<typeof fee
  * the events it led to; each item is keyed by its id and version, so an item that changes again is
  * a new event and one read twice is not.
  */
-export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: string | undefined): Promise<PollResult> {
+export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: string | undefined, runAs?: string): Promise<PollResult> {
   const service = await externalService(ctx, trigger.service);
   const operation = service.operations.get(trigger.operation);
   if (!operation || operation.method !== 'GET') throw new PermanentError(`operation ${trigger.operation} of ${trigger.service} is not a GET feed`);
   const query = new URLSearchParams({ limit: String(trigger.limit), ...(cursor ? { [trigger.cursorParam]: cursor } : {}) });
-  const { body } = await namedCredentialCall(ctx, service.namedCredential, `${operation.path}?${query.toString()}`, { timeoutMs: durationMs(trigger.timeout) });
+  const { body } = await namedCredentialCall(ctx, service.namedCredential, `${operation.path}?${query.toString()}`, { timeoutMs: durationMs(trigger.timeout) }, runAs);
   const items = (await expression(trigger.itemsPath).evaluate(body)) as unknown;
   const list = Array.isArray(items) ? items : items ? [items] : [];
   const next = (await expression(trigger.nextCursorPath).evaluate(body)) as unknown;

@@ -23,7 +23,7 @@ export async function checkTrigger<T extends FlowTrigger>(v: SaveCheck, trigger:
 }
 
 /** How a polled trigger reads what changed after its cursor; `nextAt` is when it wants polling again, if it knows. */
-export type Poll<T extends FlowTrigger> = (ctx: HubContext, trigger: T, cursor: string | undefined) => Promise<PollResult & { nextAt?: number }>;
+export type Poll<T extends FlowTrigger> = (ctx: HubContext, trigger: T, cursor: string | undefined, runAs: string | undefined) => Promise<PollResult & { nextAt?: number }>;
 
 /**
  * Every polled trigger kind by its `type`: a new kind is one file and its lines here. Webhooks are not
