@@ -49,7 +49,13 @@ export async function startTestOrg(store: StoreVariant, options: Partial<OrgOpti
 }
 
 export async function form(url: string, params: Record<string, string>, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(init.headers as Record<string, string>) }, body: new URLSearchParams(params).toString(), redirect: 'manual' });
+  const send = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(init.headers as Record<string, string>) }, body: new URLSearchParams(params).toString(), redirect: 'manual' });
+  // A POST on a kept-alive socket the server closed while the test was busy elsewhere (its idle
+  // timeout is 5 s) fails with ECONNRESET, and fetch does not retry a POST: this one is sent again.
+  const res = await send().catch((error: { cause?: { code?: string } }) => {
+    if (error.cause?.code === 'ECONNRESET') return send();
+    throw error;
+  });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: res.headers };
 }
