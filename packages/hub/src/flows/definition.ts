@@ -56,6 +56,17 @@ export interface LoadedFlow { definition: FlowDefinition; locate(path: readonly 
 
 /** Parses a flow document (YAML or JSON) and checks it against the schema, every problem with its line. */
 export function loadFlow(text: string): LoadedFlow {
+  try {
+    return readFlow(text);
+  } catch (error) {
+    // A document with an alias bomb, or nested thousands deep, is refused as a bad flow, not a crash.
+    if (error instanceof ReferenceError) throw new FlowDefinitionError([{ line: 1, column: 1, path: '', message: 'the document uses too many aliases (at most 100)' }]);
+    if (error instanceof RangeError) throw new FlowDefinitionError([{ line: 1, column: 1, path: '', message: 'the document is nested too deeply' }]);
+    throw error;
+  }
+}
+
+function readFlow(text: string): LoadedFlow {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const locate = (path: readonly PropertyKey[]) => {
@@ -74,7 +85,7 @@ export function loadFlow(text: string): LoadedFlow {
   if (doc.errors.length) {
     throw new FlowDefinitionError(doc.errors.map((e) => ({ ...(({ line, col }) => ({ line, column: col }))(lines.linePos(e.pos[0])), path: '', message: `invalid YAML: ${e.message.split('\n')[0]}` })));
   }
-  const parsed = flowSchema.safeParse(doc.toJS() ?? {});
+  const parsed = flowSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
   if (!parsed.success) {
     throw new FlowDefinitionError(parsed.error.issues.map((issue) => ({ ...locate(issue.path), path: formatPath(issue.path), message: issue.message })));
   }

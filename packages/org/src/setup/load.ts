@@ -14,6 +14,17 @@ export interface LoadedSetup {
  * problem is collected, each with its line, so a user fixes the whole file in one pass.
  */
 export function loadSetup(text: string, file: string): LoadedSetup {
+  try {
+    return readSetup(text, file);
+  } catch (error) {
+    // A document with an alias bomb, or nested thousands deep, is refused as a bad file, not a crash.
+    if (error instanceof ReferenceError) throw new SetupError([{ file, line: 1, column: 1, path: '', message: 'the document uses too many aliases (at most 100)' }]);
+    if (error instanceof RangeError) throw new SetupError([{ file, line: 1, column: 1, path: '', message: 'the document is nested too deeply' }]);
+    throw error;
+  }
+}
+
+function readSetup(text: string, file: string): LoadedSetup {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const locate = (path: readonly PropertyKey[]) => locateIn(doc, lineCounter, path);
@@ -24,7 +35,7 @@ export function loadSetup(text: string, file: string): LoadedSetup {
       return { file, line, column: col, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}` };
     }));
   }
-  const parsed = setupSchema.safeParse(doc.toJS() ?? {});
+  const parsed = setupSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
   if (!parsed.success) {
     throw new SetupError(parsed.error.issues.map((issue): SetupProblem => {
       const path = issue.path;
