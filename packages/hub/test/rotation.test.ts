@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestOrg, type TestOrg } from '../../org/test/helpers/org.js';
 import { applySetupText } from '../../org/src/setup/apply.js';
 import { connectionClient } from '../src/connections/connections.js';
+import { runRotation, startRotation } from '../src/rotation/rotation.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
 
 for (const store of STORES) {
@@ -112,6 +113,21 @@ for (const store of STORES) {
       assert.equal(after.rotations.length, Math.min(10, before.rotations.length + 1));
       assert.equal(after.rotations[0]!.status, 'completed');
       assert.ok(Date.parse(after.nextRotationAt) > Date.now() + 23 * 3_600_000, 'next rotation a day later');
+    });
+
+    it('rotations asked for at once are one rotation, in this process and across processes', async () => {
+      const count = async () => Number((await hub.ctx.db.selectFrom('rotations').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', target).executeTakeFirstOrThrow()).n);
+      const before = await count();
+      const runs = await Promise.all([hub.rotations.rotateNow(target, 'a'), hub.rotations.rotateNow(target, 'b'), hub.rotations.rotateNow(target, 'c')]) as { id: string; status: string }[];
+      assert.equal(new Set(runs.map((r) => r.id)).size, 1, 'three calls joined one rotation');
+      assert.equal(await count(), before + 1);
+      // Two processes: each checks the store, finds nothing running, and inserts. The unique index lets one in.
+      const started = await Promise.all([startRotation(hub.ctx, target, 'process-1'), startRotation(hub.ctx, target, 'process-2')]);
+      assert.equal(started[0]!.id, started[1]!.id, 'both processes got the same rotation');
+      assert.equal(await count(), before + 2);
+      await hub.rotations.rotateNow(target, 'finish');
+      const running = await hub.ctx.db.selectFrom('rotations').select('id').where('connection_id', '=', target).where('status', '=', 'running').execute();
+      if (running.length) await runRotation(hub.ctx, running[0]!.id, { initialDelayMs: 10 });
     });
 
     it('clears an old pair left in the staged slot by an earlier, interrupted rotation', async () => {

@@ -40,8 +40,9 @@ export function registerDemoCommand(program: Command): void {
       // The demo keeps its master key beside its data so that restarts find their secrets; production sets HANDSHAKE_MASTER_KEYS.
       const masterKeys = process.env.HANDSHAKE_MASTER_KEYS ?? kept(join(data, 'hub', 'demo-master-key'), () => `1:${randomBytes(32).toString('base64')}`);
       const hub = await startHub({ dataDir: join(data, 'hub'), masterKeys, port: flags.hubPort, allowPrivateNetworks: true, logLevel: false });
-      await wireDemo(hub.ctx, ACTOR, { org: { instanceUrl: org.instanceUrl, ...consumer }, erp: { url: erp.url, tokenUrl: erp.tokenUrl, ...erpClient } }, SEED_FLOWS.map((f) => f.text));
-      const { key } = await createApiKey(hub.ctx.db, `demo-${Date.now()}`, ['connections:read', 'flows:read', 'flows:write', 'audit:read'], Date.now());
+      // The key printed for the user is named `demo`, and the ERP's principal is granted to it, so flows saved with it can call the ERP.
+      await wireDemo(hub.ctx, ACTOR, { org: { instanceUrl: org.instanceUrl, ...consumer }, erp: { url: erp.url, tokenUrl: erp.tokenUrl, ...erpClient } }, SEED_FLOWS.map((f) => f.text), ['demo']);
+      const { key } = await createApiKey(hub.ctx.db, 'demo', ['connections:read', 'flows:read', 'flows:write', 'audit:read'], Date.now());
 
       const token = async (url: string, body: Record<string, string>, basic?: string) => {
         const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(basic ? { authorization: `Basic ${basic}` } : {}) }, body: new URLSearchParams(body) });

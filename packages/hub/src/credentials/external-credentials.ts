@@ -56,3 +56,15 @@ export async function externalCredentialByName(ctx: HubContext, name: string) {
   if (!row) throw notFound(`external credential "${name}"`);
   return row;
 }
+
+/** Grants a principal of an external credential to an API key (by name); audited. Granting twice is a no-op. */
+export async function grantPrincipal(ctx: HubContext, actor: Actor, externalCredential: string, principal: string, keyName: string): Promise<void> {
+  const ext = await externalCredentialByName(ctx, externalCredential);
+  const principals = JSON.parse(ext.principals) as Principal[];
+  const target = principals.find((p) => p.name === principal);
+  if (!target) throw notFound(`principal "${principal}" of external credential "${externalCredential}"`);
+  if (target.grantedTo.includes(keyName)) return;
+  target.grantedTo.push(keyName);
+  await ctx.db.updateTable('external_credentials').set({ principals: JSON.stringify(principals) }).where('id', '=', ext.id).execute();
+  await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'external_credential.grant', targetType: 'external_credential', targetId: ext.id, outcome: 'success', detail: `${principal} → ${keyName}` });
+}

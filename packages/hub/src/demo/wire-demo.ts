@@ -1,6 +1,6 @@
 import { createConnection } from '../connections/connections.js';
 import type { Actor, HubContext } from '../context.js';
-import { createExternalCredential } from '../credentials/external-credentials.js';
+import { createExternalCredential, grantPrincipal } from '../credentials/external-credentials.js';
 import { createIdentityProvider } from '../credentials/identity-providers.js';
 import { createNamedCredential } from '../credentials/named-credentials.js';
 import { registerExternalService } from '../flows/external-services.js';
@@ -19,9 +19,10 @@ const ignoreTaken = (error: unknown) => {
  * The demo's wiring, shared by `handshake demo`, the crash test and the flows benchmark: the
  * "Salesforce" connection to the org, the ERP's identity provider (with its audience), external
  * credential and named credential "ERP", the ERP registered as the service "DemoERP", then the given
- * flows. Idempotent: a hub wired on an earlier start keeps what it has, unless it points elsewhere.
+ * flows, with the ERP's principal granted to `grantTo` (API key names). Idempotent: a hub wired on
+ * an earlier start keeps what it has, unless it points elsewhere.
  */
-export async function wireDemo(ctx: HubContext, actor: Actor, { org, erp }: DemoEndpoints, flows: readonly string[]): Promise<void> {
+export async function wireDemo(ctx: HubContext, actor: Actor, { org, erp }: DemoEndpoints, flows: readonly string[], grantTo: readonly string[] = []): Promise<void> {
   const named = await ctx.db.selectFrom('named_credentials').select('base_url').where('name', '=', 'ERP').executeTakeFirst();
   const connection = await ctx.db.selectFrom('connections').select('config').where('name', '=', 'Salesforce').executeTakeFirst();
   const wiredOrg = connection ? (JSON.parse(connection.config) as { instanceUrl?: string }).instanceUrl : undefined;
@@ -32,6 +33,8 @@ export async function wireDemo(ctx: HubContext, actor: Actor, { org, erp }: Demo
   if (!connection) await createConnection(ctx, actor, { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: org });
   await createIdentityProvider(ctx, actor, { name: 'ERP IdP', tokenUrl: erp.tokenUrl, clientId: erp.clientId, clientSecret: erp.clientSecret, params: [{ name: 'resource', value: erp.url, in: 'body' }, { name: 'scope', value: 'erp.read erp.write', in: 'body' }] }).catch(ignoreTaken);
   await createExternalCredential(ctx, actor, { name: 'ERP OAuth', protocol: 'oauth2_client_credentials', identityProvider: 'ERP IdP', principals: [{ name: 'erp', grantedTo: ['flows'] }] }).catch(ignoreTaken);
+  // API keys that will save flows using the ERP (the demo's own key) are granted its principal.
+  for (const keyName of grantTo) await grantPrincipal(ctx, actor, 'ERP OAuth', 'erp', keyName);
   await createNamedCredential(ctx, actor, { name: 'ERP', baseUrl: erp.url, externalCredential: 'ERP OAuth', principal: 'erp' }).catch(ignoreTaken);
   await registerExternalService(ctx, actor, { name: 'DemoERP', namedCredential: 'ERP', specUrl: `${erp.url}/openapi.json` });
   for (const flow of flows) await saveFlow(ctx, actor, flow);

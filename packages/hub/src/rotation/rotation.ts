@@ -32,7 +32,14 @@ export async function startRotation(ctx: HubContext, connectionId: string, actor
   if (!policy) throw new Problem(400, 'No rotation policy', 'Set a rotation policy (PUT /api/v1/connections/{id}/rotation-policy) naming the administrative connection first.');
   const now = ctx.now();
   const row: RotationTable = { id: randomUUID(), connection_id: connectionId, status: 'running', step: 'locate', app_id: null, consumer_id: null, old_key: null, staged_id: null, staged_key: null, staged_secret_sealed: null, grace_until: null, error: null, started_at: now, updated_at: now };
-  await ctx.db.insertInto('rotations').values(row).execute();
+  try {
+    await ctx.db.insertInto('rotations').values(row).execute();
+  } catch (error) {
+    // Another process started one between the check and the insert: at most one runs (a unique index).
+    const other = await ctx.db.selectFrom('rotations').selectAll().where('connection_id', '=', connectionId).where('status', '=', 'running').executeTakeFirst();
+    if (other) return other;
+    throw error;
+  }
   await audit(ctx.db, now, { actor, action: 'rotation.start', targetType: 'connection', targetId: connectionId, outcome: 'started', detail: `rotation ${row.id}` });
   return row;
 }

@@ -27,12 +27,20 @@ export class RotationScheduler {
     for (const { connection_id } of due) if (!this.#running.has(connection_id)) await this.rotateNow(connection_id, 'scheduler');
   }
 
-  /** Starts (or joins) the connection's rotation; resolves when it has finished. */
-  async rotateNow(connectionId: string, actor: string) {
+  /**
+   * Starts (or joins) the connection's rotation; resolves when it has finished. The rotation is
+   * registered before anything is awaited, so two calls at once join one rotation (and the store's
+   * one-running-rotation index keeps two processes from starting two).
+   */
+  rotateNow(connectionId: string, actor: string) {
     const existing = this.#running.get(connectionId);
     if (existing) return existing;
-    const row = await startRotation(this.ctx, connectionId, actor);
-    return this.#run(connectionId, row.id);
+    const started = startRotation(this.ctx, connectionId, actor);
+    const run = started.then((row) => this.#run(connectionId, row.id));
+    this.#running.set(connectionId, run);
+    // A rotation that cannot start (no policy) is the caller's error; the next call tries again.
+    started.catch(() => this.#running.delete(connectionId));
+    return run;
   }
 
   /** Never rejects: a rotation that cannot even start (its admin connection deleted, say) is recorded as failed. */

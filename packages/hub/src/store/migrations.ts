@@ -1,5 +1,5 @@
 import type { Dialect } from '@handshake/storage';
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /** The hub's schema, one migration per release; run by @handshake/storage. */
 export function hubMigrations(dialect: Dialect): Record<string, Migration> {
@@ -171,6 +171,12 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         // Pruning finds runs past the retention by age alone.
         await db.schema.createIndex('flow_runs_started').on('flow_runs').column('started_at').execute();
+      },
+    },
+    '0006_one_running_rotation': {
+      async up(db: Kysely<unknown>) {
+        // At most one running rotation per connection, whichever process starts it.
+        await db.schema.createIndex('rotations_one_running').on('rotations').column('connection_id').unique().where(sql.ref('status'), '=', 'running').execute();
       },
     },
     '0005_flow_saved_by': {
