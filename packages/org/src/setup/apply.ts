@@ -6,7 +6,7 @@ import { KEY_PREFIX, newSalesforceId } from '../ids/salesforce-id.js';
 import { findProfile } from '../identity/catalog.js';
 import { recordEvent } from '../oauth/events.js';
 import type { OrgDatabase } from '../store/schema.js';
-import { loadSetup } from './load.js';
+import { loadSetup, type LoadedSetup } from './load.js';
 import { SetupError } from './problems.js';
 import { durationSeconds, type AppSpec, type SetupDocument } from './schema.js';
 import { crossCheck } from './validate.js';
@@ -32,7 +32,11 @@ export interface ApplyContext {
 
 /** Parses, checks and applies a setup document in one transaction: all of it or nothing. */
 export async function applySetupText(ctx: ApplyContext, text: string, file: string): Promise<ApplySummary> {
-  const loaded = loadSetup(text, file);
+  return applyLoadedSetup(ctx, loadSetup(text, file));
+}
+
+/** Applies a setup document already parsed (the API decides permissions on it first). */
+export async function applyLoadedSetup(ctx: ApplyContext, loaded: LoadedSetup): Promise<ApplySummary> {
   const problems = await crossCheck(loaded, ctx.db);
   if (problems.length > 0) throw new SetupError(problems);
   // Passwords are hashed before the transaction opens, so a slow KDF never holds the write lock.

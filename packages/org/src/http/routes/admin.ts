@@ -4,7 +4,9 @@ import { revealPrimaryConsumer } from '../../apps/consumer-credentials.js';
 import { findUserByUsername, listUsers, userAccess } from '../../identity/users.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { listEvents, recordEvent } from '../../oauth/events.js';
-import { applySetupText } from '../../setup/apply.js';
+import { applyLoadedSetup } from '../../setup/apply.js';
+import { setupRefusals } from '../../setup/authorize.js';
+import { loadSetup } from '../../setup/load.js';
 import { ApiError, notFound } from '../api-error.js';
 import { requirePermissions, requireSession } from '../bearer-auth.js';
 
@@ -23,8 +25,11 @@ export function adminRoutes(app: FastifyInstance, ctx: OAuthContext): void {
     if (typeof request.body === 'string') text = request.body;
     else if (request.body && typeof request.body === 'object') text = JSON.stringify(request.body);
     else throw new ApiError(400, 'INVALID_SETUP', 'Send a setup document as YAML (Content-Type: application/yaml) or JSON.');
-    if (/^\s*apps\s*:|"apps"\s*:/m.test(text)) await requirePermissions(ctx, session, 'ExternalClientAppDeveloper');
-    const summary = await applySetupText({ db: ctx.db, box: ctx.box, actor: session.user.username, now: ctx.now }, text, 'request body');
+    // Permissions are decided on the parsed document: `'apps':`, `? apps` and `"\u0061pps":` are all apps.
+    const loaded = loadSetup(text, 'request body');
+    const refusals = await setupRefusals(ctx.db, await userAccess(ctx.db, session.user), loaded.document);
+    if (refusals.length) throw new ApiError(403, 'INSUFFICIENT_ACCESS', `You cannot apply this setup: ${refusals.join('; ')}.`);
+    const summary = await applyLoadedSetup({ db: ctx.db, box: ctx.box, actor: session.user.username, now: ctx.now }, loaded);
     ctx.cache.clear();
     await ctx.afterSetupApplied?.();
     return summary;
