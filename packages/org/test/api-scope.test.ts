@@ -23,6 +23,18 @@ for (const store of STORES) {
         assert.equal(res.status, 401, path);
         assert.deepEqual(await res.json(), [{ message: 'This session is not valid for use with the REST API', errorCode: 'INVALID_SESSION_ID' }], path);
       }
+      // The record fast path and fastify's routes make one session check: a tampered or revoked token fails both alike.
+      const live = (await clientCredentials(org)).body.access_token as string;
+      const tampered = `${live.slice(0, -4)}${live.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+      const revoked = (await clientCredentials(org)).body.access_token as string;
+      await fetch(`${org.instanceUrl}/services/oauth2/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: revoked }) });
+      for (const [name, bad] of [['tampered', tampered], ['revoked', revoked]] as const) {
+        for (const path of [`/sobjects/Lead/${leadId}`, '/sobjects/Lead/describe']) {
+          const res = await fetch(`${org.instanceUrl}/services/data/v62.0${path}`, { headers: { authorization: `Bearer ${bad}` } });
+          assert.equal(res.status, 401, `${name} ${path}`);
+          assert.equal(((await res.json()) as { errorCode: string }[])[0]!.errorCode, 'INVALID_SESSION_ID');
+        }
+      }
       const api = (await clientCredentials(org, { scope: 'api' })).body.access_token as string;
       const ok = await fetch(`${org.instanceUrl}/services/data/v62.0/sobjects/Lead/${leadId}`, { headers: { authorization: `Bearer ${api}` } });
       assert.equal(ok.status, 200, 'a token with api reads the record');

@@ -7,8 +7,8 @@ import type { FieldDef, ObjectDef } from '../data/schema/fields.js';
 import type { SchemaRegistry } from '../data/schema/registry.js';
 import type { DataService } from '../data/service.js';
 import { tableName } from '../data/store/record-tables.js';
-import { constantTimeEqual, sha256 } from '../crypto/hashing.js';
-import { hasApiScope } from './bearer-auth.js';
+import { bearerToken, isLiveSession } from './bearer-auth.js';
+import { splitAccessToken } from '../oauth/tokens.js';
 import type { OAuthContext } from '../oauth/context.js';
 import type { AccessTokenTable, UserTable } from '../store/schema.js';
 
@@ -18,7 +18,6 @@ import { MAX_API_VERSION, MIN_API_VERSION } from './routes/versions.js';
 type Statement = ReturnType<NonNullable<Store['sqlite']>['prepare']>;
 
 const RECORD_PATH = /^\/services\/data\/v(\d{2})\.0\/sobjects\/([A-Za-z][A-Za-z0-9_]*)\/([A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)$/;
-const BEARER = /^(?:Bearer|OAuth)\s+00D[A-Za-z0-9]{12}!([0-9a-f]{24})([A-Za-z0-9_-]{43})\s*$/i;
 
 /**
  * Reading one record by id is the data API's hottest call. On SQLite, when everything about it is
@@ -67,12 +66,12 @@ export function recordFastPath(ctx: OAuthContext, service: DataService, sqlite: 
     if (!path) return false;
     const version = Number(path[1]);
     if (version < MIN_API_VERSION || version > MAX_API_VERSION) return false;
-    const bearer = BEARER.exec(req.headers.authorization ?? '');
-    if (!bearer) return false;
-    const session = sessionByToken.get(bearer[1]) as Session | undefined;
-    if (!session || session.revoked === 1 || session.active !== 1 || session.expires_at <= ctx.now() || !constantTimeEqual(sha256(bearer[2]!), session.secret_hash)) return false;
-    // A token without the api scope is refused by the route's check, with Salesforce's answer.
-    if (!hasApiScope(session.scopes.split(' '))) return false;
+    const token = bearerToken(req);
+    const parts = token ? splitAccessToken(token) : undefined;
+    if (!parts) return false;
+    const session = sessionByToken.get(parts.id) as Session | undefined;
+    // Anything short of a live API session falls through: the route answers it with Salesforce's error.
+    if (!isLiveSession(session, parts.secret, ctx.now(), true)) return false;
     const access = service.cachedAccess(session.user_id);
     if (!access || !access.apiEnabled) return false;
     const object = service.schema.get(path[2]!);

@@ -17,7 +17,7 @@ function timeOrderedId(now: number): string {
   return id.toString('hex');
 }
 
-function splitAccessToken(token: string): { id: string; secret: string } | undefined {
+export function splitAccessToken(token: string): { id: string; secret: string } | undefined {
   const match = ACCESS_TOKEN.exec(token);
   return match ? { id: match[1]!, secret: match[2]! } : undefined;
 }
@@ -77,13 +77,6 @@ export async function issueAccessToken(db: Kysely<OrgDatabase>, spec: IssueAcces
   const { token, row } = accessTokenRow(spec);
   await db.insertInto('access_tokens').values(row).execute();
   return { token, expiresAt: row.expires_at };
-}
-
-/** The live (not expired, not revoked) access token, if there is one. */
-export async function findAccessToken(db: Kysely<OrgDatabase>, token: string, now: number): Promise<AccessTokenInfo | undefined> {
-  const row = await findAccessTokenRow(db, token);
-  if (!row || row.revoked === 1 || row.expires_at <= now) return undefined;
-  return { appId: row.app_id, userId: row.user_id, scopes: row.scopes ? row.scopes.split(' ') : [], grantId: row.grant_id, issuedAt: row.issued_at, expiresAt: row.expires_at };
 }
 
 /** Revokes every access and refresh token of one authorization (the chain a code started). */
