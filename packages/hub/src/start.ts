@@ -25,6 +25,8 @@ export interface HubOptions {
   port?: number;
   logLevel?: string | false;
   logStream?: { write(line: string): void };
+  /** When set, GET /metrics needs `Authorization: Bearer <token>` (else HANDSHAKE_METRICS_TOKEN). */
+  metricsToken?: string;
   now?: () => number;
   /** How often due rotations are looked for, and how failed steps are retried. */
   rotation?: RotationOptions & { tickMs?: number };
@@ -76,7 +78,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   // Engine errors go to the server's log (which exists once the server is built).
   const serverLog: { current?: FastifyBaseLogger } = {};
   const flows = options.flows === false ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => serverLog.current?.error(object, message) }, ...options.flows });
-  const server = await buildHubServer(ctx, logger, rotations, flows);
+  const server = await buildHubServer(ctx, logger, rotations, flows, options.metricsToken ?? process.env.HANDSHAKE_METRICS_TOKEN);
   serverLog.current = server.log;
   const host = options.host ?? '127.0.0.1';
   try {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { API_SCOPES, createApiKey, openHub, rotateMasterKey, saveFlowFolder, startHub, type ApiScope } from '@handshake/hub';
+import { API_SCOPES, createApiKey, listApiKeys, openHub, revokeApiKey, rotateMasterKey, saveFlowFolder, startHub, type ApiScope } from '@handshake/hub';
 import { apiFlags, callApi, DEFAULT_HUB_PORT } from './api-client.js';
 
 const DEFAULT_PORT = DEFAULT_HUB_PORT;
@@ -59,15 +59,43 @@ export function registerHubCommands(program: Command): void {
       process.once('SIGTERM', stop);
     });
 
-  withHubOptions(hub.command('api-key').command('create'))
+  const apiKey = hub.command('api-key').description('API keys for the hub API: create, list, revoke');
+  withHubOptions(apiKey.command('create'))
     .description('create an API key; it is shown once')
     .requiredOption('--name <name>', 'what the key is for (shown in the audit log)')
     .option('--scopes <list>', `comma-separated scopes (${API_SCOPES.join(', ')})`, scopes, ['connections:read', 'connections:write', 'connections:test', 'audit:read'] as ApiScope[])
-    .action(async (flags: HubFlags & { name: string; scopes: ApiScope[] }) => {
+    .option('--expires-in-days <n>', 'the key stops working after this many days (default: never)', positiveNumber)
+    .action(async (flags: HubFlags & { name: string; scopes: ApiScope[]; expiresInDays?: number }) => {
       const { ctx, store } = await openHub(hubOptions(flags));
       try {
-        const { key } = await createApiKey(ctx.db, flags.name, flags.scopes, ctx.now());
-        console.log(`API key "${flags.name}" (${flags.scopes.join(', ')}). It is shown only now:\n${key}`);
+        const expiresAt = flags.expiresInDays ? ctx.now() + flags.expiresInDays * 86_400_000 : null;
+        const { key } = await createApiKey(ctx.db, flags.name, flags.scopes, ctx.now(), expiresAt);
+        console.log(`API key "${flags.name}" (${flags.scopes.join(', ')})${expiresAt ? `, expires ${new Date(expiresAt).toISOString()}` : ''}. It is shown only now:\n${key}`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  withHubOptions(apiKey.command('list'))
+    .description('list API keys (never a secret): id, name, scopes, last used, expiry, revoked')
+    .action(async (flags: HubFlags) => {
+      const { ctx, store } = await openHub(hubOptions(flags));
+      try {
+        for (const k of await listApiKeys(ctx.db)) console.log(`${k.id}  ${k.name.padEnd(20)} ${k.revoked ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= Date.now() ? 'expired' : 'active '}  last used ${k.lastUsedAt ?? 'never'}  expires ${k.expiresAt ?? 'never'}  ${k.scopes.join(',')}`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  withHubOptions(apiKey.command('revoke <id>'))
+    .description('revoke an API key at once')
+    .action(async (id: string, flags: HubFlags) => {
+      const { ctx, store } = await openHub(hubOptions(flags));
+      try {
+        if (!(await revokeApiKey(ctx.db, id))) {
+          console.error(`No API key ${id}; \`handshake hub api-key list\` shows them.`);
+          process.exitCode = 1;
+        } else console.log(`Revoked API key ${id}.`);
       } finally {
         await store.close();
       }

@@ -44,6 +44,11 @@ export function openApiDocument() {
       '/api/v1/connections/{id}/test': { parameters: [id], post: { summary: 'Test now: a token request and a cheap API call (connections:test)', responses: responses({ 200: { description: 'Status and lastTestedAt updated' } }) } },
       '/api/v1/connections/{id}/reveal': { parameters: [id], post: { summary: 'Reveal the secrets (credentials:reveal); always audited', responses: responses({ 200: { description: 'The secrets' } }) } },
       '/api/v1/audit': { get: { summary: 'Audit log, newest first (audit:read)', responses: responses({ 200: { description: 'Entries' } }) } },
+      '/api/v1/api-keys': {
+        get: { summary: 'API keys: name, scopes, created, last used, expiry, revoked; never a secret (api-keys:manage)', responses: responses({ 200: { description: 'Keys' } }) },
+        post: { summary: 'Create an API key {name, scopes, expiresInDays?}; the key is in this answer only (api-keys:manage)', responses: responses({ 201: { description: 'Created' } }) },
+      },
+      '/api/v1/api-keys/{id}': { delete: { summary: 'Revoke an API key at once (api-keys:manage)', responses: responses({ 204: { description: 'Revoked' } }) } },
     },
   };
 }

@@ -1,5 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { authenticateApiKey, type ApiKeyPrincipal, type ApiScope } from '../api-keys/api-keys.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { authenticateApiKey, KeyUsage, type ApiKeyPrincipal, type ApiScope } from '../api-keys/api-keys.js';
+import { apiKeyRoutes } from './api-key-routes.js';
 import { listAudit } from '../audit/audit-log.js';
 import { CALLBACK_PATH } from '../connections/authorization.js';
 import { rotationStatus, setRotationPolicy } from '../rotation/policy.js';
@@ -34,7 +36,11 @@ const requestSerializer = (req: { method: string; url: string; ip?: string }) =>
  * The hub's REST API under /api/v1, in the style of Infisical's app connections. Every route needs
  * an API key with the route's scope; answers never hold a secret; errors are problem+json.
  */
-export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler, flows?: FlowEngine): Promise<FastifyInstance> {
+const digest = (text: string) => createHash('sha256').update(text).digest();
+/** Constant-time comparison of a presented secret (hashed first, so lengths never leak). */
+const sameSecret = (presented: string, expected: string) => timingSafeEqual(digest(presented), digest(expected));
+
+export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler, flows?: FlowEngine, metricsToken?: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: logger === false || logger === undefined ? false : { ...(logger as object), serializers: { req: requestSerializer } }, bodyLimit: 256 * 1024 });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -55,13 +61,21 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
     if (!principal) throw new Problem(401, 'Unauthorized', 'Send a valid API key: "Authorization: Bearer hsk_…" (create one with `handshake hub api-key create`).');
     if (!principal.scopes.includes(scope)) throw new Problem(403, 'Forbidden', `This API key lacks the ${scope} scope.`);
     request.principal = principal;
+    keyUsage.used(principal.id, ctx.now());
   };
+  const keyUsage = new KeyUsage(ctx.db);
+  app.addHook('onClose', () => keyUsage.close());
   const actor = (request: FastifyRequest) => ({ name: `api-key:${request.principal!.name}`, apiKeyName: request.principal!.name });
   type IdParams = { Params: { id: string } };
 
   app.get('/api/v1/openapi.json', async () => openApiDocument());
   flowRoutes(app, ctx, flows, guard, actor);
-  app.get('/metrics', async (_request, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
+  app.get('/metrics', async (request, reply) => {
+    // With HANDSHAKE_METRICS_TOKEN set, a scraper sends it as a Bearer token.
+    if (metricsToken && !sameSecret(request.headers.authorization ?? '', `Bearer ${metricsToken}`)) throw new Problem(401, 'Unauthorized', 'Send the metrics token: "Authorization: Bearer <HANDSHAKE_METRICS_TOKEN>".');
+    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+  apiKeyRoutes(app, ctx, guard, actor);
 
   app.post('/api/v1/connections', { preHandler: guard('connections:write') }, async (request, reply) => reply.code(201).send({ connection: await createConnection(ctx, actor(request), request.body) }));
   app.get('/api/v1/connections', { preHandler: guard('connections:read') }, async () => ({ connections: await listConnections(ctx) }));

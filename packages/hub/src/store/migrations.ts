@@ -173,6 +173,11 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('flow_runs_started').on('flow_runs').column('started_at').execute();
       },
     },
+    '0007_api_key_expiry': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('api_keys').addColumn('expires_at', 'bigint').execute();
+      },
+    },
     '0006_one_running_rotation': {
       async up(db: Kysely<unknown>) {
         // At most one running rotation per connection, whichever process starts it.

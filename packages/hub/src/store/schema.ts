@@ -30,6 +30,8 @@ export interface ApiKeyTable {
   created_at: number;
   last_used_at: number | null;
   revoked: number;
+  /** When the key stops working (epoch ms), or null for never. */
+  expires_at: number | null;
 }
 
 export interface AuditTable {
