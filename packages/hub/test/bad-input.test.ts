@@ -46,6 +46,11 @@ describe('hub API bad input', () => {
     expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: 'https://login.salesforce.com', consumerKey: 'k', consumerSecret: 's' } }), 400, 'credentials.instanceUrl', /My Domain/);
     expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'http', method: 'bearer', credentials: { baseUrl: 'https://api.example.com', token: 't', extra: 1 } }), 400, 'credentials', /extra/);
     expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'http', method: 'bearer', credentials: 'nope' }), 400, 'credentials');
+    // A test path that URL parsing would read as another host (`/\\host` is `//host`).
+    for (const testPath of ['/\\localhost:9/x', '//localhost:9/x']) {
+      expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'http', method: 'bearer', credentials: { baseUrl: 'https://api.example.com', token: 't', testPath } }), 400, 'credentials.testPath', /own host/);
+      expectProblem(await hub.api(key, 'POST', '/api/v1/connections', { name: 'x', app: 'named_credential', method: 'named_credential', credentials: { namedCredential: 'Any', testPath } }), 400, 'credentials.testPath', /own host/);
+    }
   });
 
   it('refuses non-https remote hosts and private addresses unless allowed for development', async () => {

@@ -35,6 +35,7 @@ describe('data API bad input: every mistake gets Salesforce\'s error array and a
     ['a malformed lookup id', 'POST', '/sobjects/Contact', { LastName: 'x', AccountId: 'zzz' }, 400, 'MALFORMED_ID'],
     ['an unknown API version', 'GET', '/../v12.0/sobjects', undefined, 404, 'NOT_FOUND'],
     ['a query without q', 'GET', '/query', undefined, 400, 'MALFORMED_QUERY'],
+    ['a date literal past the year 4000', 'GET', `/query?q=${encodeURIComponent('SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:99999999999')}`, undefined, 400, 'MALFORMED_QUERY'],
     ['collections without records', 'POST', '/composite/sobjects', { allOrNone: true }, 400, 'INVALID_FIELD'],
     ['collections with a non-boolean allOrNone', 'POST', '/composite/sobjects', { allOrNone: 'yes', records: [] }, 400, 'JSON_PARSER_ERROR'],
     ['collections delete without ids', 'DELETE', '/composite/sobjects', undefined, 400, 'MISSING_ARGUMENT'],

@@ -13,6 +13,7 @@ import { checkUrl } from './url-policy.js';
 import { listUsages } from './usages.js';
 import { completeAuthorization, refreshFromStore, sealSecrets, secretsContext, startAuthorization } from './authorization.js';
 import { resolveNamedCredential } from '../credentials/named-credentials.js';
+import { testPath } from '../connectors/http.js';
 
 export type ConnectionStatus = 'active' | 'failing' | 'needs_reconnect' | 'inactive';
 
@@ -125,7 +126,7 @@ async function probe(ctx: HubContext, conn: ResolvedConnection): Promise<{ ok: t
 }
 
 const NAMED = 'named_credential';
-const fromNamedCredential = z.object({ namedCredential: z.string().min(1), testPath: z.string().startsWith('/').default('/') }).strict();
+const fromNamedCredential = z.object({ namedCredential: z.string().min(1), testPath }).strict();
 
 /** A connection made from a named credential holds no secret of its own: it points at the credential. */
 async function createFromNamedCredential(ctx: HubContext, actor: Actor, name: string, description: string | undefined, credentials: unknown): Promise<ConnectionView> {

@@ -4,7 +4,8 @@ import { tokenParamSchema } from './token-params.js';
 import { credentialValue } from '../credentials/credential-value.js';
 
 const baseUrl = z.url().transform((u) => u.replace(/\/+$/, ''));
-const testPath = z.string().startsWith('/', 'must start with /').default('/');
+// A path on the connection's own host: `//host` or a backslash (`/\\host`, which URL parsing reads as `//host`) would leave it.
+export const testPath = z.string().startsWith('/', 'must start with /').refine((p) => !p.startsWith('//') && !p.includes('\\'), 'must be a path on the connection\'s own host (no leading // and no backslash)').default('/');
 const tokenParam = tokenParamSchema;
 
 function method<S extends z.ZodType<Record<string, unknown>>>(m: Omit<ConnectorMethod<z.infer<S>>, 'credentials'> & { credentials: S }): ConnectorMethod {

@@ -311,6 +311,8 @@ export class SoqlCompiler {
       const n = Array.isArray(c.dateLiteralVariable) ? c.dateLiteralVariable[0] : c.dateLiteralVariable;
       const range = dateLiteralRange(values[0]!.split(':')[0]!.toUpperCase(), n, this.service.now());
       if (!range || values.length > 1) throw malformedQuery(`The date literal ${values.join(', ')} is not supported by this org`);
+      // Salesforce's dates run from 1700 to 4000; LAST_N_DAYS:99999999999 is a bad query, not a crash.
+      if (!(range.start >= MIN_DATE && range.end <= MAX_DATE)) throw malformedQuery(`The date literal ${values[0]} reaches past the dates Salesforce supports (1700-01-01 to 4000-12-31)`);
       const fmt = (t: number) => (field.type === 'date' ? new Date(t).toISOString().slice(0, 10) : new Date(t).toISOString());
       const [start, end] = [fmt(range.start), fmt(range.end)];
       switch (op) {
@@ -454,3 +456,6 @@ export function likePattern(raw: string): string {
   }
   return out;
 }
+
+const MIN_DATE = Date.UTC(1700, 0, 1);
+const MAX_DATE = Date.UTC(4001, 0, 1);
