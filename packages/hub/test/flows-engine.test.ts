@@ -197,6 +197,8 @@ for (const store of STORES) {
     it('a paused flow with 1,000 due events does not delay an active one', async () => {
       await saveFlow(hub.ctx, actor, webhookFlow('parked', 'fast', '    mapping: { n: { path: n } }'));
       await setFlowStatus(hub.ctx, actor, 'parked', 'paused');
+      // The engine re-reads flows every 250 ms: until it has seen the pause, the flow would still claim events.
+      await new Promise((r) => setTimeout(r, 500));
       const parked = (await hub.ctx.db.selectFrom('flows').select('id').where('name', '=', 'parked').executeTakeFirstOrThrow()).id;
       // Older than anything the active flow will queue: a due query across flows would meet these first.
       await queueEvents(hub.ctx.db, Array.from({ length: 1000 }, (_, i) => pendingEvent(parked, `parked-${i}`, { ref: `p${i}`, n: i }, Date.now() - 60_000)));

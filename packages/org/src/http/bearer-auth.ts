@@ -43,8 +43,9 @@ async function sessionOf(ctx: OAuthContext, token: string | undefined, api: bool
   const row = await findAccessTokenRow(ctx.db, token);
   const user = row ? await findUserById(ctx.db, row.user_id) : undefined;
   if (!row || !user || !isLiveSession({ ...row, active: user.active }, parts.secret, ctx.now(), false)) throw invalidSession();
-  if (api && !isLiveSession({ ...row, active: user.active }, parts.secret, ctx.now(), true)) throw new ApiError(401, 'INVALID_SESSION_ID', 'This session is not valid for use with the REST API');
-  return { token: { appId: row.app_id, userId: row.user_id, scopes: row.scopes ? row.scopes.split(' ') : [], grantId: row.grant_id, issuedAt: row.issued_at, expiresAt: row.expires_at }, user, raw: token };
+  const scopes = row.scopes ? row.scopes.split(' ') : [];
+  if (api && !hasApiScope(scopes)) throw new ApiError(401, 'INVALID_SESSION_ID', 'This session is not valid for use with the REST API');
+  return { token: { appId: row.app_id, userId: row.user_id, scopes, grantId: row.grant_id, issuedAt: row.issued_at, expiresAt: row.expires_at }, user, raw: token };
 }
 
 /** Scopes that let a token call the REST API (Salesforce's `api`, or `full`, which includes it). */

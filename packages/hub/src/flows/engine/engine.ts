@@ -117,6 +117,7 @@ export class FlowEngine {
   async #refreshFlows(): Promise<void> {
     const rows = await this.ctx.db.selectFrom('flows').select(['id', 'name', 'status', 'updated_at', 'definition', 'saved_by']).execute();
     const seen = new Set<string>();
+    let changed = false;
     for (const row of rows) {
       seen.add(row.id);
       const lane = this.#lanes.get(row.id);
@@ -125,8 +126,9 @@ export class FlowEngine {
       const flow: LaneFlow = { id: row.id, name: row.name, status: row.status, updatedAt: row.updated_at, savedBy: row.saved_by, definition: lane && lane.flow.updatedAt === row.updated_at ? lane.flow.definition : JSON.parse(row.definition) as FlowDefinition };
       if (lane) lane.update(flow);
       else this.#lanes.set(row.id, new FlowLane(flow, this.#services));
-      this.#applyLimits();
+      changed = true;
     }
+    if (changed) this.#applyLimits();
     for (const [id, lane] of this.#lanes) {
       if (seen.has(id)) continue;
       this.#lanes.delete(id);

@@ -45,8 +45,8 @@ export class FlowLane {
   #inFlightEvents = 0;
   /** Events this lane has claimed and not started yet, oldest first. */
   #ready: FlowEventTable[] = [];
-  #wakeDispatch: (() => void) | undefined;
-  #wakePoll: (() => void) | undefined;
+  /** How to wake each loop while it sleeps. */
+  #sleepers = new Map<'poll' | 'dispatch', () => void>();
   /** Wakes that came while their loop was busy. */
   #woken = new Set<'poll' | 'dispatch'>();
   #done: Promise<unknown>;
@@ -88,19 +88,17 @@ export class FlowLane {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        if (which === 'poll') this.#wakePoll = undefined;
-        else this.#wakeDispatch = undefined;
+        this.#sleepers.delete(which);
         resolve();
       };
       const timer = setTimeout(done, Math.max(0, ms));
-      if (which === 'poll') this.#wakePoll = done;
-      else this.#wakeDispatch = done;
+      this.#sleepers.set(which, done);
     });
   }
 
   #wakeUp(which: 'poll' | 'dispatch'): void {
-    const waiting = which === 'poll' ? this.#wakePoll : this.#wakeDispatch;
-    if (waiting) waiting();
+    const sleeping = this.#sleepers.get(which);
+    if (sleeping) sleeping();
     else this.#woken.add(which);
   }
 

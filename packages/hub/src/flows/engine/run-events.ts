@@ -70,19 +70,18 @@ async function checkConditions(flow: RunnableFlow, state: EventState): Promise<v
 async function runAction(ctx: HubContext, flow: RunnableFlow, action: FlowAction, states: EventState[], observer: RunObserver): Promise<void> {
   const kind = actionKind(action);
   const t = ctx.now();
-  const prepared: { state: EventState; item: ActionItem }[] = [];
-  await Promise.all(states.map(async (state) => {
+  // In the events' order: a batch call's order is the queue's order.
+  const prepared = (await Promise.all(states.map(async (state) => {
     try {
       const input = await kind.prepare(ctx, action, state.source);
-      prepared.push({ state, item: { input, idempotencyKey: `${flow.id}:${state.event.dedupe_key}:${action.name}`, runAs: flow.savedBy ?? undefined } });
+      return { state, item: { input, idempotencyKey: `${flow.id}:${state.event.dedupe_key}:${action.name}`, runAs: flow.savedBy ?? undefined } as ActionItem };
     } catch (error) {
       state.error = error as Error;
       state.steps.push({ action: action.name, status: 'failed', error: (error as Error).message, durationMs: ctx.now() - t });
+      return undefined;
     }
-  }));
+  }))).filter((p) => p !== undefined);
   if (!prepared.length) return;
-  // Keep the events' order (the batch call's order is the queue's order).
-  prepared.sort((a, b) => (a.state.event.id < b.state.event.id ? -1 : 1));
   let target = 'unknown';
   let limit: number | undefined;
   try {
