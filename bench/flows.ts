@@ -7,7 +7,8 @@
  *   (a) the hub one event per call at concurrency 10 vs the script: records/s ratio (target ≥ 90%);
  *   (b) the hub with batching (the seed flow) vs the same script (target ≥ 10×);
  *   (c) the hub with batching and no added latency vs 600 records/s, the engine before (target ≥ 5×);
- *   (d) CPU per record, hub vs script; the hub's peak RSS;
+ *   (d) CPU per record, hub vs script; the hub's peak RSS; and, for reference, CPU per record of the
+ *       same script sending with undici's request API (the hub's HTTP client) instead of fetch;
  *   (e) trigger latency: item added to an order → sales order written, poll interval 1 s.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -47,10 +48,11 @@ export interface FlowsResult {
   latencyMs: number;
   records: { perRecord: number; batched: number };
   script: Rate;
+  scriptUndici: Rate;
   hubPerRecord: Rate;
   hubBatched: Rate & { peakRssMb: number };
   hubBatchedNoLatency: Rate & { peakRssMb: number };
-  ratios: { a: number; b: number; c: number; d: number };
+  ratios: { a: number; b: number; c: number; d: number; dUndici: number };
   triggerLatency: { p50: number; p90: number };
 }
 
@@ -80,10 +82,15 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     const profile = process.env.BENCH_HUB_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_HUB_PROFILE}`] : [];
 
     await latency(LATENCY_MS);
-    log(`script: ${PER_RECORD.toLocaleString('en')} orders, 10 requests in flight (core 1)`);
-    const scriptChild = startPinned(1, [...profile, '--import', 'tsx', 'bench/flows-ceiling.ts'], { ...process.env, ORG_URL: o.instanceUrl, ORG_TOKEN: o.token, ERP_URL: e.url, ERP_TOKEN: erpToken, RECORDS: String(PER_RECORD), PREFIX: 'script', IN_FLIGHT: '10' });
-    const script = (await scriptChild.next()) as unknown as Rate;
-    log(`script: ${script.recordsPerSecond.toFixed(0)} records/s, ${script.cpuMsPerRecord.toFixed(2)} ms of CPU per record`);
+    const runScript = async (client: 'fetch' | 'undici') => {
+      log(`script (${client}): ${PER_RECORD.toLocaleString('en')} orders, 10 requests in flight (core 1)`);
+      const child = startPinned(1, [...profile, '--import', 'tsx', 'bench/flows-ceiling.ts'], { ...process.env, ORG_URL: o.instanceUrl, ORG_TOKEN: o.token, ERP_URL: e.url, ERP_TOKEN: erpToken, RECORDS: String(PER_RECORD), PREFIX: `script-${client}`, IN_FLIGHT: '10', CLIENT: client });
+      const rate = (await child.next()) as unknown as Rate;
+      log(`script (${client}): ${rate.recordsPerSecond.toFixed(0)} records/s, ${rate.cpuMsPerRecord.toFixed(2)} ms of CPU per record`);
+      return rate;
+    };
+    const script = await runScript('fetch');
+    const scriptUndici = await runScript('undici');
 
     /** One hub run: a fresh hub store with the order flow (its sales orders marked `prefix`), until `count` orders are synced. */
     const runHub = async (name: string, flow: string, count: number, keep = false): Promise<Rate & { peakRssMb: number }> => {
@@ -156,8 +163,9 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
       b: hubBatched.recordsPerSecond / script.recordsPerSecond,
       c: hubBatchedNoLatency.recordsPerSecond / BEFORE_RECORDS_PER_SECOND,
       d: hubPerRecord.cpuMsPerRecord / script.cpuMsPerRecord,
+      dUndici: hubPerRecord.cpuMsPerRecord / scriptUndici.cpuMsPerRecord,
     };
-    return { latencyMs: LATENCY_MS, records: { perRecord: PER_RECORD, batched: RECORDS }, script, hubPerRecord, hubBatched, hubBatchedNoLatency, ratios, triggerLatency: { p50: p(0.5), p90: p(0.9) } };
+    return { latencyMs: LATENCY_MS, records: { perRecord: PER_RECORD, batched: RECORDS }, script, scriptUndici, hubPerRecord, hubBatched, hubBatchedNoLatency, ratios, triggerLatency: { p50: p(0.5), p90: p(0.9) } };
   } finally {
     hub?.kill(process.env.BENCH_HUB_PROFILE ? 'SIGINT' : 'SIGKILL');
     org.send('quit');

@@ -34,6 +34,7 @@ rows.push(
   [`(b) flows with batching, ${flows.latencyMs} ms latency (${fmt(flows.records.batched)} orders)`, `hub ${fmt(flows.hubBatched.recordsPerSecond)} /s`, `the same script: ${fmt(flows.script.recordsPerSecond)} /s`, `${flows.ratios.b.toFixed(1)}×`, '≥ 10×'],
   [`(c) flows with batching, no added latency (${fmt(flows.records.batched)} orders)`, `hub ${fmt(flows.hubBatchedNoLatency.recordsPerSecond)} /s`, 'the engine before: 600 /s', `${flows.ratios.c.toFixed(1)}×`, '≥ 5×'],
   ['(d) flows: CPU per record, hub (one event per call) vs script', `hub ${flows.hubPerRecord.cpuMsPerRecord.toFixed(2)} ms (batched: ${flows.hubBatched.cpuMsPerRecord.toFixed(2)} ms)`, `script ${flows.script.cpuMsPerRecord.toFixed(2)} ms`, `${flows.ratios.d.toFixed(2)}×`, '≤ 1.5×'],
+  ['(d) for reference: the same, script sending with undici.request (the hub\'s client) instead of fetch', `hub ${flows.hubPerRecord.cpuMsPerRecord.toFixed(2)} ms`, `script ${flows.scriptUndici.cpuMsPerRecord.toFixed(2)} ms`, `${flows.ratios.dUndici.toFixed(2)}×`, ''],
   ['(d) flows: hub peak RSS (batched runs)', `${Math.max(flows.hubBatched.peakRssMb, flows.hubBatchedNoLatency.peakRssMb).toFixed(0)} MB`, '', '', '< 300 MB (BENCH_FLOW_RECORDS=1000000)'],
   ['(e) flows: trigger latency, item added → sales order written (poll 1 s)', `p50 ${flows.triggerLatency.p50.toFixed(0)} ms, p90 ${flows.triggerLatency.p90.toFixed(0)} ms`, '', '', 'p50 ≤ 1,250 ms'],
 );

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { TokenManager } from './auth/token-manager.js';
 import type { UrlPolicy } from './connections/url-policy.js';
 import type { HubMetrics } from './metrics.js';
+import type { Outbound } from './net/outbound.js';
 import type { HubDatabase } from './store/schema.js';
 import type { Vault } from './vault/vault.js';
 
@@ -15,6 +16,8 @@ export interface HubContext {
   tokens: TokenManager;
   metrics: HubMetrics;
   urlPolicy: UrlPolicy;
+  /** Every request to a URL a user gave goes through it (the address check at connect time). */
+  outbound: Outbound;
   now: () => number;
   /** The hub's public base URL (for OAuth redirect URIs), known once it listens. */
   publicUrl: () => string;

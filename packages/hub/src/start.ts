@@ -4,6 +4,7 @@ import { buildHubServer } from './api/server.js';
 import { TokenManager } from './auth/token-manager.js';
 import type { HubContext } from './context.js';
 import { HubMetrics } from './metrics.js';
+import { Outbound } from './net/outbound.js';
 import { openHubStore, type HubStore } from './store/database.js';
 import { checkMasterKeys } from './vault/key-check.js';
 import { keyRingFromText, MASTER_KEYS_ENV } from './vault/master-keys.js';
@@ -61,7 +62,7 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
     const metrics = new HubMetrics();
     const now = options.now ?? Date.now;
     const ctx: HubContext = {
-      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, now,
+      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound(options.allowPrivateNetworks ?? false), now,
       publicUrl: () => options.publicUrl ?? 'http://127.0.0.1',
     };
     return { store, ctx };
@@ -93,5 +94,5 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   ctx.publicUrl = () => options.publicUrl ?? url;
   await rotations.start();
   flows?.start();
-  return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await store.close(); } };
+  return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await store.close(); await ctx.outbound.close(); } };
 }

@@ -121,6 +121,27 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     assert.equal(((await erpApi('GET', `/sales-orders?externalRef=${orderIds[0]}`)).body as unknown[]).length, 1);
   });
 
+  it('picks up an order committed late, with a stamp behind the cursor (the overlap window, read as Ids first)', async () => {
+    const flow = await hub.ctx.db.selectFrom('flows').select('id').where('name', '=', 'crm-order-to-erp-sales-order').executeTakeFirstOrThrow();
+    const account = await integration.sobject('Account').create({ Name: 'Late Customer' });
+    const ahead = await integration.sobject('Order').create({ AccountId: account.id!, EffectiveDate: '2026-11-23', Status: 'Draft' });
+    await integration.sobject('OrderItem').create({ OrderId: ahead.id!, Quantity: 1, UnitPrice: 1, Description: 'ahead' });
+    await until('the order ahead to sync', async () => ((await erpApi('GET', `/sales-orders?externalRef=${ahead.id}`)).body as unknown[]).length > 0);
+    await setFlowStatus(hub.ctx, actor, flow.id, 'paused');
+    const cursor = JSON.parse((await hub.ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirstOrThrow()).cursor) as { stamp: string };
+    const late = await integration.sobject('Order').create({ AccountId: account.id!, EffectiveDate: '2026-11-23', Status: 'Draft' });
+    await integration.sobject('OrderItem').create({ OrderId: late.id!, Quantity: 3, UnitPrice: 1, Description: 'late' });
+    // As a transaction that started before the cursor's record and committed after the poll read it.
+    const behind = new Date(Date.parse(cursor.stamp) - 1000).toISOString();
+    await org.data.db.updateTable('sobj_order' as never).set({ SystemModstamp: behind } as never).where('Id' as never, '=', late.id! as never).execute();
+    await setFlowStatus(hub.ctx, actor, flow.id, 'active');
+    const orders = await until('the late order to sync', async () => {
+      const res = await erpApi('GET', `/sales-orders?externalRef=${late.id}`);
+      return (res.body as unknown[]).length > 0 && (res.body as { lines: { quantity: number }[] }[]);
+    });
+    assert.equal(orders[0]!.lines[0]!.quantity, 3);
+  });
+
   it('rides out 429s with Retry-After and 500s, then dead-letters what keeps failing and replays it', async () => {
     const fast = flowFile('erp-contact-to-lead').replace('conditions:', 'retry: { attempts: 3, initialDelay: 50ms, maxDelay: 200ms }\nconditions:');
     await saveFlow(hub.ctx, actor, fast);

@@ -75,7 +75,7 @@ for (const store of STORES) {
         while (running) {
           const due = Math.floor(((Date.now() - started) / 1000) * RATE);
           for (; sent < due; sent++) {
-            inflight.push(client.request('/services/data/v66.0').then(async (r) => { await r.arrayBuffer(); if (r.status === 200) ok++; else failed++; }, () => { failed++; }));
+            inflight.push(client.request('/services/data/v66.0').then(async (r) => { await r.discard(); if (r.status === 200) ok++; else failed++; }, () => { failed++; }));
           }
           await new Promise((r) => setTimeout(r, 2));
         }

@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { ClientCredentialsRequest } from '../connectors/connector.js';
+import type { Outbound } from '../net/outbound.js';
 import { redactSecrets } from '../vault/redact.js';
 import type { FetchedToken } from './token-manager.js';
 
@@ -12,7 +13,7 @@ export class TokenRequestError extends Error {
 }
 
 /** OAuth 2.0 client credentials through oauth4webapi; extra parameters (audience…) go in the body. */
-export async function fetchClientCredentialsToken(req: ClientCredentialsRequest, allowInsecure: boolean): Promise<FetchedToken> {
+export async function fetchClientCredentialsToken(req: ClientCredentialsRequest, outbound: Outbound): Promise<FetchedToken> {
   const as: oauth.AuthorizationServer = { issuer: new URL(req.tokenUrl).origin, token_endpoint: req.tokenUrl };
   const client: oauth.Client = { client_id: req.clientId };
   try {
@@ -20,7 +21,8 @@ export async function fetchClientCredentialsToken(req: ClientCredentialsRequest,
     const body = new URLSearchParams(params.filter((p) => p.in === 'body').map((p): [string, string] => [p.name, p.value]));
     const headers = Object.fromEntries(params.filter((p) => p.in === 'header').map((p) => [p.name, p.value]));
     const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost(req.clientSecret), body, {
-      [oauth.allowInsecureRequests]: allowInsecure,
+      [oauth.allowInsecureRequests]: outbound.allowPrivateNetworks,
+      [oauth.customFetch]: outbound.fetch,
       headers,
       signal: AbortSignal.timeout(15_000),
     });

@@ -1,5 +1,7 @@
 import type { ConnectionConfig, Connector, ConnectorMethod } from '../connectors/connector.js';
 import type { Secret } from '../vault/secret.js';
+import type { Outbound, OutboundRequest, OutboundResponse } from '../net/outbound.js';
+import { UnsafeRequestError } from '../net/outbound.js';
 import { redactSecrets } from '../vault/redact.js';
 import { fetchClientCredentialsToken } from './client-credentials.js';
 import type { FetchedToken, TokenManager } from './token-manager.js';
@@ -18,30 +20,26 @@ export interface ResolvedConnection {
   tokenKey?: string;
 }
 
-export class UnsafeRequestError extends Error {
-  override name = 'UnsafeRequestError';
-}
-
 /**
  * Makes authenticated calls for a connection. Credentials go in headers only; the request must
  * stay on the connection's own origin; a 401 on an OAuth connection refreshes the token once and
  * retries once, so an expired or revoked token never surfaces to the caller.
  */
 export class ConnectionClient {
-  constructor(private readonly conn: ResolvedConnection, private readonly tokens: TokenManager, private readonly allowInsecure: boolean) {}
+  constructor(private readonly conn: ResolvedConnection, private readonly tokens: TokenManager, private readonly outbound: Outbound) {}
 
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
+  async request(path: string, init: OutboundRequest = {}): Promise<OutboundResponse> {
     const base = new URL(this.conn.method.baseUrl(this.conn.config) + '/');
     const url = new URL(path.replace(/^\//, ''), base);
     if (url.origin !== base.origin) throw new UnsafeRequestError(`refusing to send credentials to ${url.origin}: requests must stay on ${base.origin}`);
     const first = await this.#authorization();
     if (first.token && url.href.includes(first.token.reveal())) throw new UnsafeRequestError('refusing to send a token in a URL; it goes in the Authorization header');
-    const response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...first.headers } });
+    const response = await this.outbound.request(url, { ...init, credentials: first.headers });
     if (response.status !== 401 || !first.token) return response;
-    await response.body?.cancel();
+    await response.discard();
     this.tokens.invalidate(this.conn.tokenKey ?? this.conn.id, first.token);
     const second = await this.#authorization();
-    return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...second.headers } });
+    return this.outbound.request(url, { ...init, credentials: second.headers });
   }
 
   /** Text from this connection's endpoints, with its secrets and current token removed (see redactSecrets). */
@@ -57,7 +55,7 @@ export class ConnectionClient {
       case 'oauth2_client_credentials': {
         const token = await this.tokens.token(this.conn.tokenKey ?? this.conn.id, () => {
           const secrets = Object.fromEntries(Object.entries(this.conn.openSecrets()).map(([k, v]) => [k, v.reveal()]));
-          return fetchClientCredentialsToken(method.clientCredentials!(config, secrets), this.allowInsecure);
+          return fetchClientCredentialsToken(method.clientCredentials!(config, secrets), this.outbound);
         });
         return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
       }

@@ -30,7 +30,7 @@ function openSecrets(ctx: HubContext, row: ConnectionTable): Record<string, stri
   return JSON.parse(ctx.vault.open(row.secrets_sealed, secretsContext(row.id)).reveal()) as Record<string, string>;
 }
 
-const insecure = (ctx: HubContext) => ({ [oauth.allowInsecureRequests]: ctx.urlPolicy.allowPrivateNetworks });
+const insecure = (ctx: HubContext) => ({ [oauth.allowInsecureRequests]: ctx.outbound.allowPrivateNetworks, [oauth.customFetch]: ctx.outbound.fetch });
 
 /** The URL to send the user to (first connect or reconnect): state and PKCE verifier stay here. */
 export async function startAuthorization(ctx: HubContext, row: ConnectionTable, method: ConnectorMethod, config: ConnectionConfig): Promise<string> {

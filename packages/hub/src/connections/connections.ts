@@ -9,6 +9,7 @@ import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound, Problem, zodIssues } from '../problem.js';
 import type { ConnectionTable } from '../store/schema.js';
 import { Secret } from '../vault/secret.js';
+import { UnsafeRequestError } from '../net/outbound.js';
 import { checkUrl } from './url-policy.js';
 import { listUsages } from './usages.js';
 import { completeAuthorization, refreshFromStore, sealSecrets, secretsContext, startAuthorization } from './authorization.js';
@@ -94,7 +95,7 @@ function resolved(ctx: HubContext, id: string, app: string, method: ConnectorMet
 }
 
 export function clientFor(ctx: HubContext, conn: ResolvedConnection): ConnectionClient {
-  return new ConnectionClient(conn, ctx.tokens, ctx.urlPolicy.allowPrivateNetworks);
+  return new ConnectionClient(conn, ctx.tokens, ctx.outbound);
 }
 
 /** A token request plus a cheap API call; the error says what to fix on the provider's side. */
@@ -114,9 +115,11 @@ async function probe(ctx: HubContext, conn: ResolvedConnection): Promise<{ ok: t
     } catch { /* not JSON: the status says enough */ }
     return { ok: false, status: 'failing', reason: conn.connector.explain({ error, status: response.status }) };
   } catch (error) {
-    if (error instanceof TypeError && error.message === 'fetch failed') {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      return { ok: false, status: 'failing', reason: `could not reach ${conn.method.baseUrl(conn.config)} (${cause?.code ?? cause?.message ?? 'network error'})` };
+    if (error instanceof UnsafeRequestError) return { ok: false, status: 'failing', reason: error.message };
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && !(error instanceof TokenRequestError)) {
+      // A network failure (undici's and the resolver's errors carry a code): the host, not the credentials.
+      return { ok: false, status: 'failing', reason: `could not reach ${conn.method.baseUrl(conn.config)} (${code})` };
     }
     if (error instanceof TokenRequestError) {
       return { ok: false, status: error.error === 'invalid_grant' && /refresh/.test(error.description ?? '') ? 'needs_reconnect' : 'failing', reason: conn.connector.explain({ error: error.error, description: error.description, status: error.status }) };

@@ -7,6 +7,7 @@ import { checkUrl } from '../connections/url-policy.js';
 import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound, Problem } from '../problem.js';
 import { Secret } from '../vault/secret.js';
+import type { OutboundRequest, OutboundResponse } from '../net/outbound.js';
 import { conflictIfTaken, parse } from './common.js';
 import { externalCredentialByName, extSecretsContext, type Principal } from './external-credentials.js';
 import { idpSecretContext } from './identity-providers.js';
@@ -83,9 +84,9 @@ export async function resolveNamedCredential(ctx: HubContext, name: string, call
 }
 
 /** `callout:Name/path`: the call a flow action makes; it never sees the secret. */
-export async function callout(ctx: HubContext, target: string, init: RequestInit = {}, caller?: string): Promise<Response> {
+export async function callout(ctx: HubContext, target: string, init: OutboundRequest = {}, caller?: string): Promise<OutboundResponse> {
   const match = /^callout:([A-Za-z][A-Za-z0-9_]*)(\/.*)?$/.exec(target);
   if (!match) throw invalid([{ path: 'url', message: 'must read callout:NamedCredential/path' }]);
   const conn = await resolveNamedCredential(ctx, match[1]!, caller);
-  return new ConnectionClient(conn, ctx.tokens, ctx.urlPolicy.allowPrivateNetworks).request(match[2] ?? '/', init);
+  return new ConnectionClient(conn, ctx.tokens, ctx.outbound).request(match[2] ?? '/', init);
 }

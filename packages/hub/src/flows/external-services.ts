@@ -68,7 +68,7 @@ export async function registerExternalService(ctx: HubContext, actor: Actor, bod
   if (input.specUrl) {
     const urlProblem = await checkUrl(input.specUrl, ctx.urlPolicy);
     if (urlProblem) throw invalid([{ path: 'specUrl', message: urlProblem }]);
-    const res = await fetch(input.specUrl).catch((error: Error) => { throw invalid([{ path: 'specUrl', message: `could not fetch the spec: ${error.message}` }]); });
+    const res = await ctx.outbound.request(new URL(input.specUrl), { signal: AbortSignal.timeout(15_000) }).catch((error: Error) => { throw invalid([{ path: 'specUrl', message: `could not fetch the spec: ${error.message}` }]); });
     if (!res.ok) throw invalid([{ path: 'specUrl', message: `fetching the spec answered HTTP ${res.status}` }]);
     document = await res.text();
   }

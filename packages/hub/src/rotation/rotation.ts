@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { audit } from '../audit/audit-log.js';
-import { checkUrl } from '../connections/url-policy.js';
 import { sealSecrets, secretsContext } from '../connections/authorization.js';
 import { connectionClient } from '../connections/connections.js';
 import type { HubContext } from '../context.js';
@@ -94,7 +93,7 @@ export async function runRotation(ctx: HubContext, rotationId: string, options: 
             return;
           }
           case 'prove':
-            await provePair(tokenUrl, row.staged_key!, ctx.vault.open(row.staged_secret_sealed!, stagedContext(rotationId)).reveal(), ctx.urlPolicy.allowPrivateNetworks);
+            await provePair(tokenUrl, row.staged_key!, ctx.vault.open(row.staged_secret_sealed!, stagedContext(rotationId)).reveal(), ctx.outbound);
             await save({ step: 'store' });
             return;
           case 'store': {
@@ -154,12 +153,10 @@ async function failRotation(ctx: HubContext, row: RotationTable, webhookUrl: str
   await audit(ctx.db, now, { actor: 'rotation', action: 'rotation.fail', targetType: 'connection', targetId: row.connection_id, outcome: 'failed', detail: reason });
   if (webhookUrl) {
     const webhookFailed = (detail: string) => audit(ctx.db, ctx.now(), { actor: 'rotation', action: 'rotation.webhook', targetType: 'connection', targetId: row.connection_id, outcome: 'failed', detail });
-    // Checked again when it is called (a name may resolve elsewhere since it was saved), and a redirect is not followed.
-    const refused = await checkUrl(webhookUrl, ctx.urlPolicy);
-    if (refused) return void (await webhookFailed(`webhook URL ${refused}`));
-    await fetch(webhookUrl, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event: 'rotation.failed', connectionId: row.connection_id, rotationId: row.id, step: row.step, reason, at: new Date(now).toISOString() }), signal: AbortSignal.timeout(10_000) })
+    // The address is checked again when connecting (a name may resolve elsewhere since it was saved), and a redirect is not followed.
+    await ctx.outbound.request(new URL(webhookUrl), { method: 'POST', maxRedirects: 0, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event: 'rotation.failed', connectionId: row.connection_id, rotationId: row.id, step: row.step, reason, at: new Date(now).toISOString() }), signal: AbortSignal.timeout(10_000) })
       .then(async (res) => {
-        await res.body?.cancel();
+        await res.discard();
         if (res.status >= 300) await webhookFailed(`webhook answered HTTP ${res.status}`);
       }, (error: unknown) => webhookFailed((error as Error).message));
   }

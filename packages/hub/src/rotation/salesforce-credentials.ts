@@ -1,5 +1,6 @@
 import type { ConnectionClient } from '../auth/connection-client.js';
 import { fetchClientCredentialsToken, TokenRequestError } from '../auth/client-credentials.js';
+import type { Outbound } from '../net/outbound.js';
 
 const API = '/services/data/v65.0/apps/oauth';
 
@@ -74,9 +75,9 @@ export class SalesforceCredentialApi {
 }
 
 /** Proves a key and secret obtain a token, without touching any cache. */
-export async function provePair(tokenUrl: string, key: string, secret: string, allowInsecure: boolean): Promise<void> {
+export async function provePair(tokenUrl: string, key: string, secret: string, outbound: Outbound): Promise<void> {
   try {
-    await fetchClientCredentialsToken({ tokenUrl, clientId: key, clientSecret: secret }, allowInsecure);
+    await fetchClientCredentialsToken({ tokenUrl, clientId: key, clientSecret: secret }, outbound);
   } catch (error) {
     if (error instanceof TokenRequestError) throw new CredentialApiError(400, `the new pair does not obtain a token yet: ${error.message}`);
     throw error;

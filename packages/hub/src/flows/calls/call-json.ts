@@ -1,13 +1,14 @@
 import type { ConnectionClient } from '../../auth/connection-client.js';
+import type { OutboundRequest, OutboundResponse } from '../../net/outbound.js';
 import { PermanentError, RetryableError } from './errors.js';
 import type { CallLimiter } from './limiter.js';
 
 /** How long a call may take when nothing says otherwise (lookups, describes at save time). */
 const DEFAULT_TIMEOUT_MS = 15_000;
 
-export type CallOptions = RequestInit & { timeoutMs?: number };
+export type CallOptions = Omit<OutboundRequest, 'signal'> & { timeoutMs?: number; onHeaders?: (header: OutboundResponse['header']) => void };
 
-function retryAfterMs(header: string | null): number | undefined {
+function retryAfterMs(header: string | undefined): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
@@ -19,7 +20,7 @@ function retryAfterMs(header: string | null): number | undefined {
  * One JSON call with a timeout, within the connection's limiter; classifies failures as retryable
  * or permanent, and tells the limiter about throttling (429, 503 and their Retry-After).
  */
-export async function callJson(client: ConnectionClient, path: string, init: CallOptions & { onHeaders?: (headers: Headers) => void; limiter?: CallLimiter } = {}): Promise<{ status: number; body: unknown }> {
+export async function callJson(client: ConnectionClient, path: string, init: CallOptions & { limiter?: CallLimiter } = {}): Promise<{ status: number; body: unknown }> {
   const { limiter, ...rest } = init;
   if (!limiter) return callOnce(client, path, rest);
   return limiter.run(async () => {
@@ -34,22 +35,22 @@ export async function callJson(client: ConnectionClient, path: string, init: Cal
   });
 }
 
-async function callOnce(client: ConnectionClient, path: string, init: CallOptions & { onHeaders?: (headers: Headers) => void }): Promise<{ status: number; body: unknown }> {
+async function callOnce(client: ConnectionClient, path: string, init: CallOptions): Promise<{ status: number; body: unknown }> {
   const { timeoutMs = DEFAULT_TIMEOUT_MS, onHeaders, ...request } = init;
   // The timeout covers the body too. A timer cleared as soon as the call is over, not
   // AbortSignal.timeout: that signal holds the request's state until it fires, and at hundreds of
   // calls a second that is most of the heap.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-  let response: Response;
+  let response: OutboundResponse;
   let text: string;
   try {
     response = await client.request(path, { ...request, signal: abort.signal });
-    onHeaders?.(response.headers);
+    onHeaders?.(response.header);
     text = await response.text();
   } catch (error) {
     const name = (error as Error).name;
-    if (name === 'TimeoutError' || name === 'AbortError') throw new RetryableError(`timed out after ${timeoutMs} ms`);
+    if (abort.signal.aborted) throw new RetryableError(`timed out after ${timeoutMs} ms`);
     if (name === 'UnsafeRequestError') throw new PermanentError((error as Error).message);
     throw new RetryableError(`request failed: ${client.redact((error as Error).message)}`);
   } finally {
@@ -63,7 +64,7 @@ async function callOnce(client: ConnectionClient, path: string, init: CallOption
   }
   // An error body is kept (run records, dead letters): whatever of the request it echoes is removed first.
   if (response.status === 429 || response.status >= 500) {
-    throw new RetryableError(`HTTP ${response.status}: ${client.redact(text).slice(0, 300)}`, retryAfterMs(response.headers.get('retry-after')), response.status === 429 || response.status === 503);
+    throw new RetryableError(`HTTP ${response.status}: ${client.redact(text).slice(0, 300)}`, retryAfterMs(response.header('retry-after')), response.status === 429 || response.status === 503);
   }
   if (response.status >= 400) throw new PermanentError(`HTTP ${response.status}: ${client.redact(text).slice(0, 500)}`);
   return { status: response.status, body };

@@ -74,8 +74,8 @@ export async function salesforceCall(ctx: HubContext, connection: string, path: 
   return callJson(client, `/services/data/${SALESFORCE_API}${path}`, {
     ...init,
     limiter,
-    onHeaders: (headers) => {
-      const usage = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
+    onHeaders: (header) => {
+      const usage = /api-usage=(\d+)\/(\d+)/.exec(header('sforce-limit-info') ?? '');
       if (usage) limiter.apiUsage = Number(usage[1]) / Number(usage[2]);
     },
   });

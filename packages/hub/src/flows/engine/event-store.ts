@@ -65,6 +65,16 @@ export async function backlogByFlow(db: Kysely<HubDatabase>): Promise<Map<string
   return new Map(rows.map((r) => [r.flow_id, { pending: Number(r.n), oldest: Number(r.oldest) }]));
 }
 
+/** Which of these dedupe keys the flow has already queued (a poll re-reading a window skips them). */
+export async function knownDedupeKeys(db: Kysely<HubDatabase>, flowId: string, keys: string[]): Promise<Set<string>> {
+  const known = new Set<string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await db.selectFrom('flow_events').select('dedupe_key').where('flow_id', '=', flowId).where('dedupe_key', 'in', keys.slice(i, i + 500)).execute();
+    for (const row of rows) known.add(row.dedupe_key);
+  }
+  return known;
+}
+
 export async function backlogOf(db: Kysely<HubDatabase>, flowId: string): Promise<number> {
   const row = await db.selectFrom('flow_events').select((eb) => eb.fn.countAll<number>().as('n')).where('flow_id', '=', flowId).where('status', '=', 'pending').executeTakeFirstOrThrow();
   return Number(row.n);

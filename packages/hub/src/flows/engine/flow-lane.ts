@@ -6,7 +6,7 @@ import { RetryableError } from '../calls/errors.js';
 import { API_USAGE_SLOWDOWN } from '../calls/limiter.js';
 import { durationMs, type FlowDefinition } from '../definition.js';
 import { pollOf } from '../triggers/registry.js';
-import { backlogOf, claimEvents, dueEvents, releaseEvents, type Outcome, type OutcomeWriter } from './event-store.js';
+import { backlogOf, claimEvents, dueEvents, knownDedupeKeys, releaseEvents, type Outcome, type OutcomeWriter } from './event-store.js';
 import { pendingEvent, queueEvents } from './event-queue.js';
 import { runEvents, type RunObserver } from './run-events.js';
 import type { Semaphore } from './semaphore.js';
@@ -133,7 +133,7 @@ export class FlowLane {
     const cursorRow = await ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
     let result: Awaited<ReturnType<typeof poll>>;
     try {
-      result = await poll(ctx, trigger, cursorRow?.cursor, flow.savedBy ?? undefined);
+      result = await poll(ctx, trigger, cursorRow?.cursor, { runAs: flow.savedBy ?? undefined, known: (keys) => knownDedupeKeys(ctx.db, flow.id, keys) });
       this.lastPollError = undefined;
     } catch (error) {
       this.lastPollError = (error as Error).message;

@@ -4,7 +4,7 @@ import { durationMs, type FlowTrigger } from '../definition.js';
 import { namedCredentialCall } from '../calls/clients.js';
 import { PermanentError } from '../calls/errors.js';
 import { externalService } from '../external-services.js';
-import type { PollResult } from './trigger.js';
+import type { PollResult, PollScope } from './trigger.js';
 import { z } from 'zod';
 import type { SaveCheck } from '../actions/action-kind.js';
 import { duration, timeout } from '../schema-parts.js';
@@ -45,7 +45,7 @@ export async function checkFeedTrigger(v: SaveCheck, trigger: z.infer<typeof fee
  * the events it led to; each item is keyed by its id and version, so an item that changes again is
  * a new event and one read twice is not.
  */
-export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: string | undefined, runAs?: string): Promise<PollResult> {
+export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: string | undefined, { runAs }: PollScope): Promise<PollResult> {
   const service = await externalService(ctx, trigger.service);
   const operation = service.operations.get(trigger.operation);
   if (!operation || operation.method !== 'GET') throw new PermanentError(`operation ${trigger.operation} of ${trigger.service} is not a GET feed`);

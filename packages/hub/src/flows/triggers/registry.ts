@@ -4,7 +4,7 @@ import type { FlowTrigger } from '../definition.js';
 import { checkFeedTrigger, feedTrigger, pollFeed } from './feed-changes.js';
 import { checkSalesforceTrigger, pollSalesforce, salesforceTrigger } from './salesforce-changes.js';
 import { pollSchedule, scheduleTrigger } from './schedule.js';
-import type { PollResult } from './trigger.js';
+import type { PollResult, PollScope } from './trigger.js';
 import { webhookTrigger } from './webhook-trigger.js';
 
 /** Every trigger kind's schema, for the flow schema (definition.ts). */
@@ -23,7 +23,7 @@ export async function checkTrigger<T extends FlowTrigger>(v: SaveCheck, trigger:
 }
 
 /** How a polled trigger reads what changed after its cursor; `nextAt` is when it wants polling again, if it knows. */
-export type Poll<T extends FlowTrigger> = (ctx: HubContext, trigger: T, cursor: string | undefined, runAs: string | undefined) => Promise<PollResult & { nextAt?: number }>;
+export type Poll<T extends FlowTrigger> = (ctx: HubContext, trigger: T, cursor: string | undefined, scope: PollScope) => Promise<PollResult & { nextAt?: number }>;
 
 /**
  * Every polled trigger kind by its `type`: a new kind is one file and its lines here. Webhooks are not

@@ -2,7 +2,7 @@ import type { HubContext } from '../../context.js';
 import type { FlowTrigger } from '../definition.js';
 import { durationMs } from '../definition.js';
 import { salesforceCall } from '../calls/clients.js';
-import type { PollResult } from './trigger.js';
+import type { PollResult, PollScope } from './trigger.js';
 import { z } from 'zod';
 import type { SaveCheck } from '../actions/action-kind.js';
 import { duration, objectName, timeout } from '../schema-parts.js';
@@ -10,6 +10,7 @@ import { duration, objectName, timeout } from '../schema-parts.js';
 type SalesforceTrigger = Extract<FlowTrigger, { type: 'salesforce' }>;
 interface Cursor { stamp: string; id: string }
 
+const dedupeKey = (record: Record<string, unknown>) => `${String(record.Id)}:${String(record.SystemModstamp)}`;
 const soqlDateTime = (iso: string) => iso.replace(/\.\d{3}\+0000$/, '.000Z').replace('+0000', 'Z');
 
 
@@ -44,16 +45,17 @@ export async function checkSalesforceTrigger(v: SaveCheck, trigger: z.infer<type
  * (SystemModstamp, Id) order continue after the last record seen, and once caught up each poll also
  * re-reads an overlap window behind the cursor, so a change committed late with an older stamp is
  * still seen.
- * Every change is keyed by Id + SystemModstamp, so re-reading never queues it twice.
+ * Every change is keyed by Id + SystemModstamp, so re-reading never queues it twice. The window is
+ * read as Ids and stamps only, and just the versions not queued yet are read in full: after a bulk
+ * load the window holds thousands of records, re-read every poll.
  */
-export async function pollSalesforce(ctx: HubContext, trigger: SalesforceTrigger, cursorText: string | undefined): Promise<PollResult> {
+export async function pollSalesforce(ctx: HubContext, trigger: SalesforceTrigger, cursorText: string | undefined, scope: PollScope): Promise<PollResult> {
   const cursor: Cursor = cursorText ? JSON.parse(cursorText) as Cursor : { stamp: '1970-01-01T00:00:00.000Z', id: '' };
   const fields = [...new Set(['Id', 'SystemModstamp', ...trigger.fields])];
   const children = Object.entries(trigger.children).map(([rel, list]) => `(SELECT ${list.join(', ')} FROM ${rel})`);
-  const select = `SELECT ${[...fields, ...children].join(', ')} FROM ${trigger.object}`;
   const extra = trigger.where ? ` AND (${trigger.where})` : '';
-  const query = async (where: string, limit: number) => {
-    const soql = `${select} WHERE ${where}${extra} ORDER BY SystemModstamp, Id LIMIT ${limit}`;
+  const query = async (where: string, limit: number, select = [...fields, ...children]) => {
+    const soql = `SELECT ${select.join(', ')} FROM ${trigger.object} WHERE ${where}${extra} ORDER BY SystemModstamp, Id LIMIT ${limit}`;
     const { body } = await salesforceCall(ctx, trigger.connection, `/query?q=${encodeURIComponent(soql)}`, { timeoutMs: durationMs(trigger.timeout) });
     return (body as { records: Record<string, unknown>[] }).records;
   };
@@ -63,9 +65,14 @@ export async function pollSalesforce(ctx: HubContext, trigger: SalesforceTrigger
   // backfill that re-read 2,000 records per page would spend most of its time on duplicates.
   const atHead = forward.length < trigger.batchSize;
   const overlapStart = new Date(Date.parse(cursor.stamp) - durationMs(trigger.overlap)).toISOString();
-  const behind = cursor.id && atHead ? await query(`SystemModstamp >= ${overlapStart} AND SystemModstamp <= ${stamp}`, 2000) : [];
+  const window = cursor.id && atHead ? await query(`SystemModstamp >= ${overlapStart} AND SystemModstamp <= ${stamp}`, 2000, ['Id', 'SystemModstamp']) : [];
+  const known = await scope.known(window.map(dedupeKey));
+  const missed = window.filter((record) => !known.has(dedupeKey(record))).map((record) => String(record.Id));
+  const behind: Record<string, unknown>[] = [];
+  // Ids are record ids from the source's own answer (15/18 alphanumerics), safe to quote as they are.
+  for (let i = 0; i < missed.length; i += 200) behind.push(...await query(`Id IN ('${missed.slice(i, i + 200).join("','")}')`, 200));
   const last = forward[forward.length - 1];
   const next: Cursor = last ? { stamp: String(last.SystemModstamp).replace('+0000', 'Z'), id: String(last.Id) } : cursor;
-  const events = [...behind, ...forward].map((record) => ({ dedupeKey: `${String(record.Id)}:${String(record.SystemModstamp)}`, recordKey: String(record.Id), payload: record }));
+  const events = [...behind, ...forward].map((record) => ({ dedupeKey: dedupeKey(record), recordKey: String(record.Id), payload: record }));
   return { events, cursor: JSON.stringify(next), more: !atHead };
 }
