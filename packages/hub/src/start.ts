@@ -62,7 +62,7 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
     const metrics = new HubMetrics();
     const now = options.now ?? Date.now;
     const ctx: HubContext = {
-      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound(options.allowPrivateNetworks ?? false), now,
+      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now,
       publicUrl: () => options.publicUrl ?? 'http://127.0.0.1',
     };
     return { store, ctx };

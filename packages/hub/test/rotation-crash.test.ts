@@ -64,7 +64,7 @@ describe('rotation crash injection (SIGKILL at each step boundary, then restart)
       void api(crashing.url, 'POST', `/connections/${target}/rotate`).catch(() => undefined);
       assert.equal(await exited, 'SIGKILL');
       const pairs = await validPairs();
-      assert.ok(pairs >= 1 && pairs <= 3, `${pairs} valid pairs at the crash`);
+      assert.ok(pairs >= 1 && pairs <= 2, `${pairs} valid pairs at the crash (the README promises never zero, at most two)`);
       assert.equal(await connectionWorks(), 200, 'the stored credential works at the crash');
 
       const { child, url } = await serve();

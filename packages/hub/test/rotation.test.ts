@@ -60,7 +60,14 @@ for (const store of STORES) {
       assert.match(String(res.body.nextRotationAt), /T03:00:00\.000Z$/);
     });
 
-    it('rotates 10 times in a row under 200+ requests/s with zero failed calls, leaving one valid pair', async () => {
+    it('rotates 10 times in a row under 200+ requests/s with zero failed calls, the load fetching tokens with each new secret, leaving one valid pair', async () => {
+      // Tokens live one second (the app's session policy), so the load keeps requesting new ones
+      // throughout: after each rotation it can only get them with the new pair.
+      const app = await org.store.db.selectFrom('apps').select(['id', 'access_token_ttl_seconds']).where('api_name', '=', 'MuleSoft_Integration').executeTakeFirstOrThrow();
+      await org.store.db.updateTable('apps').set({ access_token_ttl_seconds: 1 }).where('id', '=', app.id).execute();
+      org.ctx.cache.clear();
+      await org.store.db.updateTable('access_tokens').set({ revoked: 1 }).where('app_id', '=', app.id).execute();
+      const tokensIssued = async (from: number, to: number) => Number((await org.store.db.selectFrom('access_tokens').select((eb) => eb.fn.countAll<number>().as('n')).where('app_id', '=', app.id).where('issued_at', '>', from).where('issued_at', '<=', to).executeTakeFirstOrThrow()).n);
       const client = await connectionClient(hub.ctx, target);
       let ok = 0;
       let failed = 0;
@@ -82,16 +89,27 @@ for (const store of STORES) {
         await Promise.all(inflight);
       })();
       const keys = new Set<string>();
-      for (let i = 0; i < 10; i++) {
-        const done = await hub.rotations.rotateNow(target, 'test') as { status: string; error: string | null; staged_key: string };
-        assert.equal(done.status, 'completed', done.error ?? '');
-        keys.add(done.staged_key);
-        // Between rotations, the org holds exactly one pair for the app: the new one.
-        const consumers = await appConsumers();
-        assert.deepEqual(consumers.map((c) => c.role), ['primary']);
+      const tokensWithNewPair: number[] = [];
+      try {
+        for (let i = 0; i < 10; i++) {
+          const done = await hub.rotations.rotateNow(target, 'test') as { status: string; error: string | null; staged_key: string };
+          assert.equal(done.status, 'completed', done.error ?? '');
+          keys.add(done.staged_key);
+          // Between rotations, the org holds exactly one pair for the app: the new one. Every token
+          // it issues until the next rotation starts was obtained with that pair.
+          const completedAt = Date.now();
+          const consumers = await appConsumers();
+          assert.deepEqual(consumers.map((c) => c.role), ['primary']);
+          await new Promise((r) => setTimeout(r, 1300));
+          tokensWithNewPair.push(await tokensIssued(completedAt, Date.now()));
+        }
+      } finally {
+        running = false;
+        await load;
+        await org.store.db.updateTable('apps').set({ access_token_ttl_seconds: app.access_token_ttl_seconds }).where('id', '=', app.id).execute();
+        org.ctx.cache.clear();
       }
-      running = false;
-      await load;
+      assert.ok(tokensWithNewPair.every((n) => n >= 1), `the load obtained tokens with every new pair: ${tokensWithNewPair.join(', ')}`);
       const seconds = (Date.now() - started) / 1000;
       assert.equal(failed, 0, `${failed} failed calls`);
       assert.ok(ok / seconds >= 200, `${(ok / seconds).toFixed(0)} requests/s`);

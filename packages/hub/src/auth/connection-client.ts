@@ -14,6 +14,11 @@ export interface ResolvedConnection {
   config: ConnectionConfig;
   /** Opens the sealed secrets; called only to obtain a token or sign a request. */
   openSecrets(): Record<string, Secret>;
+  /**
+   * The settings and secrets as stored now, for a token request: a rotation replaces the key and
+   * secret while clients made earlier are still in use, and their next token must come from the new pair.
+   */
+  current?: () => Promise<{ config: ConnectionConfig; secrets: Record<string, Secret> }>;
   /** For authorization code connections: a new access token from the stored refresh token. */
   refresh?: () => Promise<FetchedToken>;
   /** The token cache entry; connections that share an identity provider share its token. */
@@ -53,9 +58,10 @@ export class ConnectionClient {
     const { method, config } = this.conn;
     switch (method.kind) {
       case 'oauth2_client_credentials': {
-        const token = await this.tokens.token(this.conn.tokenKey ?? this.conn.id, () => {
-          const secrets = Object.fromEntries(Object.entries(this.conn.openSecrets()).map(([k, v]) => [k, v.reveal()]));
-          return fetchClientCredentialsToken(method.clientCredentials!(config, secrets), this.outbound);
+        const token = await this.tokens.token(this.conn.tokenKey ?? this.conn.id, async () => {
+          const current = this.conn.current ? await this.conn.current() : { config, secrets: this.conn.openSecrets() };
+          const secrets = Object.fromEntries(Object.entries(current.secrets).map(([k, v]) => [k, v.reveal()]));
+          return fetchClientCredentialsToken(method.clientCredentials!(current.config, secrets), this.outbound);
         });
         return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
       }

@@ -87,10 +87,15 @@ async function parseCredentials(ctx: HubContext, method: ConnectorMethod, creden
 
 /** `cacheKey` names the token cache entry: new credentials on trial get their own, apart from the live ones. */
 function resolved(ctx: HubContext, id: string, app: string, method: ConnectorMethod, config: ConnectionConfig, sealed: string, cacheKey = id): ResolvedConnection {
+  const open = (text: string) => Object.fromEntries(Object.entries(JSON.parse(ctx.vault.open(text, secretsContext(id)).reveal()) as Record<string, string>).map(([k, v]) => [k, new Secret(v)]));
   return {
     id: cacheKey, connector: CONNECTORS[app]!, method, config,
     ...(method.kind === 'oauth2_authorization_code' ? { refresh: () => refreshFromStore(ctx, id, method) } : {}),
-    openSecrets: () => Object.fromEntries(Object.entries(JSON.parse(ctx.vault.open(sealed, secretsContext(id)).reveal()) as Record<string, string>).map(([k, v]) => [k, new Secret(v)])),
+    openSecrets: () => open(sealed),
+    current: async () => {
+      const stored = await ctx.db.selectFrom('connections').select(['config', 'secrets_sealed']).where('id', '=', id).executeTakeFirst();
+      return stored ? { config: JSON.parse(stored.config) as ConnectionConfig, secrets: open(stored.secrets_sealed) } : { config, secrets: open(sealed) };
+    },
   };
 }
 

@@ -33,6 +33,15 @@ export interface OutboundResponse {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+export interface OutboundPolicy {
+  /** Development and tests: http and every address allowed. */
+  allowPrivateNetworks: boolean;
+  /** Why an address is refused (default: everything but public unicast); tests stand a loopback address in for a public one. */
+  refuse?: (address: string) => string | undefined;
+  /** Schemes allowed (default: https only, or http and https with private networks allowed). */
+  schemes?: string[];
+}
+
 /**
  * Every request the hub makes to a URL a user gave goes through here. Addresses are checked when
  * the connection is made, on the address DNS answered (so a name that resolves somewhere public at
@@ -44,15 +53,20 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  */
 export class Outbound {
   readonly dispatcher: Agent;
+  readonly allowPrivateNetworks: boolean;
+  readonly #schemes: string[];
 
-  constructor(readonly allowPrivateNetworks: boolean) {
+  constructor(policy: OutboundPolicy) {
+    this.allowPrivateNetworks = policy.allowPrivateNetworks;
+    this.#schemes = policy.schemes ?? (policy.allowPrivateNetworks ? ['https:', 'http:'] : ['https:']);
+    const refuse = policy.refuse ?? refusedAddress;
     const plain = buildConnector({});
-    const checked = buildConnector({ lookup: checkedLookup } as buildConnector.BuildOptions);
+    const checked = buildConnector({ lookup: checkedLookup(refuse) } as buildConnector.BuildOptions);
     this.dispatcher = new Agent({
       keepAliveTimeout: 10_000,
-      connect: allowPrivateNetworks ? plain : (options, callback) => {
+      connect: policy.allowPrivateNetworks ? plain : (options, callback) => {
         // A literal address is never looked up: it is checked here.
-        const refused = isIP(options.hostname.replace(/^\[|\]$/g, '')) ? refusedAddress(options.hostname) : undefined;
+        const refused = isIP(options.hostname.replace(/^\[|\]$/g, '')) ? refuse(options.hostname) : undefined;
         if (refused) return callback(new UnsafeRequestError(`refusing to connect to ${refused}; private addresses are refused (use --allow-private-networks for development)`), null);
         return checked(options, callback);
       },
@@ -90,8 +104,7 @@ export class Outbound {
   }) as unknown as typeof fetch;
 
   #checkScheme(url: URL): void {
-    const allowed = this.allowPrivateNetworks ? url.protocol === 'https:' || url.protocol === 'http:' : url.protocol === 'https:';
-    if (!allowed) throw new UnsafeRequestError(`refusing to request ${url.protocol}// URLs (${url.origin}): ${this.allowPrivateNetworks ? 'only http(s)' : 'https only, unless the hub runs with --allow-private-networks'}`);
+    if (!this.#schemes.includes(url.protocol)) throw new UnsafeRequestError(`refusing to request ${url.protocol}// URLs (${url.origin}): ${this.allowPrivateNetworks ? 'only http(s)' : 'https only, unless the hub runs with --allow-private-networks'}`);
   }
 
   close(): Promise<void> {
@@ -117,15 +130,15 @@ function answer(res: Awaited<ReturnType<typeof undiciRequest>>, url: URL): Outbo
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /** `dns.lookup` that refuses a name when any address it resolves to is refused. */
-function checkedLookup(hostname: string, options: { all?: boolean }, callback: LookupCallback): void {
+const checkedLookup = (refuse: (address: string) => string | undefined) => (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, []);
     for (const { address } of addresses) {
-      const refused = refusedAddress(address);
+      const refused = refuse(address);
       if (refused) return callback(new UnsafeRequestError(`refusing to connect to ${hostname}: ${refused}; private addresses are refused (use --allow-private-networks for development)`), []);
     }
     if (options.all) return callback(null, addresses);
     const first = addresses[0]!;
     callback(null, first.address, first.family);
   });
-}
+};
