@@ -71,6 +71,25 @@ describe('hub API bad input', () => {
     assert.equal(((await hub.api(key, 'GET', '/api/v1/connections')).body.connections as unknown[]).length, 0);
   });
 
+  it('headers over 16 KB answer 431 in problem JSON, not the web framework\'s shape', async () => {
+    const res = await fetch(`${hub.url}/api/v1/connections`, { headers: { authorization: `Bearer ${key}`, 'x-padding': 'a'.repeat(20_000) } });
+    expectProblem({ status: res.status, type: res.headers.get('content-type'), text: '', body: (await res.json()) as Record<string, unknown> }, 431);
+  });
+
+  it('refuses an OpenAPI spec with an external $ref (file, URL, path), naming where it is, and an alias bomb', async () => {
+    const key = await hub.key(['connections:read', 'connections:write', 'flows:write']);
+    const ext = await hub.api(key, 'POST', '/api/v1/external-credentials', { name: 'SpecExt', protocol: 'custom_headers', headers: [{ name: 'X-K', value: 'v' }], principals: [{ name: 'p', grantedTo: ['test'] }] });
+    assert.equal(ext.status, 201, ext.text);
+    const named = await hub.api(key, 'POST', '/api/v1/named-credentials', { name: 'SpecTarget', baseUrl: 'http://127.0.0.1:9', externalCredential: 'SpecExt', principal: 'p' });
+    assert.equal(named.status, 201, named.text);
+    for (const ref of ['file:///etc/passwd', 'http://127.0.0.1:9/schema.json', '../secrets.json', 'other.yaml#/components/schemas/X']) {
+      const spec = { openapi: '3.0.0', info: { title: 't', version: '1' }, paths: { '/x': { post: { operationId: 'x', requestBody: { content: { 'application/json': { schema: { $ref: ref } } } }, responses: { 200: { description: 'ok' } } } } } };
+      expectProblem(await hub.api(key, 'POST', '/api/v1/external-services', { name: 'Spec', namedCredential: 'SpecTarget', spec }), 400, 'spec.paths./x.post.requestBody.content.application/json.schema.$ref', /points outside the document/);
+    }
+    const bomb = `openapi: 3.0.0\na: &a ["x","x","x","x","x","x","x","x","x","x"]\n${Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`).join('\n')}\n`;
+    expectProblem(await hub.api(key, 'POST', '/api/v1/external-services', { name: 'Spec', namedCredential: 'SpecTarget', spec: bomb }), 400, 'spec');
+  });
+
   it('answers malformed JSON, wrong content types, unknown routes and ids with problem JSON', async () => {
     expectProblem(await hub.api(key, 'POST', '/api/v1/connections', '{"name":'), 400, '(body)');
     const res = await fetch(`${hub.url}/api/v1/connections`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/xml' }, body: '<x/>' });

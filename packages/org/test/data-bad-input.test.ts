@@ -63,6 +63,27 @@ describe('data API bad input: every mistake gets Salesforce\'s error array and a
     assert.equal((await org.integration.query("SELECT COUNT() FROM ContentVersion WHERE Title = 'big'")).totalSize, 0);
   });
 
+  it('a multipart body without a boundary, or cut short, is a 400 INVALID_MULTIPART_REQUEST', async () => {
+    const url = `${org.instanceUrl}/services/data/v62.0/sobjects/ContentVersion`;
+    const cut = '--B\r\nContent-Disposition: form-data; name="entity_content"\r\nContent-Type: application/json\r\n\r\n{"Title":"cut","PathOnClient":"c.txt"}\r\n--B\r\nContent-Disposition: form-data; name="VersionData"; filename="c.txt"\r\n\r\nhel';
+    for (const [contentType, body] of [['multipart/form-data', 'xxx'], ['multipart/form-data; boundary=B', cut]] as const) {
+      const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
+      assert.equal(res.status, 400, contentType);
+      const answer = await res.json();
+      assertErrorArray(answer, contentType);
+      assert.equal((answer as { errorCode: string }[])[0]!.errorCode, 'INVALID_MULTIPART_REQUEST');
+    }
+    assert.equal((await org.integration.query("SELECT COUNT() FROM ContentVersion WHERE Title = 'cut'")).totalSize, 0);
+  });
+
+  it('headers over 16 KB answer 431 in Salesforce\'s error array, not the web framework\'s shape', async () => {
+    const res = await fetch(`${org.instanceUrl}/services/data/v62.0/sobjects`, { headers: { authorization: `Bearer ${token}`, 'x-padding': 'a'.repeat(20_000) } });
+    assert.equal(res.status, 431);
+    const body = await res.json();
+    assertErrorArray(body, 'huge headers');
+    assert.equal((body as { errorCode: string }[])[0]!.errorCode, 'REQUEST_HEADER_FIELDS_TOO_LARGE');
+  });
+
   it('a body over the request size limit is refused', async () => {
     const res = await rest(org, token, 'POST', '/composite/sobjects', `{"records":[{"Name":"${'x'.repeat(51 * 1024 * 1024)}"}]}`, { 'content-type': 'application/json' });
     assert.equal(res.status, 413);
@@ -106,3 +127,27 @@ describe('data API bad input: every mistake gets Salesforce\'s error array and a
     }), { numRuns: 300 });
   });
 });
+
+for (const store of STORES) {
+  describe(`a NUL character (U+0000) in text is a 400 on every store (${store.name})`, () => {
+    let org: DataOrg;
+    let token: string;
+    before(async () => {
+      org = await startDataOrg(store);
+      token = await org.token('MuleSoft_Integration');
+    });
+    after(() => org.close());
+
+    it('in a record\'s text field, in a collection, and in a SOQL literal', async () => {
+      const created = await rest(org, token, 'POST', '/sobjects/Account', { Name: 'nul\u0000byte' });
+      assert.equal(created.status, 400, JSON.stringify(created.body));
+      assert.deepEqual([created.body[0].errorCode, created.body[0].fields], ['INVALID_TYPE_ON_FIELD_IN_RECORD', ['Name']]);
+      const batch = await rest(org, token, 'POST', '/composite/sobjects', { allOrNone: false, records: [{ attributes: { type: 'Account' }, Name: 'fine' }, { attributes: { type: 'Account' }, Name: 'bad\u0000' }] });
+      assert.equal(batch.status, 200, JSON.stringify(batch.body));
+      assert.deepEqual(batch.body.map((r: { success: boolean }) => r.success), [true, false]);
+      const query = await rest(org, token, 'GET', `/query?q=${encodeURIComponent("SELECT Id FROM Account WHERE Name = 'a\u0000b'")}`);
+      assert.equal(query.status, 400);
+      assert.equal(query.body[0].errorCode, 'MALFORMED_QUERY');
+    });
+  });
+}

@@ -13,6 +13,7 @@ import { createNamedCredential, listNamedCredentials } from '../credentials/name
 import { authorizeConnection, createConnection, deleteConnection, finishAuthorization, getConnection, listConnections, revealCredentials, testConnection, updateConnection } from '../connections/connections.js';
 import type { HubContext } from '../context.js';
 import { Problem } from '../problem.js';
+import { clientErrorHandler } from './client-error.js';
 import { openApiDocument } from './openapi.js';
 import { flowRoutes } from './flow-routes.js';
 import type { FlowEngine } from '../flows/engine/engine.js';
@@ -41,7 +42,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
 const sameSecret = (presented: string, expected: string) => timingSafeEqual(digest(presented), digest(expected));
 
 export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler, flows?: FlowEngine, metricsToken?: string): Promise<FastifyInstance> {
-  const app = Fastify({ logger: logger === false || logger === undefined ? false : { ...(logger as object), serializers: { req: requestSerializer } }, bodyLimit: 256 * 1024 });
+  const app = Fastify({ logger: logger === false || logger === undefined ? false : { ...(logger as object), serializers: { req: requestSerializer } }, bodyLimit: 256 * 1024, clientErrorHandler });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof Problem) return sendProblem(reply, error);

@@ -55,6 +55,21 @@ export function operationsOf(spec: { paths?: Record<string, Record<string, unkno
   return operations;
 }
 
+/** The first `$ref` that is not a local pointer (`#/…`), with where it is; walked without recursion, so any depth is safe. */
+function externalRef(document: object): { path: string; ref: string } | undefined {
+  const stack: [unknown, string][] = [[document, '']];
+  while (stack.length) {
+    const [node, path] = stack.pop()!;
+    if (!node || typeof node !== 'object') continue;
+    for (const [key, value] of Object.entries(node)) {
+      const at = path ? `${path}.${key}` : key;
+      if (key === '$ref' && typeof value === 'string' && !value.startsWith('#')) return { path: at, ref: value };
+      if (value && typeof value === 'object') stack.push([value, at]);
+    }
+  }
+  return undefined;
+}
+
 /**
  * Registers (or re-registers, picking up a new version) an OpenAPI 3 service with the named
  * credential its calls go through. A document that does not parse or validate is refused with the
@@ -74,7 +89,7 @@ export async function registerExternalService(ctx: HubContext, actor: Actor, bod
   }
   if (typeof document === 'string') {
     try {
-      document = parseYaml(document);
+      document = parseYaml(document, { maxAliasCount: 100 });
     } catch (error) {
       throw invalid([{ path: 'spec', message: `not JSON or YAML: ${(error as Error).message.split('\n')[0]}` }]);
     }
@@ -82,9 +97,13 @@ export async function registerExternalService(ctx: HubContext, actor: Actor, bod
   if (!document || typeof document !== 'object' || !('openapi' in document) || !String((document as { openapi: unknown }).openapi).startsWith('3.')) {
     throw invalid([{ path: 'spec', message: 'not an OpenAPI 3 document (no "openapi: 3.x" field)' }]);
   }
-  const result = await validate(structuredClone(document) as never);
+  const external = externalRef(document);
+  if (external) throw invalid([{ path: `spec.${external.path}`, message: `$ref "${external.ref.slice(0, 200)}" points outside the document; only local references (#/…) are read: bundle the spec into one document` }]);
+  // Never resolved anyway: the parser is told not to read files or URLs a document names.
+  const local = { resolve: { external: false, file: false } };
+  const result = await validate(structuredClone(document) as never, local);
   if (!result.valid) throw invalid(result.errors.map((e) => ({ path: 'spec', message: e.message })));
-  const dereferenced = await dereference(structuredClone(document) as never) as { paths?: Record<string, Record<string, unknown>> };
+  const dereferenced = await dereference(structuredClone(document) as never, local) as { paths?: Record<string, Record<string, unknown>> };
   const operations = operationsOf(dereferenced);
   if (operations.size === 0) throw invalid([{ path: 'spec', message: 'the document has no operations with an operationId' }]);
   const now = ctx.now();

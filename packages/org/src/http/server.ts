@@ -37,6 +37,8 @@ export interface ServerDeps {
 /** Requests are logged by method and path only: query strings and headers can hold credentials. */
 export const requestSerializer = (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip });
 
+import { clientErrorHandler } from './client-error.js';
+
 export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance> {
   const fastPath = tokenFastPath(deps.ctx, deps.metrics, deps.limits, () => app.log);
   const recordPath = recordFastPath(deps.ctx, deps.data, deps.sqlite);
@@ -44,6 +46,7 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
     logger: deps.logger,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
+    clientErrorHandler,
     serverFactory: (handler) => createServer((req, res) => {
       if (!fastPath(req, res) && !recordPath(req, res)) handler(req, res);
     }),

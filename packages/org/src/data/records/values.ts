@@ -83,6 +83,8 @@ export function toStored(f: FieldDef, value: unknown): { ok: true; value: Stored
       if (typeof value === 'object') return { ok: false, error: cannotDeserialize(f, value, 'String') };
       const text = String(value);
       if (text === '') return { ok: true, value: null };
+      // PostgreSQL text cannot hold U+0000; refused on every store, so both behave alike.
+      if (text.includes('\u0000')) return { ok: false, error: recordError('INVALID_TYPE_ON_FIELD_IN_RECORD', `${f.label}: value contains a NUL character (U+0000), which text fields cannot hold`, [f.name]) };
       if (f.type !== 'base64' && text.length > f.length) return { ok: false, error: recordError('STRING_TOO_LONG', `${f.label}: data value too large: ${text.length > 40 ? `${text.slice(0, 40)}…` : text} (max length=${f.length})`, [f.name]) };
       if (f.type === 'email' && !EMAIL.test(text)) return { ok: false, error: recordError('INVALID_EMAIL_ADDRESS', `${f.label}: invalid email address: ${text}`, [f.name]) };
       if (f.type === 'picklist' && f.restrictedPicklist && !f.picklistValues.includes(text)) return { ok: false, error: recordError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${f.label}: bad value for restricted picklist field: ${text}`, [f.name]) };

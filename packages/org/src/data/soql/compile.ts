@@ -49,6 +49,7 @@ const UNSUPPORTED: [keyof Query, string][] = [
 
 export function parseSoql(soql: string): Query {
   if (soql.trim() === '') throw malformedQuery('The query string is empty: pass SOQL in the q parameter.');
+  if (soql.includes('\u0000')) throw malformedQuery('The query contains a NUL character (U+0000).');
   try {
     return parseQuery(soql);
   } catch (error) {

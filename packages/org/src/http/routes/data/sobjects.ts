@@ -82,7 +82,9 @@ async function readFileUpload(service: DataService, request: FastifyRequest): Pr
   } catch (error) {
     if (blob) service.blobs.remove(blob.key);
     if (error instanceof BlobTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(service);
-    throw error;
+    if (error instanceof ApiError || error instanceof DmlError) throw error;
+    // What the multipart parser refuses: no boundary, a body cut short, a malformed part.
+    throw new ApiError(400, 'INVALID_MULTIPART_REQUEST', `The multipart body could not be read: ${(error as Error).message}`);
   }
   return { fields, blob };
 }
