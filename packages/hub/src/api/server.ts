@@ -14,6 +14,7 @@ import { authorizeConnection, createConnection, deleteConnection, finishAuthoriz
 import type { HubContext } from '../context.js';
 import { Problem } from '../problem.js';
 import { clientErrorHandler } from './client-error.js';
+import { refuseNulCharacters } from './refuse-nul.js';
 import { openApiDocument } from './openapi.js';
 import { flowRoutes } from './flow-routes.js';
 import type { FlowEngine } from '../flows/engine/engine.js';
@@ -53,6 +54,7 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
     request.log.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'unhandled error');
     return sendProblem(reply, new Problem(500, 'Internal error', 'An unexpected error occurred; it has been logged.'));
   });
+  refuseNulCharacters(app);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)));
 
   const guard = (scope: ApiScope) => async (request: FastifyRequest) => {

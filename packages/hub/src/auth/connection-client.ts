@@ -2,7 +2,7 @@ import type { ConnectionConfig, Connector, ConnectorMethod } from '../connectors
 import type { Secret } from '../vault/secret.js';
 import type { Outbound, OutboundRequest, OutboundResponse } from '../net/outbound.js';
 import { UnsafeRequestError } from '../net/outbound.js';
-import { redactSecrets } from '../vault/redact.js';
+import { redactForms, redactSecrets, secretForms } from '../vault/redact.js';
 import { fetchClientCredentialsToken } from './client-credentials.js';
 import type { FetchedToken, TokenManager } from './token-manager.js';
 
@@ -45,6 +45,20 @@ export class ConnectionClient {
     this.tokens.invalidate(this.conn.tokenKey ?? this.conn.id, first.token);
     const second = await this.#authorization();
     return this.outbound.request(url, { ...init, credentials: second.headers });
+  }
+
+  #forms: string[] | undefined;
+
+  /**
+   * A successful answer with this connection's secrets and current token removed, in every form
+   * they travel in: an endpoint that echoes its request would otherwise put them in run records.
+   * Plain substring checks, cheap enough for every answer.
+   */
+  redactAnswer(text: string): string {
+    this.#forms ??= Object.values(this.conn.openSecrets()).map((s) => s.reveal()).filter((s) => s.length >= 4).flatMap(secretForms);
+    const token = this.tokens.peek(this.conn.tokenKey ?? this.conn.id)?.reveal();
+    const forms = token ? [...this.#forms, ...secretForms(token)] : this.#forms;
+    return forms.some((form) => text.includes(form)) ? redactForms(text, forms) : text;
   }
 
   /** Text from this connection's endpoints, with its secrets and current token removed (see redactSecrets). */

@@ -16,16 +16,27 @@ const SHAPES: [RegExp, string][] = [
   [/\bhsk_[A-Za-z0-9_-]{16,}/g, '[redacted api key]'],
 ];
 
-/** The forms a secret takes on the wire: as is, URL-encoded, form-encoded and in a Basic header. */
-function forms(secret: string): string[] {
+/** The forms a secret takes on the wire: as is, URL-encoded, form-encoded, JSON-escaped and base64. */
+export function secretForms(secret: string): string[] {
   return [...new Set([secret, encodeURIComponent(secret), encodeURIComponent(secret).replace(/%20/g, '+'), JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')])];
 }
 
 export function redactSecrets(text: string, secrets: Iterable<string> = []): string {
   let out = text;
   // Longest first, so a secret that contains another is removed whole.
-  const known = [...secrets].filter((s) => s.length >= 4).flatMap(forms).sort((a, b) => b.length - a.length);
-  for (const secret of known) out = out.split(secret).join('[redacted]');
+  const known = [...secrets].filter((s) => s.length >= 4).flatMap(secretForms);
+  out = redactForms(out, known);
   for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/**
+ * Only the given forms of known secrets (see secretForms) removed: for a successful answer, which
+ * is data the flow goes on with, where a field named `token` may be just that.
+ */
+export function redactForms(text: string, forms: readonly string[]): string {
+  let out = text;
+  // Longest first, so a secret that contains another is removed whole.
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) if (out.includes(form)) out = out.split(form).join('[redacted]');
   return out;
 }

@@ -38,6 +38,7 @@ export interface ServerDeps {
 export const requestSerializer = (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip });
 
 import { clientErrorHandler } from './client-error.js';
+import { refuseNulInPath } from './refuse-nul.js';
 
 export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance> {
   const fastPath = tokenFastPath(deps.ctx, deps.metrics, deps.limits, () => app.log);
@@ -52,6 +53,7 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
     }),
   });
   registerErrorFormat(app);
+  refuseNulInPath(app);
   registerFormParser(app);
   refuseTokensInQuery(app);
   await app.register(fastifyCookie, { secret: createHmac('sha256', deps.orgKey).update('browser-cookies').digest() });

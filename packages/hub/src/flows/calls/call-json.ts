@@ -56,6 +56,8 @@ async function callOnce(client: ConnectionClient, path: string, init: CallOption
   } finally {
     clearTimeout(timer);
   }
+  // Whatever of the request an answer echoes is removed before it is parsed and kept.
+  if (response.status < 400) text = client.redactAnswer(text);
   let body: unknown = text;
   try {
     body = text ? JSON.parse(text) : undefined;
