@@ -86,17 +86,20 @@ async function parseCredentials(ctx: HubContext, method: ConnectorMethod, creden
 }
 
 /** `cacheKey` names the token cache entry: new credentials on trial get their own, apart from the live ones. */
+const openSealed = (ctx: HubContext, id: string, sealed: string) => Object.fromEntries(Object.entries(JSON.parse(ctx.vault.open(sealed, secretsContext(id)).reveal()) as Record<string, string>).map(([k, v]) => [k, new Secret(v)]));
+
 function resolved(ctx: HubContext, id: string, app: string, method: ConnectorMethod, config: ConnectionConfig, sealed: string, cacheKey = id): ResolvedConnection {
-  const open = (text: string) => Object.fromEntries(Object.entries(JSON.parse(ctx.vault.open(text, secretsContext(id)).reveal()) as Record<string, string>).map(([k, v]) => [k, new Secret(v)]));
   return {
     id: cacheKey, connector: CONNECTORS[app]!, method, config,
     ...(method.kind === 'oauth2_authorization_code' ? { refresh: () => refreshFromStore(ctx, id, method) } : {}),
-    openSecrets: () => open(sealed),
-    current: async () => {
-      const stored = await ctx.db.selectFrom('connections').select(['config', 'secrets_sealed']).where('id', '=', id).executeTakeFirst();
-      return stored ? { config: JSON.parse(stored.config) as ConnectionConfig, secrets: open(stored.secrets_sealed) } : { config, secrets: open(sealed) };
-    },
+    openSecrets: () => openSealed(ctx, id, sealed),
   };
+}
+
+/** A stored connection's settings and secrets as they are now (a rotation may have replaced them since it was resolved). */
+async function storedNow(ctx: HubContext, id: string): Promise<{ config: ConnectionConfig; secrets: Record<string, Secret> }> {
+  const r = await row(ctx, id);
+  return { config: JSON.parse(r.config) as ConnectionConfig, secrets: openSealed(ctx, id, r.secrets_sealed) };
 }
 
 export function clientFor(ctx: HubContext, conn: ResolvedConnection): ConnectionClient {
@@ -248,7 +251,7 @@ export async function listConnections(ctx: HubContext): Promise<ConnectionView[]
 export async function connectionClient(ctx: HubContext, id: string): Promise<ConnectionClient> {
   const r = await row(ctx, id);
   if (r.app === NAMED) return clientFor(ctx, await resolveNamedCredential(ctx, (JSON.parse(r.config) as { namedCredential: string }).namedCredential, undefined));
-  return clientFor(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed));
+  return clientFor(ctx, { ...resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed), current: () => storedNow(ctx, r.id) });
 }
 
 export async function testConnection(ctx: HubContext, actor: Actor, id: string): Promise<ConnectionView> {
