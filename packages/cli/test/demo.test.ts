@@ -27,7 +27,7 @@ describe('the main job: `handshake demo` (what `npm start` runs)', () => {
     assert.match(out, /Hub API: +http:\/\/127\.0\.0\.1:\d+\/api\/v1/);
   });
 
-  it('`handshake flows validate|runs` talk to the running hub', async () => {
+  it('`handshake flows validate|runs|run|stats` talk to the running hub', async () => {
     const hub = /Hub API: +(http:\/\/127\.0\.0\.1:\d+)\/api\/v1/.exec(out)![1]!;
     const key = /Hub API key for this run: +(\S+)/.exec(out)![1]!;
     const env = { ...process.env, HANDSHAKE_HUB_URL: hub, HANDSHAKE_API_KEY: key };
@@ -43,6 +43,15 @@ describe('the main job: `handshake demo` (what `npm start` runs)', () => {
     assert.match(bad.stderr, /\d+:\d+ actions\[0\]\.mapping\.Nope__c: unknown field Nope__c on Lead/);
     const runs = cli('flows', 'runs', 'erp-contact-to-lead', '--limit', '3');
     assert.equal(runs.status, 0, runs.stderr);
-    assert.match(runs.stdout, /success +attempt 1 .*upsert-lead:success/);
+    const line = /^(\S+) +\S+ success +(\S+) +attempt 1 .*upsert-lead:success/m.exec(runs.stdout);
+    assert.ok(line, runs.stdout);
+    assert.match(runs.stdout, /More: handshake flows runs erp-contact-to-lead --cursor \S+/);
+    const one = cli('flows', 'run', 'erp-contact-to-lead', line[1]!);
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stdout, new RegExp(`Run ${line[1]} of erp-contact-to-lead: success, attempt 1, .*record ${line[2]}`));
+    assert.match(one.stdout, /"action": "upsert-lead"/);
+    const stats = cli('flows', 'stats', 'erp-contact-to-lead');
+    assert.equal(stats.status, 0, stats.stderr);
+    assert.match(stats.stdout, /runs: +[1-9]\d* success, \d+ skipped, \d+ failed, \d+ dead\n +events: +\d+ pending, [1-9]\d* done, \d+ dead letters/);
   });
 });

@@ -13,7 +13,8 @@ import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org
 import { pendingEvent, queueEvents } from '../src/flows/engine/event-queue.js';
 import { wireDemo } from '../src/demo/wire-demo.js';
 import { registerExternalService } from '../src/flows/external-services.js';
-import { deadLetters, listRuns, saveFlow, setFlowStatus } from '../src/flows/flows.js';
+import { deadLetters, saveFlow, setFlowStatus } from '../src/flows/flows.js';
+import { listRuns } from '../src/flows/runs.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
 
 const actor = { name: 'engine test' };
@@ -171,7 +172,7 @@ for (const store of STORES) {
         }
       }), { numRuns: 6 });
       // Concurrency was real: more than one call overlapped.
-      const runs = await listRuns(hub.ctx, 'ordered', 500);
+      const runs = (await listRuns(hub.ctx, 'ordered', { limit: 500 })).runs;
       const spans = runs.map((r) => [Date.parse(r.startedAt), Date.parse(r.startedAt) + r.durationMs] as const);
       const overlapping = spans.some(([s, e], i) => spans.some(([s2], j) => j !== i && s2 > s && s2 < e));
       assert.ok(overlapping, 'events ran at the same time');
@@ -374,7 +375,7 @@ actions:
     assert.match(String(dead.error), /customer/);
     const sizes = await batchSizes('orders-in-batches');
     assert.ok(sizes.calls <= 3 && sizes.events === 20, `20 events in ${sizes.calls} calls`);
-    const runs = await listRuns(hub.ctx, 'orders-in-batches', 50);
+    const runs = (await listRuns(hub.ctx, 'orders-in-batches', { limit: 50 })).runs;
     const output = runs.find((r) => r.status === 'success')!.steps[0] as { output: { externalRef: string } };
     assert.match(output.output.externalRef, /^SO-BATCH-/, 'a batched event\'s output is its own order');
   });

@@ -11,8 +11,9 @@ import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org
 import { registerExternalService } from '../src/flows/external-services.js';
 import { pendingEvent } from '../src/flows/engine/event-queue.js';
 import { pruneFlowHistory } from '../src/flows/engine/retention.js';
-import { deadLetters, listRuns, replayDeadLetters, saveFlow, saveFlowFolder, setFlowStatus, validateFlow } from '../src/flows/flows.js';
+import { deadLetters, replayDeadLetters, saveFlow, saveFlowFolder, setFlowStatus, validateFlow } from '../src/flows/flows.js';
 import type { Problem } from '../src/problem.js';
+import { listRuns } from '../src/flows/runs.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
 
 const flowFile = (name: string) => readFileSync(fileURLToPath(new URL(`../flows/${name}.yaml`, import.meta.url)), 'utf8');
@@ -90,7 +91,7 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     await erpApi('PATCH', `/contacts/${ids[0]}`, { lastName: 'Renamed' });
     await until('the lead to follow the contact', async () => (await integration.query<{ LastName: string }>(`SELECT LastName FROM Lead WHERE ERP_Contact_Id__c = '${ids[0]}'`)).records[0]?.LastName === 'Renamed');
     assert.equal((await integration.query('SELECT COUNT() FROM Lead WHERE ERP_Contact_Id__c != null')).totalSize, 30, 'an update is not a new lead');
-    const runs = await listRuns(hub.ctx, 'erp-contact-to-lead');
+    const runs = (await listRuns(hub.ctx, 'erp-contact-to-lead')).runs;
     assert.ok(runs.some((r) => r.status === 'success' && JSON.stringify(r.steps).includes('upsert-lead')));
   });
 
@@ -157,7 +158,7 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     await fetch(`${erp.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'error', count: 2, method: 'POST', path: '/sales-orders' }) });
     await integration.sobject('OrderItem').create({ OrderId: order.id!, Quantity: 1, UnitPrice: 3, Description: 'Retry me' });
     await until('the order to arrive despite the 500s', async () => ((await erpApi('GET', `/sales-orders?externalRef=${order.id}`)).body as unknown[]).length === 1);
-    const orderRuns = await listRuns(hub.ctx, 'crm-order-to-erp-sales-order', 100);
+    const orderRuns = (await listRuns(hub.ctx, 'crm-order-to-erp-sales-order', { limit: 100 })).runs;
     assert.ok(orderRuns.some((r) => r.status === 'failed' && /HTTP 500/.test(String(r.error))), 'the failed attempts are recorded');
     await setFlowStatus(hub.ctx, actor, 'erp-contact-to-lead', 'active');
     // Salesforce refuses a lead (a first name over its 40 characters): dead-lettered at once (a 400 is no retry case), then replayed.
@@ -202,7 +203,7 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     await integration.sobject('OrderItem').create({ OrderId: order.id!, Quantity: 1, UnitPrice: 7, Description: 'Patience' });
     await until('the order to arrive despite the hanging ERP', async () => ((await erpApi('GET', `/sales-orders?externalRef=${order.id}`)).body as unknown[]).length === 1);
     assert.ok(Date.now() - started < 5000, 'the hub did not wait for the hanging calls');
-    const runs = await listRuns(hub.ctx, 'crm-order-to-erp-sales-order', 20);
+    const runs = (await listRuns(hub.ctx, 'crm-order-to-erp-sales-order', { limit: 20 })).runs;
     assert.equal(runs.filter((r) => r.status === 'failed' && /timed out after 300 ms/.test(String(r.error))).length, 2, 'each abandoned call is a recorded, retried attempt');
     await saveFlow(hub.ctx, actor, flowFile('crm-order-to-erp-sales-order'));
     await setFlowStatus(hub.ctx, actor, 'erp-contact-to-lead', 'active');
@@ -253,7 +254,7 @@ ${extra}`;
     await saveFlow(hub.ctx, actor, `name: ticking\ntrigger: { type: schedule, cron: "* * * * * *" }${upsert(`      ERP_Contact_Id__c: { template: "tick-{firedAt}" }
       LastName: { const: Tick }
       Company: { const: Clock Co }`)}`);
-    const ticks = await until('three ticks', async () => (await listRuns(hub.ctx, 'ticking', 50)).filter((r) => r.status === 'success').length >= 3 && true);
+    const ticks = await until('three ticks', async () => ((await listRuns(hub.ctx, 'ticking', { limit: 50 })).runs).filter((r) => r.status === 'success').length >= 3 && true);
     assert.ok(ticks);
     await setFlowStatus(hub.ctx, actor, 'ticking', 'paused');
     const leads = await integration.query<{ ERP_Contact_Id__c: string }>("SELECT ERP_Contact_Id__c FROM Lead WHERE ERP_Contact_Id__c LIKE 'tick-%'");

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startErp } from '@handshake/demo-erp';
-import { createApiKey, listFlows, listRuns, startHub, wireDemo } from '@handshake/hub';
+import { createApiKey, flowStats, listFlows, startHub, wireDemo } from '@handshake/hub';
 import { DEMO_SETUP_FILE, revealPrimaryConsumer, startOrg } from '@handshake/org';
 import { SEED_FLOWS } from './seed-flows.js';
 import { startTraffic } from './traffic.js';
@@ -74,9 +74,8 @@ Press Ctrl+C to stop.
         void (async () => {
           const parts = [];
           for (const flow of await listFlows(hub.ctx)) {
-            const runs = await listRuns(hub.ctx, flow.id, 500);
-            const count = (s: string) => runs.filter((r) => r.status === s).length;
-            parts.push(`${flow.name}: ${count('success')} ok, ${count('failed')} retried, ${count('dead')} dead`);
+            const stats = await flowStats(hub.ctx, flow.id);
+            parts.push(`${flow.name}: ${stats.runs.success} ok, ${stats.runs.failed} retried, ${stats.events.dead} dead`);
           }
           const made = traffic ? `made ${traffic.contacts} contacts, ${traffic.orders} orders${traffic.errors ? `, ${traffic.errors} errors` : ''} | ` : '';
           process.stdout.write(`\r${made}${parts.join(' | ')}   `);

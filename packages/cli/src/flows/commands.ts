@@ -51,14 +51,40 @@ export function registerFlowCommands(program: Command): void {
     });
 
   apiFlags(flows.command('runs <flow>'))
-    .description("list a flow's latest runs: trigger event, status, duration, error")
-    .option('--limit <n>', 'how many runs', (v) => Number(v), 20)
-    .action(async (flow: string, flags: ApiFlags & { limit: number }) => {
-      const runs = (await callApi(flags, 'GET', `/flows/${encodeURIComponent(flow)}/runs?limit=${flags.limit}`)).body.runs as { startedAt: string; status: string; attempt: number; durationMs: number; error: string | null; steps: { action: string; status: string }[] }[];
-      if (runs.length === 0) console.log(`No runs of ${flow} yet.`);
+    .description("list a flow's runs, newest first: run id, time, status, record, steps, error")
+    .option('--limit <n>', 'how many runs (at most 500 a page)', (v) => Number(v), 20)
+    .option('--status <status>', 'only runs that ended as success, skipped, failed (will retry) or dead')
+    .option('--record <id>', 'only runs about this record (its id, or an exact dedupe key)')
+    .option('--since <time>', 'only runs started at or after this ISO time')
+    .option('--cursor <next>', 'the page after the one that printed this cursor')
+    .action(async (flow: string, flags: ApiFlags & { limit: number; status?: string; record?: string; since?: string; cursor?: string }) => {
+      const query = new URLSearchParams({ limit: String(flags.limit), ...Object.fromEntries((['status', 'record', 'since', 'cursor'] as const).flatMap((k) => (flags[k] ? [[k, flags[k]!]] : []))) });
+      const { body } = await callApi(flags, 'GET', `/flows/${encodeURIComponent(flow)}/runs?${query.toString()}`);
+      const runs = body.runs as { id: string; startedAt: string; status: string; record: string | null; attempt: number; durationMs: number; error: string | null; steps: { action: string; status: string }[] }[];
+      if (runs.length === 0) console.log(`No runs of ${flow}${flags.status || flags.record || flags.since ? ' match' : ' yet'}.`);
       for (const run of runs) {
-        console.log(`${run.startedAt} ${run.status.padEnd(8)} attempt ${run.attempt} ${String(run.durationMs).padStart(5)} ms  ${run.steps.map((s) => `${s.action}:${s.status}`).join(' ')}${run.error ? `  ${run.error}` : ''}`);
+        console.log(`${run.id}  ${run.startedAt} ${run.status.padEnd(8)} ${(run.record ?? '-').padEnd(18)} attempt ${run.attempt} ${String(run.durationMs).padStart(5)} ms  ${run.steps.map((s) => `${s.action}:${s.status}`).join(' ')}${run.error ? `  ${run.error}` : ''}`);
       }
+      if (body.next) console.log(`More: handshake flows runs ${flow} --cursor ${String(body.next)}`);
+    });
+
+  apiFlags(flows.command('run <flow> <runId>'))
+    .description('show one run: its record, status, and each step with its input, output or error')
+    .action(async (flow: string, runId: string, flags: ApiFlags) => {
+      const run = (await callApi(flags, 'GET', `/flows/${encodeURIComponent(flow)}/runs/${encodeURIComponent(runId)}`)).body.run as { id: string; startedAt: string; status: string; record: string | null; attempt: number; error: string | null; steps: unknown[] };
+      console.log(`Run ${run.id} of ${flow}: ${run.status}, attempt ${run.attempt}, started ${run.startedAt}, record ${run.record ?? '-'}${run.error ? `\nError: ${run.error}` : ''}`);
+      console.log(JSON.stringify(run.steps, null, 2));
+    });
+
+  apiFlags(flows.command('stats <flow>'))
+    .description('counts for a flow: runs by status, events pending, done and dead, backlog, lag, last run')
+    .action(async (flow: string, flags: ApiFlags) => {
+      const s = (await callApi(flags, 'GET', `/flows/${encodeURIComponent(flow)}/stats`)).body as { status: string; runs: Record<string, number>; events: Record<string, number>; backlog: number; lagMs: number; lastRun: { status: string; startedAt: string } | null };
+      console.log(`${flow} (${s.status})`);
+      console.log(`  runs:    ${Object.entries(s.runs).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+      console.log(`  events:  ${s.events.pending} pending, ${s.events.done} done, ${s.events.dead} dead letters`);
+      console.log(`  backlog: ${s.backlog}, lag ${(s.lagMs / 1000).toFixed(1)} s`);
+      console.log(`  last run: ${s.lastRun ? `${s.lastRun.status} at ${s.lastRun.startedAt}` : 'none yet'}`);
     });
 
   apiFlags(flows.command('dead-letters <flow>'))

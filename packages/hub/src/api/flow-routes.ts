@@ -4,7 +4,8 @@ import type { Actor, HubContext } from '../context.js';
 import { flowJsonSchema } from '../flows/definition.js';
 import type { FlowEngine } from '../flows/engine/engine.js';
 import { registerExternalService } from '../flows/external-services.js';
-import { deadLetters, flowWarnings, getFlow, listFlows, listRuns, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
+import { deadLetters, flowWarnings, getFlow, listFlows, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
+import { flowStats, getRun, listRuns, type RunQuery } from '../flows/runs.js';
 import { invalid } from '../problem.js';
 import { receiveWebhook } from '../flows/triggers/webhook.js';
 
@@ -38,7 +39,9 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
   });
   app.post<IdParams>('/api/v1/flows/:id/pause', { preHandler: guard('flows:write') }, async (request) => ({ flow: await setFlowStatus(ctx, actor(request), request.params.id, 'paused') }));
   app.post<IdParams>('/api/v1/flows/:id/resume', { preHandler: guard('flows:write') }, async (request) => ({ flow: await setFlowStatus(ctx, actor(request), request.params.id, 'active') }));
-  app.get<IdParams & { Querystring: { limit?: string } }>('/api/v1/flows/:id/runs', { preHandler: guard('flows:read') }, async (request) => ({ runs: await listRuns(ctx, request.params.id, Number(request.query.limit ?? 50) || 50) }));
+  app.get<IdParams & { Querystring: RunQuery }>('/api/v1/flows/:id/runs', { preHandler: guard('flows:read') }, async (request) => listRuns(ctx, request.params.id, request.query));
+  app.get<{ Params: { id: string; runId: string } }>('/api/v1/flows/:id/runs/:runId', { preHandler: guard('flows:read') }, async (request) => ({ run: await getRun(ctx, request.params.id, request.params.runId) }));
+  app.get<IdParams>('/api/v1/flows/:id/stats', { preHandler: guard('flows:read') }, async (request) => flowStats(ctx, request.params.id));
   app.get<IdParams>('/api/v1/flows/:id/dead-letters', { preHandler: guard('flows:read') }, async (request) => ({ deadLetters: await deadLetters(ctx, request.params.id) }));
   app.post<IdParams>('/api/v1/flows/:id/dead-letters/replay', { preHandler: guard('flows:write') }, async (request) => {
     const ids = (request.body as { ids?: unknown } | undefined)?.ids;

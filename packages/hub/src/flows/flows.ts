@@ -95,12 +95,6 @@ export async function setFlowStatus(ctx: HubContext, actor: Actor, idOrName: str
   return { ...flow, status };
 }
 
-export async function listRuns(ctx: HubContext, idOrName: string, limit = 50) {
-  const flow = await getFlow(ctx, idOrName);
-  const rows = await ctx.db.selectFrom('flow_runs').selectAll().where('flow_id', '=', flow.id).orderBy('started_at', 'desc').limit(Math.min(500, Math.max(1, limit))).execute();
-  return rows.map((r) => ({ id: r.id, eventId: r.event_id, status: r.status, attempt: r.attempt, error: r.error, startedAt: new Date(r.started_at).toISOString(), durationMs: r.duration_ms, steps: JSON.parse(r.steps) as unknown[] }));
-}
-
 export async function deadLetters(ctx: HubContext, idOrName: string) {
   const flow = await getFlow(ctx, idOrName);
   const rows = await ctx.db.selectFrom('flow_events').selectAll().where('flow_id', '=', flow.id).where('status', '=', 'dead').orderBy('created_at').execute();

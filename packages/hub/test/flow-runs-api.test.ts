@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { v7 as uuidv7 } from 'uuid';
+import type { FlowEventTable, FlowRunTable } from '../src/store/schema.js';
+import { STORES, startTestHub, type TestHub } from './helpers.js';
+
+const RUNS = 1234;
+const STATUSES = ['success', 'failed', 'dead', 'skipped'] as const;
+
+/** Runs are read a page at a time, filtered, one by one, and counted without a cap. */
+for (const store of STORES) {
+  describe(`flow runs API: paging, filters, one run, stats (${store.name})`, () => {
+    let hub: TestHub;
+    let key: string;
+    const base = Date.parse('2026-12-01T00:00:00Z');
+    before(async () => {
+      // No engine: the runs are written as the engine writes them, and nothing else moves.
+      hub = await startTestHub(store, { flows: false });
+      key = await hub.key(['flows:read']);
+      const now = Date.now();
+      await hub.ctx.db.insertInto('flows').values({ id: 'flow-1', name: 'paged', definition: JSON.stringify({ name: 'paged', trigger: { type: 'webhook' }, actions: [] }), status: 'active', created_at: now, updated_at: now, saved_by: null }).execute();
+      const events: FlowEventTable[] = [];
+      const runs: FlowRunTable[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const status = STATUSES[i % STATUSES.length]!;
+        const eventStatus = status === 'dead' ? 'dead' : status === 'failed' ? 'pending' : 'done';
+        const event: FlowEventTable = { id: uuidv7(), flow_id: 'flow-1', dedupe_key: `REC-${i % 100}:v${i}`, record_key: `REC-${i % 100}`, claim: null, payload: '{}', status: eventStatus, attempts: 1, next_attempt_at: now + 3_600_000, last_error: null, created_at: base + i * 1000, updated_at: now };
+        events.push(event);
+        // Every 10th pair of runs starts in the same millisecond: the keyset must not lose or repeat them.
+        runs.push({ id: uuidv7(), flow_id: 'flow-1', event_id: event.id, status, attempt: 1, steps: JSON.stringify([{ action: 'send', status, durationMs: 1 }]), error: status === 'success' ? null : `run ${i} ${status}`, started_at: base + Math.floor(i / 2) * 1000, duration_ms: 5 });
+      }
+      for (let i = 0; i < events.length; i += 200) await hub.ctx.db.insertInto('flow_events').values(events.slice(i, i + 200)).execute();
+      for (let i = 0; i < runs.length; i += 200) await hub.ctx.db.insertInto('flow_runs').values(runs.slice(i, i + 200)).execute();
+    });
+    after(() => hub.close());
+
+    const get = async (path: string) => hub.api(key, 'GET', `/api/v1/flows/paged${path}`);
+    const pageAll = async (query: string) => {
+      const seen: { id: string; startedAt: string; status: string; record: string }[] = [];
+      let next: string | null = null;
+      let pages = 0;
+      do {
+        const res = await get(`/runs?${query}${next ? `&cursor=${next}` : ''}`);
+        assert.equal(res.status, 200, res.text);
+        seen.push(...(res.body.runs as typeof seen));
+        next = res.body.next as string | null;
+        pages++;
+      } while (next);
+      return { seen, pages };
+    };
+
+    it(`pages through all ${RUNS} runs, newest first, none lost or repeated, with a next cursor until the last page`, async () => {
+      const { seen, pages } = await pageAll('limit=500');
+      assert.equal(pages, 3);
+      assert.equal(seen.length, RUNS);
+      assert.equal(new Set(seen.map((r) => r.id)).size, RUNS);
+      for (let i = 1; i < seen.length; i++) assert.ok(seen[i - 1]!.startedAt >= seen[i]!.startedAt, 'newest first');
+    });
+
+    it('filters by status, time window and record (its id or its exact dedupe key)', async () => {
+      const dead = await pageAll('status=dead&limit=100');
+      assert.equal(dead.seen.length, Math.ceil((RUNS - 2) / 4));
+      assert.ok(dead.seen.every((r) => r.status === 'dead'));
+      const since = new Date(base + 100_000).toISOString();
+      const until = new Date(base + 200_000).toISOString();
+      assert.equal((await pageAll(`since=${since}&until=${until}&limit=37`)).seen.length, 200, '100 seconds, two runs a second');
+      const record = await pageAll('record=REC-7&limit=5');
+      assert.equal(record.seen.length, Math.floor((RUNS - 7) / 100) + 1);
+      assert.ok(record.seen.every((r) => r.record === 'REC-7'));
+      assert.equal((await pageAll('record=REC-7:v107')).seen.length, 1);
+    });
+
+    it('answers one run with its steps, and 404 for a run of no such id', async () => {
+      const newest = (await get('/runs?limit=1')).body.runs as { id: string }[];
+      const one = await get(`/runs/${newest[0]!.id}`);
+      assert.equal(one.status, 200);
+      assert.deepEqual((one.body.run as { steps: { action: string }[] }).steps.map((s) => s.action), ['send']);
+      assert.equal((await get('/runs/0190aaaa-0000-7000-8000-000000000000')).status, 404);
+    });
+
+    it('counts every run and event, never capped, with backlog, lag and the last run', async () => {
+      const res = await get('/stats');
+      assert.equal(res.status, 200, res.text);
+      const stats = res.body as { runs: Record<string, number>; events: { pending: number; done: number; dead: number }; backlog: number; lagMs: number; lastRun: { id: string } };
+      assert.equal(Object.values(stats.runs).reduce((a, b) => a + b, 0), RUNS);
+      assert.equal(stats.runs.success, Math.ceil(RUNS / 4));
+      assert.equal(stats.events.pending + stats.events.done + stats.events.dead, RUNS);
+      assert.equal(stats.backlog, stats.events.pending);
+      assert.ok(stats.lagMs > 0, 'the oldest pending event has waited');
+      assert.equal(stats.lastRun.id, ((await get('/runs?limit=1')).body.runs as { id: string }[])[0]!.id);
+    });
+
+    it('refuses a bad limit, status, time or cursor with a 400 naming the parameter', async () => {
+      for (const [query, path] of [['limit=0', 'limit'], ['limit=501', 'limit'], ['status=bogus', 'status'], ['since=yesterday', 'since'], ['cursor=not-a-cursor', 'cursor'], ['color=red', '']] as const) {
+        const res = await get(`/runs?${query}`);
+        assert.equal(res.status, 400, `${query}: ${res.text}`);
+        if (path) assert.ok((res.body.errors as { path: string }[]).some((e) => e.path === path), `${query} names ${path}: ${res.text}`);
+      }
+    });
+  });
+}
