@@ -1,13 +1,19 @@
 import type { z } from 'zod';
 
 /** An error in the hub API's format, RFC 9457 problem details, naming each field that is wrong. */
+/** One thing wrong with a request: where (a field path; in a document also its line and column) and what. */
+export interface ProblemError { path: string; message: string; line?: number; column?: number }
+
+/** How an error reads in a terminal: `line:column path: message`. */
+export const problemErrorText = (e: ProblemError) => `${e.line !== undefined ? `${e.line}:${e.column ?? 1} ` : ''}${e.path}: ${e.message}`;
+
 export class Problem extends Error {
   override name = 'Problem';
   constructor(
     readonly status: number,
     readonly title: string,
     readonly detail: string,
-    readonly errors: { path: string; message: string }[] = [],
+    readonly errors: ProblemError[] = [],
   ) {
     super(detail);
   }

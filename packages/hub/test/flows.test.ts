@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Connection } from 'jsforce';
+import { request } from 'undici';
 import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
 import { registerExternalService } from '../src/flows/external-services.js';
@@ -177,8 +178,16 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     const refused = await yaml('POST', '/api/v1/flows/validate', flowFile('erp-contact-to-lead').replace('Email: { path: email }', 'Nope__c: { path: email }'));
     assert.equal(refused.status, 400);
     assert.equal(refused.headers.get('content-type'), 'application/problem+json; charset=utf-8');
-    const problem = (await refused.json()) as { errors: { path: string; message: string }[] };
-    assert.match(problem.errors[0]!.path, /^\d+:\d+ actions\[0\]\.mapping\.Nope__c$/);
+    const problem = (await refused.json()) as { errors: { path: string; message: string; line: number; column: number }[] };
+    assert.equal(problem.errors[0]!.path, 'actions[0].mapping.Nope__c');
+    const sent = flowFile('erp-contact-to-lead').replace('Email: { path: email }', 'Nope__c: { path: email }').split('\n');
+    const nopeLine = sent.findIndex((l) => l.includes('Nope__c:')) + 1;
+    assert.deepEqual([problem.errors[0]!.line, problem.errors[0]!.column], [nopeLine, sent[nopeLine - 1]!.indexOf('{') + 1]);
+    // YAML sent with no content type, or with curl's default form type, is read as YAML.
+    for (const headers of [{}, { 'content-type': 'application/x-www-form-urlencoded' }]) {
+      const res = await request(`${hub.url}/api/v1/flows/validate`, { method: 'POST', headers: { authorization: `Bearer ${key}`, ...headers }, body: flowFile('erp-contact-to-lead') });
+      assert.equal(res.statusCode, 200, `${JSON.stringify(headers)}: ${await res.body.text()}`);
+    }
     const list = await hub.api(key, 'GET', '/api/v1/flows');
     assert.deepEqual((list.body.flows as { name: string }[]).map((f) => f.name), ['crm-order-to-erp-sales-order', 'erp-contact-to-lead']);
     const runs = await hub.api(key, 'GET', '/api/v1/flows/erp-contact-to-lead/runs?limit=5');
@@ -350,7 +359,7 @@ actions:
     await bad('name: x\ntrigger: [unclosed', /invalid YAML/);
     await bad(lead.replace('connection: Salesforce', 'connection: Nowhere'), /unknown connection \\"Nowhere\\"/);
     await bad(lead.replace('Email: { path: email }', 'Bogus__c: { path: email }'), /unknown field Bogus__c on Lead/);
-    await bad(lead.replace('Email: { path: email }', 'Industry: { path: email }'), /\d+:\d+ actions\[0\]\.mapping\.Industry".*field-level security/);
+    await bad(lead.replace('Email: { path: email }', 'Industry: { path: email }'), /"path":"actions\[0\]\.mapping\.Industry","line":\d+,"column":\d+,"message":"[^"]*field-level security/);
     await bad(lead.replace('Email: { path: email }', 'Name: { path: email }'), /Lead\.Name is not writable/);
     await bad(lead.replace('Email: { path: email }', 'Status: { const: true }'), /maps true into Status/);
     await bad(lead.replace('LastName: { path: lastName }', 'Email2: { path: lastName }').replace('Email: { path: email }', 'Email: { path: email }'), /required fields of Lead are not mapped: LastName/);
@@ -358,6 +367,14 @@ actions:
     await bad(flowFile('crm-order-to-erp-sales-order').replace('customer: { path: Account.Name }', 'customer: { const: 5 }'), /maps a number into customer/);
     await bad(flowFile('crm-order-to-erp-sales-order').replace('operation: createSalesOrder', 'operation: launchRocket'), /has no operation launchRocket/);
     await bad('name: bad-cron\ntrigger: { type: schedule, cron: "every tuesday" }\nactions: []', /trigger\.cron.*cron expression/);
+    // A misspelt key is reported on its own line, with the key it was probably meant to be.
+    const misspelt = await problemOf(validateFlow(hub.ctx, '# a comment\nname: typo\n\ntriger: { type: webhook }\nactions: []\n'));
+    const typo = misspelt.errors.find((e) => e.path === 'triger');
+    assert.ok(typo, JSON.stringify(misspelt.errors));
+    assert.deepEqual([typo.line, typo.column], [4, 1]);
+    assert.match(typo.message, /unknown key "triger" \(did you mean trigger\?\)/);
+    await bad(lead.replace('Email: { path: email }', 'Emial: { path: email }'), /unknown field Emial on Lead \(did you mean Email\?\)/);
+    await bad(lead.replace('connection: Salesforce', 'connection: Salesfroce'), /unknown connection \\"Salesfroce\\" \(did you mean Salesforce\?\)/);
     const folder = mkdtempSync(join(tmpdir(), 'hs-flow-folder-'));
     writeFileSync(join(folder, 'a-good.yaml'), flowFile('erp-contact-to-lead'));
     writeFileSync(join(folder, 'b-bad.yaml'), flowFile('erp-contact-to-lead').replace('name: erp-contact-to-lead', 'name: other-flow').replace('Email: { path: email }', 'Nope__c: { path: email }'));

@@ -21,8 +21,8 @@ export async function callApi(flags: ApiFlags, method: string, path: string, bod
   });
   const answer = (await res.json()) as Record<string, unknown>;
   if (res.status >= 400 && res.status !== 502) {
-    const errors = (answer.errors as { path: string; message: string }[] | undefined) ?? [];
-    throw new Error([`${String(answer.title ?? res.status)}: ${errors.length ? '' : String(answer.detail ?? '')}`.trim(), ...errors.map((e) => `  ${e.path}: ${e.message}`)].join('\n'));
+    const errors = (answer.errors as { path: string; message: string; line?: number; column?: number }[] | undefined) ?? [];
+    throw new Error([`${String(answer.title ?? res.status)}: ${errors.length ? '' : String(answer.detail ?? '')}`.trim(), ...errors.map((e) => `  ${e.line !== undefined ? `${e.line}:${e.column ?? 1} ` : ''}${e.path}: ${e.message}`)].join('\n'));
   }
   return { status: res.status, body: answer };
 }

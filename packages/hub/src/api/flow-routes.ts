@@ -24,13 +24,18 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.get('/api/v1/flows/schema.json', async () => flowJsonSchema());
-  app.post('/api/v1/flows/validate', { preHandler: guard('flows:read') }, async (request) => {
-    const flow = await validateFlow(ctx, documentText(request.body), actor(request));
-    return { valid: true, flow, warnings: flowWarnings(flow) };
-  });
-  app.put('/api/v1/flows', { preHandler: guard('flows:write') }, async (request) => {
-    const { warnings, ...flow } = await saveFlow(ctx, actor(request), documentText(request.body));
-    return { flow, warnings };
+  // A flow document is text: sent with no content type, or with curl's default form type
+  // (`curl --data-binary @flow.yaml`), it is read as YAML, not refused as "not JSON".
+  void app.register(async (documents) => {
+    documents.addContentTypeParser(['*', 'application/x-www-form-urlencoded'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    documents.post('/api/v1/flows/validate', { preHandler: guard('flows:read') }, async (request) => {
+      const flow = await validateFlow(ctx, documentText(request.body), actor(request));
+      return { valid: true, flow, warnings: flowWarnings(flow) };
+    });
+    documents.put('/api/v1/flows', { preHandler: guard('flows:write') }, async (request) => {
+      const { warnings, ...flow } = await saveFlow(ctx, actor(request), documentText(request.body));
+      return { flow, warnings };
+    });
   });
   app.get('/api/v1/flows', { preHandler: guard('flows:read') }, async () => ({ flows: await listFlows(ctx) }));
   app.get<IdParams>('/api/v1/flows/:id', { preHandler: guard('flows:read') }, async (request) => {

@@ -1,3 +1,4 @@
+import { didYouMean } from './did-you-mean.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { ACTION_SCHEMAS } from './actions/registry.js';
@@ -42,6 +43,22 @@ export type FlowTrigger = FlowDefinition['trigger'];
 /** The published JSON Schema of flow documents. */
 export const flowJsonSchema = () => z.toJSONSchema(flowSchema, { io: 'input', unrepresentable: 'any' });
 
+/** Every key a flow document may use, anywhere in it: what a misspelt key is compared with. */
+let vocabulary: string[] | undefined;
+function flowKeys(): string[] {
+  if (vocabulary) return vocabulary;
+  const keys = new Set<string>();
+  const stack: unknown[] = [flowJsonSchema()];
+  while (stack.length) {
+    const node = stack.pop();
+    if (!node || typeof node !== 'object') continue;
+    const properties = (node as { properties?: Record<string, unknown> }).properties;
+    if (properties && typeof properties === 'object') Object.keys(properties).forEach((k) => keys.add(k));
+    stack.push(...Object.values(node));
+  }
+  return (vocabulary = [...keys]);
+}
+
 export interface FlowProblem { line: number; column: number; path: string; message: string }
 
 export class FlowDefinitionError extends Error {
@@ -69,12 +86,15 @@ export function loadFlow(text: string): LoadedFlow {
 function readFlow(text: string): LoadedFlow {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const locate = (path: readonly PropertyKey[]) => {
+  /** The line of the value at `path`, or with `atKey` of its key (where a misspelt key is). */
+  const locate = (path: readonly PropertyKey[], atKey = false) => {
     let node: unknown = doc.contents;
     let found = node as Node | null;
-    for (const key of path) {
-      if (isMap(node)) node = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key))?.value;
-      else if (isSeq(node) && typeof key === 'number') node = node.items[key];
+    for (const [i, key] of path.entries()) {
+      if (isMap(node)) {
+        const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key));
+        node = atKey && i === path.length - 1 ? pair?.key : pair?.value;
+      } else if (isSeq(node) && typeof key === 'number') node = node.items[key];
       else break;
       if (!node) break;
       found = node as Node;
@@ -87,7 +107,9 @@ function readFlow(text: string): LoadedFlow {
   }
   const parsed = flowSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
   if (!parsed.success) {
-    throw new FlowDefinitionError(parsed.error.issues.map((issue) => ({ ...locate(issue.path), path: formatPath(issue.path), message: issue.message })));
+    throw new FlowDefinitionError(parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ ...locate([...issue.path, key], true), path: formatPath([...issue.path, key]), message: `unknown key "${key}"${didYouMean(key, flowKeys())}` }))
+      : [{ ...locate(issue.path), path: formatPath(issue.path), message: issue.message }])));
   }
   return { definition: parsed.data, locate };
 }

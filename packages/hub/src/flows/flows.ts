@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { audit } from '../audit/audit-log.js';
 import { registerUsage } from '../connections/usages.js';
 import type { Actor, HubContext } from '../context.js';
-import { notFound, Problem } from '../problem.js';
+import { notFound, Problem, problemErrorText } from '../problem.js';
 import type { FlowTable } from '../store/schema.js';
 import { FlowDefinitionError, loadFlow, type FlowDefinition } from './definition.js';
 import { connectionByName } from './calls/clients.js';
@@ -44,7 +44,7 @@ const flowView = (row: FlowTable): FlowView => ({ id: row.id, name: row.name, st
 
 /** Refused flows answer 400 with each problem's line and path. */
 function refuse(error: FlowDefinitionError): Problem {
-  return new Problem(400, 'Invalid flow', error.message, error.problems.map((p) => ({ path: `${p.line}:${p.column} ${p.path}`.trim(), message: p.message })));
+  return new Problem(400, 'Invalid flow', error.message, error.problems.map((p) => ({ path: p.path, line: p.line, column: p.column, message: p.message })));
 }
 
 /** Checks a flow document (schema, then against the connections and services it names) without saving it. */
@@ -124,7 +124,7 @@ export async function saveFlowFolder(ctx: HubContext, actor: Actor, dir: string)
       results.push({ file, flow: (await saveFlow(ctx, actor, readFileSync(join(dir, file), 'utf8'))).name });
     } catch (error) {
       const problem = error as Problem;
-      results.push({ file, error: problem.errors?.length ? problem.errors.map((e) => `${e.path}: ${e.message}`).join('; ') : problem.message });
+      results.push({ file, error: problem.errors?.length ? problem.errors.map(problemErrorText).join('; ') : problem.message });
     }
   }
   return results;

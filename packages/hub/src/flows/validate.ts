@@ -1,3 +1,4 @@
+import { didYouMean } from './did-you-mean.js';
 import type { HubContext } from '../context.js';
 import { resolveNamedCredential } from '../credentials/named-credentials.js';
 import { Problem } from '../problem.js';
@@ -38,7 +39,8 @@ export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow, runAs:
         if (found.app !== 'salesforce') problem(path, `connection "${name}" is not a Salesforce connection`);
         return found.app === 'salesforce';
       } catch {
-        problem(path, `unknown connection "${name}"`);
+        const names = (await ctx.db.selectFrom('connections').select('name').execute()).map((c) => c.name);
+        problem(path, `unknown connection "${name}"${didYouMean(name, names)}`);
         return false;
       }
     },

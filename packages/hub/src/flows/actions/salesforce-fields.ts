@@ -1,3 +1,4 @@
+import { didYouMean } from '../did-you-mean.js';
 import type { FieldMapping } from '../definition.js';
 import type { SaveCheck } from './action-kind.js';
 
@@ -63,7 +64,7 @@ export async function checkRecordWrite(v: SaveCheck, write: RecordWrite, at: Pro
     if (write.kind === 'salesforce.update' && target === 'Id') continue;
     const field = fieldOf(target);
     if (!field) {
-      v.problem([...mappingPath, target], `unknown field ${target} on ${write.object} (it does not exist, or field-level security hides it from the connection's user)`);
+      v.problem([...mappingPath, target], `unknown field ${target} on ${write.object}${didYouMean(target, d.fields.map((f) => f.name))} (it does not exist, or field-level security hides it from the connection's user)`);
       continue;
     }
     const writable = write.kind === 'salesforce.create' ? field.createable : write.kind === 'salesforce.update' ? field.updateable : field.createable || field.updateable;

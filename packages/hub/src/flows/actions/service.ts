@@ -1,3 +1,4 @@
+import { didYouMean } from '../did-you-mean.js';
 import { createHash } from 'node:crypto';
 import type { HubContext } from '../../context.js';
 import { namedCredentialCall } from '../calls/clients.js';
@@ -41,7 +42,7 @@ function checkAgainstSchema(v: SaveCheck, schema: JsonSchema, mapping: Record<st
   for (const [target, spec] of Object.entries(mapping)) {
     const property = properties[target];
     if (!property) {
-      if (schema.additionalProperties === false || Object.keys(properties).length > 0) v.problem([...path, target], `unknown field ${target}; the operation takes ${Object.keys(properties).join(', ') || 'no body'}`);
+      if (schema.additionalProperties === false || Object.keys(properties).length > 0) v.problem([...path, target], `unknown field ${target}${didYouMean(target, Object.keys(properties))}; the operation takes ${Object.keys(properties).join(', ') || 'no body'}`);
       continue;
     }
     const typeProblem = schemaTypeProblem(spec, target, property);

@@ -1,3 +1,4 @@
+import { didYouMean } from '../did-you-mean.js';
 import type { HubContext } from '../../context.js';
 import type { FlowTrigger } from '../definition.js';
 import { durationMs } from '../definition.js';
@@ -33,7 +34,7 @@ export async function checkSalesforceTrigger(v: SaveCheck, trigger: z.infer<type
   const d = await v.describe(trigger.connection, trigger.object);
   if (typeof d === 'string') return v.problem(['trigger', 'object'], d);
   trigger.fields.forEach((f, i) => {
-    if (!f.includes('.') && !d.fields.some((x) => x.name.toLowerCase() === f.toLowerCase())) v.problem(['trigger', 'fields', i], `unknown field ${f} on ${trigger.object}`);
+    if (!f.includes('.') && !d.fields.some((x) => x.name.toLowerCase() === f.toLowerCase())) v.problem(['trigger', 'fields', i], `unknown field ${f} on ${trigger.object}${didYouMean(f, d.fields.map((x) => x.name))}`);
   });
   for (const rel of Object.keys(trigger.children)) {
     if (!d.childRelationships.some((r) => r.relationshipName?.toLowerCase() === rel.toLowerCase())) v.problem(['trigger', 'children', rel], `${trigger.object} has no child relationship ${rel}`);
