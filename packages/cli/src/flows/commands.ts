@@ -102,6 +102,21 @@ export function registerFlowCommands(program: Command): void {
       console.log(`Replaying ${String(body.replayed)} event(s).`);
     });
 
+  apiFlags(flows.command('delete <flow>'))
+    .description('delete a flow with its runs and events (refused while senders call its webhook or events wait, unless --force)')
+    .option('--force', 'delete even so')
+    .action(async (flow: string, flags: ApiFlags & { force?: boolean }) => {
+      await callApi(flags, 'DELETE', `/flows/${encodeURIComponent(flow)}${flags.force ? '?force=true' : ''}`);
+      console.log(`Deleted flow "${flow}".`);
+    });
+
+  apiFlags(flows.command('run-now <flow>'))
+    .description('run a schedule flow now, besides its ticks')
+    .action(async (flow: string, flags: ApiFlags) => {
+      const { body } = await callApi(flags, 'POST', `/flows/${encodeURIComponent(flow)}/run`, { text: '{}', type: 'application/json' });
+      console.log(`Queued event ${String(body.eventId)} for ${flow}; see it with: handshake flows runs ${flow} --limit 1`);
+    });
+
   for (const [name, action] of [['pause', 'pause'], ['resume', 'resume']] as const) {
     apiFlags(flows.command(`${name} <flow>`))
       .description(`${name} a flow (its trigger ${name === 'pause' ? 'stops polling; changes wait' : 'catches up from its cursor'})`)

@@ -4,7 +4,7 @@ import type { Actor, HubContext } from '../context.js';
 import { flowJsonSchema } from '../flows/definition.js';
 import type { FlowEngine } from '../flows/engine/engine.js';
 import { registerExternalService } from '../flows/external-services.js';
-import { deadLetters, flowWarnings, getFlow, listFlows, replayDeadLetters, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
+import { deadLetters, deleteFlow, flowWarnings, getFlow, listFlows, replayDeadLetters, runFlowNow, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
 import { flowStats, getRun, listRuns, type RunQuery } from '../flows/runs.js';
 import { invalid } from '../problem.js';
 import { receiveWebhook } from '../flows/triggers/webhook.js';
@@ -42,6 +42,11 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
     const flow = await getFlow(ctx, request.params.id);
     return { flow: { ...flow, pollError: engine?.pollError(flow.id) ?? null } };
   });
+  app.delete<IdParams & { Querystring: { force?: string } }>('/api/v1/flows/:id', { preHandler: guard('flows:write') }, async (request, reply) => {
+    await deleteFlow(ctx, actor(request), request.params.id, request.query.force === 'true');
+    return reply.code(204).send();
+  });
+  app.post<IdParams>('/api/v1/flows/:id/run', { preHandler: guard('flows:write') }, async (request, reply) => reply.code(202).send(await runFlowNow(ctx, actor(request), request.params.id)));
   app.post<IdParams>('/api/v1/flows/:id/pause', { preHandler: guard('flows:write') }, async (request) => ({ flow: await setFlowStatus(ctx, actor(request), request.params.id, 'paused') }));
   app.post<IdParams>('/api/v1/flows/:id/resume', { preHandler: guard('flows:write') }, async (request) => ({ flow: await setFlowStatus(ctx, actor(request), request.params.id, 'active') }));
   app.get<IdParams & { Querystring: RunQuery }>('/api/v1/flows/:id/runs', { preHandler: guard('flows:read') }, async (request) => listRuns(ctx, request.params.id, request.query));

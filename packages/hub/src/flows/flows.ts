@@ -10,6 +10,8 @@ import { FlowDefinitionError, loadFlow, type FlowDefinition } from './definition
 import { connectionByName } from './calls/clients.js';
 import { crossCheckFlow } from './validate.js';
 import { actionKind } from './actions/registry.js';
+import { backlogOf } from './engine/event-store.js';
+import { pendingEvent, queueEvents } from './engine/event-queue.js';
 
 export interface FlowView { id: string; name: string; status: string; definition: FlowDefinition; updatedAt: number }
 
@@ -93,6 +95,42 @@ export async function setFlowStatus(ctx: HubContext, actor: Actor, idOrName: str
   await ctx.db.updateTable('flows').set({ status, updated_at: ctx.now() }).where('id', '=', flow.id).execute();
   await audit(ctx.db, ctx.now(), { actor: actor.name, action: status === 'paused' ? 'flow.pause' : 'flow.resume', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: flow.name });
   return { ...flow, status };
+}
+
+/**
+ * Deletes a flow with its cursor, events, runs and connection usages. A flow that senders call
+ * (a webhook trigger) or with events still to run is kept unless forced: deleting it would answer
+ * 404 to the senders, or drop the changes still queued.
+ */
+export async function deleteFlow(ctx: HubContext, actor: Actor, idOrName: string, force = false): Promise<void> {
+  const flow = await getFlow(ctx, idOrName);
+  const backlog = await backlogOf(ctx.db, flow.id);
+  const needed = [
+    ...(flow.definition.trigger.type === 'webhook' ? [`senders call its webhook (POST /api/v1/hooks/${flow.name})`] : []),
+    ...(backlog > 0 ? [`${backlog} event${backlog === 1 ? '' : 's'} still to run (pause it and let them finish, or replay dead letters elsewhere)`] : []),
+  ];
+  if (needed.length && !force) throw new Problem(409, 'Flow still needed', `Flow "${flow.name}" was not deleted: ${needed.join('; ')}. Delete with ?force=true (CLI: --force) to delete it anyway.`);
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('flow_runs').where('flow_id', '=', flow.id).execute();
+    await trx.deleteFrom('flow_events').where('flow_id', '=', flow.id).execute();
+    await trx.deleteFrom('flow_cursors').where('flow_id', '=', flow.id).execute();
+    await trx.deleteFrom('connection_usages').where('consumer_type', '=', 'flow').where('consumer_id', '=', flow.id).execute();
+    await trx.deleteFrom('flows').where('id', '=', flow.id).execute();
+  });
+  await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'flow.delete', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: `${flow.name}${force && needed.length ? ` (forced: ${needed.join('; ')})` : ''}` });
+}
+
+/** "Run now" for a schedule flow: one event queued at once, besides its ticks. */
+export async function runFlowNow(ctx: HubContext, actor: Actor, idOrName: string): Promise<{ eventId: string }> {
+  const flow = await getFlow(ctx, idOrName);
+  if (flow.definition.trigger.type !== 'schedule') {
+    throw new Problem(409, 'Not a schedule flow', `Flow "${flow.name}" runs when its ${flow.definition.trigger.type} trigger fires; only schedule flows can be run now. (A webhook flow runs when POST /api/v1/hooks/${flow.name} is called.)`);
+  }
+  const now = ctx.now();
+  const event = pendingEvent(flow.id, `manual:${randomUUID()}`, { firedAt: new Date(now).toISOString(), manual: true }, now);
+  await queueEvents(ctx.db, [event]);
+  await audit(ctx.db, now, { actor: actor.name, action: 'flow.run', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: flow.name });
+  return { eventId: event.id };
 }
 
 export async function deadLetters(ctx: HubContext, idOrName: string) {
