@@ -49,7 +49,11 @@ for (const store of STORES) {
       });
       await Promise.all(callers);
       assert.equal(await tokenEvents(), before, 'the token from the connection test was reused: no new token request');
-      assert.equal(await hub.ctx.metrics.tokenRequestCount(id), 1, 'one token request in the connection\'s lifetime so far');
+      assert.equal(await hub.ctx.metrics.tokenRequestCount('Salesforce production'), 1, 'one token request in the connection\'s lifetime so far');
+      // Metrics name the connection, as people do, not by its id.
+      const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+      assert.match(metrics, /handshake_hub_token_requests_total\{connection="Salesforce production",outcome="success"\} 1/);
+      assert.ok(!metrics.includes(id), 'no connection id in the metrics');
 
       // The org revokes every token of the app; the next calls refresh once, and no caller sees a failure.
       await org.store.db.updateTable('access_tokens').set({ revoked: 1 }).execute();
@@ -60,7 +64,7 @@ for (const store of STORES) {
       }));
       assert.deepEqual(new Set(statuses), new Set([200]));
       assert.equal(await tokenEvents(), before + 1, 'exactly one refresh');
-      assert.equal(await hub.ctx.metrics.tokenRequestCount(id), 2);
+      assert.equal(await hub.ctx.metrics.tokenRequestCount('Salesforce production'), 2);
     });
 
     it('refuses to send credentials to another origin', async () => {

@@ -362,6 +362,8 @@ actions:
     await bad(lead.replace('Email: { path: email }', 'Industry: { path: email }'), /"path":"actions\[0\]\.mapping\.Industry","line":\d+,"column":\d+,"message":"[^"]*field-level security/);
     await bad(lead.replace('Email: { path: email }', 'Name: { path: email }'), /Lead\.Name is not writable/);
     await bad(lead.replace('Email: { path: email }', 'Status: { const: true }'), /maps true into Status/);
+    await bad(lead.replace('Email: { path: email }', 'Status: { const: Bogus }'), /\\"Bogus\\" is not a value of the restricted picklist Status; its values: /);
+    await bad(lead.replace('Company: { expr: "company ? company : \'Unknown (from ERP)\'" }', `Company: { const: ${'x'.repeat(300)} }`), /the text for Company is 300 characters; the field holds 255/);
     await bad(lead.replace('LastName: { path: lastName }', 'Email2: { path: lastName }').replace('Email: { path: email }', 'Email: { path: email }'), /required fields of Lead are not mapped: LastName/);
     await bad(lead.replace('path: id', 'path: "id +"'), /not a valid JSONata expression/);
     await bad(flowFile('crm-order-to-erp-sales-order').replace('customer: { path: Account.Name }', 'customer: { const: 5 }'), /maps a number into customer/);

@@ -9,6 +9,8 @@ import type { FetchedToken, TokenManager } from './token-manager.js';
 /** A connection ready to sign requests: its settings, and a way to open its secrets when needed. */
 export interface ResolvedConnection {
   id: string;
+  /** What metrics call it: the connection's name (or the identity provider's, for a shared token). */
+  label: string;
   connector: Connector;
   method: ConnectorMethod;
   config: ConnectionConfig;
@@ -76,11 +78,11 @@ export class ConnectionClient {
           const current = this.conn.current ? await this.conn.current() : { config, secrets: this.conn.openSecrets() };
           const secrets = Object.fromEntries(Object.entries(current.secrets).map(([k, v]) => [k, v.reveal()]));
           return fetchClientCredentialsToken(method.clientCredentials!(current.config, secrets), this.outbound);
-        });
+        }, this.conn.label);
         return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
       }
       case 'oauth2_authorization_code': {
-        const token = await this.tokens.token(this.conn.id, () => this.conn.refresh!());
+        const token = await this.tokens.token(this.conn.id, () => this.conn.refresh!(), this.conn.label);
         return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
       }
       case 'bearer':

@@ -31,15 +31,16 @@ export class TokenManager {
 
   constructor(private readonly metrics: HubMetrics, private readonly now: () => number = Date.now) {}
 
-  async token(key: string, fetch: () => Promise<FetchedToken>): Promise<Secret> {
+  /** `label` names the credential in metrics (a name, not the key's id). */
+  async token(key: string, fetch: () => Promise<FetchedToken>, label = key): Promise<Secret> {
     const cached = this.#cache.get(key);
     if (cached && (cached.refreshAt === null || cached.refreshAt > this.now())) {
-      this.metrics.tokenCacheHit(key);
+      this.metrics.tokenCacheHit(label);
       return cached.token;
     }
     let pending = this.#inflight.get(key);
     if (!pending) {
-      pending = this.#request(key, fetch).finally(() => this.#inflight.delete(key));
+      pending = this.#request(key, fetch, label).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, pending);
     }
     return (await pending).token;
@@ -60,17 +61,17 @@ export class TokenManager {
     this.#cache.delete(key);
   }
 
-  async #request(key: string, fetch: () => Promise<FetchedToken>): Promise<Cached> {
+  async #request(key: string, fetch: () => Promise<FetchedToken>, label: string): Promise<Cached> {
     const started = this.now();
     try {
       const fetched = await fetch();
       const lifetime = fetched.expiresIn !== undefined && fetched.expiresIn > 0 ? fetched.expiresIn * 1000 : null;
       const entry: Cached = { token: new Secret(fetched.accessToken), refreshAt: lifetime === null ? null : started + lifetime - refreshMargin(lifetime) };
       this.#cache.set(key, entry);
-      this.metrics.tokenRequest(key, 'success');
+      this.metrics.tokenRequest(label, 'success');
       return entry;
     } catch (error) {
-      this.metrics.tokenRequest(key, 'failure');
+      this.metrics.tokenRequest(label, 'failure');
       throw error;
     }
   }

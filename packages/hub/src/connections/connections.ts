@@ -88,9 +88,9 @@ async function parseCredentials(ctx: HubContext, method: ConnectorMethod, creden
 /** `cacheKey` names the token cache entry: new credentials on trial get their own, apart from the live ones. */
 const openSealed = (ctx: HubContext, id: string, sealed: string) => Object.fromEntries(Object.entries(JSON.parse(ctx.vault.open(sealed, secretsContext(id)).reveal()) as Record<string, string>).map(([k, v]) => [k, new Secret(v)]));
 
-function resolved(ctx: HubContext, id: string, app: string, method: ConnectorMethod, config: ConnectionConfig, sealed: string, cacheKey = id): ResolvedConnection {
+function resolved(ctx: HubContext, id: string, name: string, app: string, method: ConnectorMethod, config: ConnectionConfig, sealed: string, cacheKey = id): ResolvedConnection {
   return {
-    id: cacheKey, connector: CONNECTORS[app]!, method, config,
+    id: cacheKey, label: name, connector: CONNECTORS[app]!, method, config,
     ...(method.kind === 'oauth2_authorization_code' ? { refresh: () => refreshFromStore(ctx, id, method) } : {}),
     openSecrets: () => openSealed(ctx, id, sealed),
   };
@@ -160,7 +160,7 @@ async function createFromNamedCredential(ctx: HubContext, actor: Actor, name: st
 
 /** Tests a stored (or about to be stored) connection as `actor`; a missing principal grant leaves it inactive. */
 async function probeRow(ctx: HubContext, r: ConnectionTable, actor: Actor): Promise<Awaited<ReturnType<typeof probe>>> {
-  if (r.app !== NAMED) return probe(ctx, resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed));
+  if (r.app !== NAMED) return probe(ctx, resolved(ctx, r.id, r.name, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed));
   const config = JSON.parse(r.config) as { namedCredential: string; testPath: string };
   try {
     const conn = await resolveNamedCredential(ctx, config.namedCredential, actor.apiKeyName ?? '');
@@ -193,7 +193,7 @@ export async function createConnection(ctx: HubContext, actor: Actor, body: unkn
     await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', targetId: id, outcome: 'awaiting_authorization', detail: `${app}/${methodName} "${name}"` });
     return view(row);
   }
-  const conn = resolved(ctx, id, app, method, split.config, sealed.secrets_sealed);
+  const conn = resolved(ctx, id, name, app, method, split.config, sealed.secrets_sealed);
   const result = await probe(ctx, conn);
   if (!result.ok) {
     ctx.tokens.forget(id);
@@ -251,7 +251,7 @@ export async function listConnections(ctx: HubContext): Promise<ConnectionView[]
 export async function connectionClient(ctx: HubContext, id: string): Promise<ConnectionClient> {
   const r = await row(ctx, id);
   if (r.app === NAMED) return clientFor(ctx, await resolveNamedCredential(ctx, (JSON.parse(r.config) as { namedCredential: string }).namedCredential, undefined));
-  return clientFor(ctx, { ...resolved(ctx, r.id, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed), current: () => storedNow(ctx, r.id) });
+  return clientFor(ctx, { ...resolved(ctx, r.id, r.name, r.app, methodOf(r.app, r.method), JSON.parse(r.config) as ConnectionConfig, r.secrets_sealed), current: () => storedNow(ctx, r.id) });
 }
 
 export async function testConnection(ctx: HubContext, actor: Actor, id: string): Promise<ConnectionView> {
@@ -283,7 +283,7 @@ export async function updateConnection(ctx: HubContext, actor: Actor, id: string
     const method = methodOf(current.app, current.method);
     const split = await parseCredentials(ctx, method, input.data.credentials);
     const sealed = sealSecrets(ctx, id, split.secrets);
-    const result = await probe(ctx, resolved(ctx, id, current.app, method, split.config, sealed.secrets_sealed, `${id}#candidate`));
+    const result = await probe(ctx, resolved(ctx, id, current.name, current.app, method, split.config, sealed.secrets_sealed, `${id}#candidate`));
     ctx.tokens.forget(`${id}#candidate`);
     if (!result.ok) {
       await audit(ctx.db, now, { actor: actor.name, action: 'connection.update', targetType: 'connection', targetId: id, outcome: 'test_failed', detail: `credentialsUpdated=true: ${result.reason}` });

@@ -63,10 +63,13 @@ export async function resolveNamedCredential(ctx: HubContext, name: string, call
   const config = JSON.parse(ext.config) as Record<string, unknown>;
   let method: ConnectorMethod;
   let tokenKey: string | undefined;
+  // Named credentials on one identity provider share its token, so its metrics go by the provider's name.
+  let label = `named:${named.name}`;
   let openSecrets: () => Record<string, Secret>;
   if (ext.protocol === 'oauth2_client_credentials') {
     const idp = await ctx.db.selectFrom('identity_providers').selectAll().where('id', '=', ext.identity_provider_id!).executeTakeFirstOrThrow();
     tokenKey = `identity_provider:${idp.id}`;
+    label = `identity_provider:${idp.name}`;
     openSecrets = () => ({ clientSecret: ctx.vault.open(idp.secret_sealed, idpSecretContext(idp.id)) });
     method = {
       kind: 'oauth2_client_credentials', credentials: z.object({}), split: () => ({ config: {}, secrets: {} }), baseUrl, testPath: '/',
@@ -78,6 +81,7 @@ export async function resolveNamedCredential(ctx: HubContext, name: string, call
   }
   return {
     id: `named_credential:${named.id}`,
+    label,
     connector: { app: 'named_credential', label: 'Named credential', methods: {}, explain: ({ error, description, status }) => `${name} answered ${[status, error, description].filter(Boolean).join(' ') || 'an unexpected error'}` },
     method, config, openSecrets, ...(tokenKey ? { tokenKey } : {}),
   };

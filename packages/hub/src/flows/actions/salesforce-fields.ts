@@ -2,7 +2,10 @@ import { didYouMean } from '../did-you-mean.js';
 import type { FieldMapping } from '../definition.js';
 import type { SaveCheck } from './action-kind.js';
 
-export interface DescribeField { name: string; type: string; createable: boolean; updateable: boolean; externalId: boolean; idLookup: boolean; nillable: boolean; defaultedOnCreate: boolean }
+export interface DescribeField {
+  name: string; type: string; createable: boolean; updateable: boolean; externalId: boolean; idLookup: boolean; nillable: boolean; defaultedOnCreate: boolean;
+  length?: number; restrictedPicklist?: boolean; picklistValues?: { value: string; active: boolean }[];
+}
 export interface Describe { name: string; fields: DescribeField[]; childRelationships: { relationshipName: string | null }[] }
 
 const NUMERIC = ['int', 'double', 'currency', 'percent'];
@@ -27,6 +30,14 @@ function salesforceTypeProblem(spec: FieldMapping, field: DescribeField): string
     if (typeof constant === 'boolean' && field.type !== 'boolean') return `maps ${constant} into ${field.name}, a ${field.type} field`;
     if (typeof constant === 'string' && (NUMERIC.includes(field.type) && !Number.isFinite(Number(constant)))) return `maps the text "${constant}" into ${field.name}, a ${field.type} field`;
     if (typeof constant === 'string' && field.type === 'boolean' && !['true', 'false'].includes(constant)) return `maps the text "${constant}" into ${field.name}, a boolean field`;
+    // What Salesforce would refuse on every event (INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, STRING_TOO_LONG), refused once, now.
+    const text = String(constant);
+    const values = (field.picklistValues ?? []).filter((p) => p.active).map((p) => p.value);
+    if (field.restrictedPicklist && (field.type === 'picklist' || field.type === 'multipicklist')) {
+      const bad = (field.type === 'multipicklist' ? text.split(';') : [text]).find((v) => !values.includes(v));
+      if (bad !== undefined) return `"${bad}" is not a value of the restricted picklist ${field.name}${didYouMean(bad, values)}; its values: ${values.join(', ')}`;
+    }
+    if (TEXT.includes(field.type) && field.length && text.length > field.length) return `the text for ${field.name} is ${text.length} characters; the field holds ${field.length}`;
   }
   return undefined;
 }
