@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import './runtime/steady-heap.js';
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerHubCommands } from './hub/commands.js';
 import { registerOrgCommands } from './org/commands.js';
@@ -9,6 +10,7 @@ import { registerDemoCommand } from './demo/commands.js';
 const program = new Command()
   .name('handshake')
   .description('Handshake: a self-hosted integration hub for Salesforce and any OAuth 2.0 API,\nwith a Salesforce-compatible org for offline development and CI.')
+  .version((createRequire(import.meta.url)('../package.json') as { version: string }).version)
   .showHelpAfterError('(run with --help for usage)');
 
 registerOrgCommands(program);

@@ -13,6 +13,8 @@ describe('the main job: `handshake demo` (what `npm start` runs)', () => {
   const child = spawn(process.execPath, [MAIN, 'demo', '--data', data, '--org-port', '0', '--erp-port', '0', '--idp-port', '0', '--hub-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   after(() => {
     child.kill('SIGTERM');
   });
@@ -25,6 +27,18 @@ describe('the main job: `handshake demo` (what `npm start` runs)', () => {
     assert.match(out, /Org \(Salesforce-compatible\): http:\/\/127\.0\.0\.1:\d+/);
     assert.match(out, /Demo ERP API: +http:\/\/127\.0\.0\.1:\d+/);
     assert.match(out, /Hub API: +http:\/\/127\.0\.0\.1:\d+\/api\/v1/);
+    // A dependency's notices stay in its component's log.
+    assert.ok(!/oidc-provider/.test(out + err), `no oidc-provider notice on the terminal:\n${err}`);
+  });
+
+  it('`npx handshake` runs the workspace\'s command (after npm ci), with --help and --version, and no dependency notice', () => {
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const help = spawnSync('npx', ['--no-install', 'handshake', '--help'], { cwd: root, encoding: 'utf8' });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /Usage: handshake/);
+    assert.ok(!/oidc-provider/.test(help.stdout + help.stderr), help.stderr);
+    const version = spawnSync('npx', ['--no-install', 'handshake', '--version'], { cwd: root, encoding: 'utf8' });
+    assert.match(version.stdout, /^\d+\.\d+\.\d+/);
   });
 
   it('`handshake flows validate|runs|run|stats` talk to the running hub', async () => {

@@ -38,10 +38,13 @@ export async function startErp(options: ErpOptions): Promise<RunningErp> {
   const store = await openErpStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, schema: options.databaseSchema });
   let url = '';
   const audience = () => url;
-  const idp = await startIdp({ host, ...(options.idpPort !== undefined ? { port: options.idpPort } : {}), audience, clients: options.clients, ...(options.tokenTtlSeconds ? { tokenTtlSeconds: options.tokenTtlSeconds } : {}) });
+  // The IdP library's notices go to the ERP's own log (quiet unless it has one), not to the terminal.
+  const notices: string[] = [];
+  const idp = await startIdp({ host, ...(options.idpPort !== undefined ? { port: options.idpPort } : {}), audience, clients: options.clients, ...(options.tokenTtlSeconds ? { tokenTtlSeconds: options.tokenTtlSeconds } : {}), log: (line) => notices.push(line) });
   const faults = options.faults ? new Faults() : undefined;
   try {
     const server = await buildErpServer({ db: store.db, issuer: idp.issuer, tokenUrl: idp.tokenUrl, audience, faults, logger: options.logger ?? false });
+    for (const notice of notices) server.log.warn(notice);
     await server.listen({ host, port: options.port ?? 0 });
     const address = server.server.address();
     url = `http://${host}:${typeof address === 'object' && address ? address.port : options.port}`;
