@@ -17,20 +17,17 @@ export interface RunningIdp { issuer: string; tokenUrl: string; close(): Promise
  * A request without the resource, or for another one, is refused with `invalid_target`.
  */
 /**
- * oidc-provider prints its notices (an unsupported Node version, the development adapter and keys
+ * oidc-provider prints its warnings (an unsupported Node version, the development adapter and keys
  * this demo IdP uses on purpose) with console.warn when it is loaded and built. Loaded here, only
  * when an IdP starts, and its lines go to this component's log, not to the user's terminal.
  */
 async function quietly<T>(log: (line: string) => void, build: () => Promise<T>): Promise<T> {
-  const { warn, info } = console;
-  const divert = (original: (...args: unknown[]) => void) => (...args: unknown[]) => (typeof args[0] === 'string' && args[0].includes('oidc-provider ') ? log(args[0]) : original(...args));
-  console.warn = divert(warn);
-  console.info = divert(info);
+  const { warn } = console;
+  console.warn = (...args: unknown[]) => (typeof args[0] === 'string' && args[0].includes('oidc-provider ') ? log(args[0]) : warn(...args));
   try {
     return await build();
   } finally {
     console.warn = warn;
-    console.info = info;
   }
 }
 
