@@ -70,6 +70,13 @@ class Target {
     }
     if (path === '/openapi.json') return json(200, SPEC);
     if (path === '/feed') return json(500, { title: 'the feed is down' });
+    if (path === '/numfeed') {
+      // Numeric cursors and a "more" flag under another name, as many real feeds answer.
+      const at = Number(new URL(req.url!, 'http://x').searchParams.get('cursor') ?? 0);
+      const items = ['a', 'b', 'c'].slice(at, at + 2).map((id) => ({ id, updatedAt: '1' }));
+      return json(200, { data: items, next: at + items.length, meta: { more: at + items.length < 3 } });
+    }
+    if (path === '/badfeed') return json(200, { items: [], nextCursor: { page: 2 } });
     if (path.startsWith('/hang')) {
       this.#hanging.add(res);
       setTimeout(() => { this.#hanging.delete(res); json(200, { late: true }); }, this.hangMs);
@@ -107,6 +114,8 @@ const SPEC = {
     '/limited/a': { post: { operationId: 'limitedA', requestBody: body({ n: { type: 'integer' } }), responses: ok } },
     '/limited/b': { post: { operationId: 'limitedB', requestBody: body({ n: { type: 'integer' } }), responses: ok } },
     '/feed': { get: { operationId: 'feed', responses: ok } },
+    '/numfeed': { get: { operationId: 'numfeed', responses: ok } },
+    '/badfeed': { get: { operationId: 'badfeed', responses: ok } },
     '/echo': { post: { operationId: 'echo', requestBody: body({ value: { type: 'string' } }), responses: ok } },
   },
 };
@@ -258,6 +267,42 @@ for (const store of STORES) {
       const metrics = await hub.ctx.metrics.registry.metrics();
       assert.match(metrics, /handshake_hub_flow_runs_total\{flow="limited-a",outcome="failed"\} 1/);
       assert.match(metrics, /handshake_hub_flow_action_seconds_count\{flow="limited-b",action="call",connection="TargetApi"\} 1/);
+    });
+
+    it('follows a feed whose cursor is a number and whose "more" flag has another name; a cursor of another kind is a visible poll error', async () => {
+      await saveFlow(hub.ctx, actor, `name: numeric-feed
+trigger: { type: feed, service: Target, operation: numfeed, itemsPath: data, nextCursorPath: next, hasMorePath: meta.more, interval: 100ms }
+actions:
+  - name: call
+    type: service
+    service: Target
+    operation: echo
+    mapping: { value: { path: id } }
+`);
+      const flow = await hub.ctx.db.selectFrom('flows').select('id').where('name', '=', 'numeric-feed').executeTakeFirstOrThrow();
+      await until('the three items', async () => (await hub.ctx.db.selectFrom('flow_events').select('id').where('flow_id', '=', flow.id).where('status', '=', 'done').execute()).length === 3, 5000);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.deepEqual((await hub.ctx.db.selectFrom('flow_events').select('record_key').where('flow_id', '=', flow.id).orderBy('record_key').execute()).map((e) => e.record_key), ['a', 'b', 'c']);
+      assert.equal((await hub.ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirstOrThrow()).cursor, '3');
+      const firstPages = (target.arrivals.get('/numfeed') ?? []).length;
+      assert.ok(firstPages >= 3, `the feed was read page by page: ${firstPages}`);
+      await setFlowStatus(hub.ctx, actor, 'numeric-feed', 'paused');
+
+      await saveFlow(hub.ctx, actor, `name: object-cursor
+trigger: { type: feed, service: Target, operation: badfeed, interval: 100ms }
+actions:
+  - name: call
+    type: service
+    service: Target
+    operation: echo
+    mapping: { value: { const: x } }
+`);
+      const shown = await until('the poll error', async () => {
+        const res = await hub.api(await hub.key(['flows:read']), 'GET', '/api/v1/flows/object-cursor');
+        return (res.body.flow as { pollError: string | null }).pollError;
+      }, 5000);
+      assert.match(String(shown), /nextCursor in the feed's answer is object; a cursor must be text or a number/);
+      await setFlowStatus(hub.ctx, actor, 'object-cursor', 'paused');
     });
 
     it('logs and counts engine errors instead of swallowing them', async () => {

@@ -109,5 +109,34 @@ for (const store of STORES) {
         echo.close();
       }
     });
+
+    it('fetches a spec served behind the API\'s own credentials through the named credential, and one elsewhere without them', async () => {
+      const spec = { openapi: '3.0.0', info: { title: 'guarded', version: '1' }, paths: { '/ping': { get: { operationId: 'ping', responses: { 200: { description: 'ok' } } } } } };
+      const seen: (string | null)[] = [];
+      const api = createServer((req, res) => {
+        seen.push((req.headers['x-api-key'] as string | undefined) ?? null);
+        if (req.headers['x-api-key'] !== 'spec-key-1') return res.writeHead(401).end('{"error":"unauthorized"}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(spec));
+      });
+      const other = createServer((req, res) => {
+        seen.push((req.headers['x-api-key'] as string | undefined) ?? null);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(spec));
+      });
+      await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+      await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+      try {
+        const writer = await hub.key(['connections:write', 'flows:write']);
+        await hub.api(admin, 'POST', '/api/v1/external-credentials', { name: 'SpecKey', protocol: 'custom_headers', headers: [{ name: 'X-Api-Key', value: 'spec-key-1' }], principals: [{ name: 'p', grantedTo: ['test'] }] });
+        assert.equal((await hub.api(writer, 'POST', '/api/v1/named-credentials', { name: 'Guarded', baseUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}/v1`, externalCredential: 'SpecKey', principal: 'p' })).status, 201);
+        const registered = await hub.api(writer, 'POST', '/api/v1/external-services', { name: 'Guarded', namedCredential: 'Guarded', specUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}/openapi.json` });
+        assert.equal(registered.status, 201, registered.text);
+        const elsewhere = await hub.api(writer, 'POST', '/api/v1/external-services', { name: 'Elsewhere', namedCredential: 'Guarded', specUrl: `http://127.0.0.1:${(other.address() as AddressInfo).port}/openapi.json` });
+        assert.equal(elsewhere.status, 201, elsewhere.text);
+        assert.deepEqual(seen, ['spec-key-1', null], 'the key went to its own origin only');
+      } finally {
+        api.close();
+        other.close();
+      }
+    });
   });
 }

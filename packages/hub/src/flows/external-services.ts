@@ -6,7 +6,9 @@ import { audit } from '../audit/audit-log.js';
 import { checkUrl } from '../connections/url-policy.js';
 import type { Actor, HubContext } from '../context.js';
 import { parse } from '../credentials/common.js';
-import { invalid, notFound } from '../problem.js';
+import { clientFor } from '../connections/connections.js';
+import { resolveNamedCredential } from '../credentials/named-credentials.js';
+import { invalid, notFound, Problem } from '../problem.js';
 import { cached } from './calls/clients.js';
 
 /** One operation of a registered service: what an action calls. */
@@ -83,7 +85,17 @@ export async function registerExternalService(ctx: HubContext, actor: Actor, bod
   if (input.specUrl) {
     const urlProblem = await checkUrl(input.specUrl, ctx.urlPolicy);
     if (urlProblem) throw invalid([{ path: 'specUrl', message: urlProblem }]);
-    const res = await ctx.outbound.request(new URL(input.specUrl), { signal: AbortSignal.timeout(15_000) }).catch((error: Error) => { throw invalid([{ path: 'specUrl', message: `could not fetch the spec: ${error.message}` }]); });
+    // A spec served by the API itself (often behind the same credentials) is fetched through the
+    // named credential; one elsewhere is fetched without credentials, which stay on their origin.
+    const named = await ctx.db.selectFrom('named_credentials').select('base_url').where('name', '=', input.namedCredential).executeTakeFirstOrThrow();
+    const sameOrigin = new URL(input.specUrl).origin === new URL(named.base_url).origin;
+    const fetching = sameOrigin
+      ? resolveNamedCredential(ctx, input.namedCredential, actor.apiKeyName).then((conn) => clientFor(ctx, conn).request(input.specUrl!, { signal: AbortSignal.timeout(15_000) }))
+      : ctx.outbound.request(new URL(input.specUrl), { signal: AbortSignal.timeout(15_000) });
+    const res = await fetching.catch((error: Error) => {
+      if (error instanceof Problem) throw error;
+      throw invalid([{ path: 'specUrl', message: `could not fetch the spec: ${error.message}` }]);
+    });
     if (!res.ok) throw invalid([{ path: 'specUrl', message: `fetching the spec answered HTTP ${res.status}` }]);
     document = await res.text();
   }

@@ -19,6 +19,8 @@ export const feedTrigger = z.object({
   cursorParam: z.string().default('cursor'),
   itemsPath: z.string().default('items'),
   nextCursorPath: z.string().default('nextCursor'),
+  /** Where the answer says another page is waiting now (true); read again at once instead of after the interval. */
+  hasMorePath: z.string().default('hasMore'),
   idPath: z.string().default('id'),
   versionPath: z.string().default('updatedAt'),
   interval: duration.default('5s'),
@@ -54,12 +56,16 @@ export async function pollFeed(ctx: HubContext, trigger: FeedTrigger, cursor: st
   const items = (await expression(trigger.itemsPath).evaluate(body)) as unknown;
   const list = Array.isArray(items) ? items : items ? [items] : [];
   const next = (await expression(trigger.nextCursorPath).evaluate(body)) as unknown;
-  const hasMore = (body as { hasMore?: unknown }).hasMore === true;
+  // A cursor is text or a number (an offset, a sequence number); anything else would re-read the first page forever.
+  if (next !== undefined && next !== null && next !== '' && typeof next !== 'string' && !(typeof next === 'number' && Number.isFinite(next))) {
+    throw new PermanentError(`${trigger.nextCursorPath} in the feed's answer is ${Array.isArray(next) ? 'a list' : typeof next}; a cursor must be text or a number`);
+  }
+  const hasMore = (await expression(trigger.hasMorePath).evaluate(body)) === true;
   const events = [];
   for (const item of list) {
     const id = await expression(trigger.idPath).evaluate(item);
     const version = await expression(trigger.versionPath).evaluate(item);
     events.push({ dedupeKey: `${String(id)}:${String(version)}`, recordKey: String(id), payload: item });
   }
-  return { events, cursor: typeof next === 'string' && next ? next : cursor ?? '', more: hasMore };
+  return { events, cursor: next !== undefined && next !== null && next !== '' ? String(next) : cursor ?? '', more: hasMore };
 }
