@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +16,11 @@ describe('the main job: `handshake demo` (what `npm start` runs)', () => {
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   let err = '';
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  after(() => {
+  after(async () => {
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
+    await exited;
+    rmSync(data, { recursive: true, force: true });
   });
 
   it('starts the org, the ERP and the hub, runs both seed flows on generated traffic, and shows progress', async () => {
@@ -43,7 +47,7 @@ describe('the main job: `handshake demo` (what `npm start` runs)', () => {
 
   it('`handshake flows validate|runs|run|stats` talk to the running hub', async () => {
     const hub = /Hub API: +(http:\/\/127\.0\.0\.1:\d+)\/api\/v1/.exec(out)![1]!;
-    const key = /Hub API key for this run: +(\S+)/.exec(out)![1]!;
+    const key = /Hub API key \(admin\): +(\S+)/.exec(out)![1]!;
     const env = { ...process.env, HANDSHAKE_HUB_URL: hub, HANDSHAKE_API_KEY: key };
     const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { env, encoding: 'utf8' });
     const seed = fileURLToPath(new URL('../../hub/flows/erp-contact-to-lead.yaml', import.meta.url));
@@ -67,5 +71,58 @@ describe('the main job: `handshake demo` (what `npm start` runs)', () => {
     const stats = cli('flows', 'stats', 'erp-contact-to-lead');
     assert.equal(stats.status, 0, stats.stderr);
     assert.match(stats.stdout, /runs: +[1-9]\d* success, \d+ skipped, \d+ failed, \d+ dead\n +events: +\d+ pending, [1-9]\d* done, \d+ dead letters/);
+  });
+});
+
+describe('`handshake demo` restarted on its data folder', () => {
+  const data = mkdtempSync(join(tmpdir(), 'hs-demo-restart-'));
+  after(() => rmSync(data, { recursive: true, force: true }));
+
+  const freePort = () => new Promise<number>((resolve) => {
+    const server = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+  const start = async (ports: number[]) => {
+    const child = spawn(process.execPath, [MAIN, 'demo', '--data', data, '--org-port', String(ports[0]), '--erp-port', String(ports[1]), '--idp-port', String(ports[2]), '--hub-port', String(ports[3])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!/crm-order-to-erp-sales-order: [1-9]\d* ok/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    assert.match(out, /crm-order-to-erp-sales-order: [1-9]\d* ok/, out);
+    return { child, out, key: /Hub API key \(admin\): +(\S+)/.exec(out)![1]!, hub: /Hub API: +(http:\/\/127\.0\.0\.1:\d+)\/api\/v1/.exec(out)![1]!, org: /Org \(Salesforce-compatible\): (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]! };
+  };
+  const stop = async (child: ReturnType<typeof spawn>) => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+
+  it('prints the same admin key, which can test, reveal and read stats, and seeds its customer once', async () => {
+    const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const first = await start(ports);
+    await stop(first.child);
+    const second = await start(ports);
+    try {
+      assert.equal(second.key, first.key, 'the key is kept, not minted again');
+      const api = async (method: string, path: string) => {
+        const res = await fetch(`${second.hub}/api/v1${path}`, { method, headers: { authorization: `Bearer ${second.key}` } });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      const connections = (await api('GET', '/connections')).body.connections as { id: string; name: string }[];
+      const salesforce = connections.find((c) => c.name === 'Salesforce')!;
+      assert.equal((await api('POST', `/connections/${salesforce.id}/test`)).status, 200, 'the admin key tests a connection');
+      const stats = (await api('GET', '/flows/crm-order-to-erp-sales-order/stats')).body as { runs: { success: number } };
+      assert.ok(stats.runs.success >= 1);
+      // The seed customer exists once, whatever the number of starts.
+      const revealed = (await api('POST', `/connections/${salesforce.id}/reveal`)).body.credentials as { consumerSecret: string };
+      const config = ((await api('GET', `/connections/${salesforce.id}`)).body.connection as { config: { consumerKey: string } }).config;
+      const token = ((await (await fetch(`${second.org}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: config.consumerKey, client_secret: revealed.consumerSecret }) })).json()) as { access_token: string }).access_token;
+      const customers = (await (await fetch(`${second.org}/services/data/v62.0/query?q=${encodeURIComponent("SELECT Id FROM Account WHERE AccountNumber = 'DEMO-1'")}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { totalSize: number };
+      assert.equal(customers.totalSize, 1, 'one Demo Customer after two starts');
+    } finally {
+      await stop(second.child);
+    }
   });
 });

@@ -1,5 +1,5 @@
 export { startHub, openHub, type HubOptions, type RunningHub } from './start.js';
-export { createApiKey, listApiKeys, revokeApiKey, API_SCOPES, type ApiScope } from './api-keys/api-keys.js';
+export { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey, API_SCOPES, type ApiScope } from './api-keys/api-keys.js';
 export { rotateMasterKey } from './vault/rotate-master-key.js';
 export { Secret } from './vault/secret.js';
 export { connectionClient } from './connections/connections.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startErp } from '@handshake/demo-erp';
-import { createApiKey, flowStats, listFlows, startHub, wireDemo } from '@handshake/hub';
+import { API_SCOPES, authenticateApiKey, createApiKey, flowStats, listFlows, startHub, wireDemo } from '@handshake/hub';
 import { DEMO_SETUP_FILE, revealPrimaryConsumer, startOrg } from '@handshake/org';
 import { SEED_FLOWS } from './seed-flows.js';
 import { startTraffic } from './traffic.js';
@@ -42,7 +42,13 @@ export function registerDemoCommand(program: Command): void {
       const hub = await startHub({ dataDir: join(data, 'hub'), masterKeys, port: flags.hubPort, allowPrivateNetworks: true, logLevel: false });
       // The key printed for the user is named `demo`, and the ERP's principal is granted to it, so flows saved with it can call the ERP.
       await wireDemo(hub.ctx, ACTOR, { org: { instanceUrl: org.instanceUrl, ...consumer }, erp: { url: erp.url, tokenUrl: erp.tokenUrl, ...erpClient } }, SEED_FLOWS.map((f) => f.text), ['demo']);
-      const { key } = await createApiKey(hub.ctx.db, 'demo', ['connections:read', 'flows:read', 'flows:write', 'audit:read'], Date.now());
+      // One admin key per data folder, kept beside the data (like the master key) and printed on every start.
+      const keyFile = join(data, 'hub', 'demo-api-key');
+      let key = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
+      if (!key || !(await authenticateApiKey(hub.ctx.db, key))) {
+        key = (await createApiKey(hub.ctx.db, 'demo', [...API_SCOPES], Date.now())).key;
+        writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+      }
 
       const token = async (url: string, body: Record<string, string>, basic?: string) => {
         const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(basic ? { authorization: `Basic ${basic}` } : {}) }, body: new URLSearchParams(body) });
@@ -65,7 +71,7 @@ Handshake demo is running.
   Demo ERP API:                ${erp.url}   (OpenAPI: ${erp.url}/openapi.json)
   ERP identity provider:       ${erp.issuer}
   Hub API:                     ${hub.url}/api/v1   (OpenAPI: ${hub.url}/api/v1/openapi.json)
-  Hub API key for this run:    ${key}
+  Hub API key (admin):         ${key}   (kept in ${keyFile})
 Flows: ${SEED_FLOWS.map((f) => f.name).join(', ')}
   Try: HANDSHAKE_HUB_URL=${hub.url} HANDSHAKE_API_KEY=${key} npx handshake flows runs erp-contact-to-lead
 Press Ctrl+C to stop.
