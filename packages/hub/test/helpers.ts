@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
 import { STORES, type StoreVariant } from '../../org/test/helpers/org.js';
 import { createApiKey, type ApiScope } from '../src/api-keys/api-keys.js';
 import { startHub, type HubOptions, type RunningHub } from '../src/start.js';
@@ -29,4 +32,26 @@ export async function startTestHub(store: StoreVariant, options: Partial<HubOpti
       return { status: res.status, text, type: res.headers.get('content-type'), body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     },
   });
+}
+
+/**
+ * For secret scans: what the hub stored, as text. On SQLite the raw database files (read after the
+ * hub closes, so the WAL holds what was written); on PostgreSQL every table of its schema, as JSON.
+ * Closes the hub.
+ */
+export async function scanStoreAndClose(hub: TestHub, store: StoreVariant, scan: (where: string, text: string) => void): Promise<void> {
+  if (store.name === 'sqlite') {
+    await hub.close();
+    for (const file of ['hub.sqlite', 'hub.sqlite-wal']) {
+      const path = join(hub.storeOptions.dataDir, file);
+      if (existsSync(path)) scan(`the raw database file ${file}`, readFileSync(path).toString('latin1'));
+    }
+    return;
+  }
+  const tables = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`.execute(hub.ctx.db);
+  for (const { table_name: table } of tables.rows) {
+    const rows = await sql<{ row: unknown }>`SELECT row_to_json(t) AS row FROM ${sql.table(table)} t`.execute(hub.ctx.db);
+    scan(`table ${table}`, JSON.stringify(rows.rows));
+  }
+  await hub.close();
 }

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
-import { STORES, startTestHub } from './helpers.js';
+import { STORES, scanStoreAndClose, startTestHub } from './helpers.js';
 
 const canary = (name: string) => `canary-${name}-${randomBytes(12).toString('hex')}`;
 
@@ -101,20 +98,7 @@ for (const store of STORES) {
         scan('the audit rows', JSON.stringify(await hub.ctx.db.selectFrom('audit').selectAll().execute()));
         assert.ok(logs.length > 10, 'trace logging was on');
         scan('the logs', logs.join('\n'));
-        if (store.name === 'sqlite') {
-          await hub.close();
-          for (const file of ['hub.sqlite', 'hub.sqlite-wal']) {
-            const path = join(hub.storeOptions.dataDir, file);
-            if (existsSync(path)) scan(`the raw database file ${file}`, readFileSync(path).toString('latin1'));
-          }
-        } else {
-          const tables = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`.execute(hub.ctx.db);
-          for (const { table_name: table } of tables.rows) {
-            const rows = await sql<{ row: unknown }>`SELECT row_to_json(t) AS row FROM ${sql.table(table)} t`.execute(hub.ctx.db);
-            scan(`table ${table}`, JSON.stringify(rows.rows));
-          }
-          await hub.close();
-        }
+        await scanStoreAndClose(hub, store, scan);
       } finally {
         await hub.close().catch(() => undefined);
         echo.close();

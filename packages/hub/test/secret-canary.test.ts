@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
 import { startTestOrg } from '../../org/test/helpers/org.js';
 import { connectionClient } from '../src/connections/connections.js';
-import { STORES, startTestHub } from './helpers.js';
+import { STORES, scanStoreAndClose, startTestHub } from './helpers.js';
 
 /**
  * Invariant 1 for the hub: known secret values are planted (consumer secret, a bearer token, an
@@ -60,19 +57,7 @@ for (const store of STORES) {
         scan('the logs', logs.join('\n'));
         responses.forEach((r, i) => scan(`response ${i}`, r));
         scan('the audit log', JSON.stringify(await hub.ctx.db.selectFrom('audit').selectAll().execute()));
-        if (store.name === 'sqlite') {
-          await hub.close();
-          for (const file of ['hub.sqlite', 'hub.sqlite-wal']) {
-            const path = join(hub.storeOptions.dataDir, file);
-            if (existsSync(path)) scan(`the raw database file ${file}`, readFileSync(path).toString('latin1'));
-          }
-        } else {
-          for (const table of ['connections', 'api_keys', 'audit', 'vault_key_checks']) {
-            const rows = await sql<{ row: unknown }>`SELECT row_to_json(t) AS row FROM ${sql.table(table)} t`.execute(hub.ctx.db);
-            scan(`table ${table}`, JSON.stringify(rows.rows));
-          }
-          await hub.close();
-        }
+        await scanStoreAndClose(hub, store, scan);
       } finally {
         await hub.close().catch(() => undefined);
         await org.close();
