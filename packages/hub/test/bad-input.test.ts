@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { validate } from '@readme/openapi-parser';
+import { routesOf } from '../../org/test/helpers/route-fuzz.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
 
 describe('hub API bad input', () => {
@@ -112,5 +114,15 @@ describe('hub API bad input', () => {
     assert.equal(doc.openapi, '3.1.0');
     assert.ok(doc.paths['/api/v1/connections']);
     assert.deepEqual(doc.components.schemas.CreateConnection['x-credentials']['salesforce.oauth2_client_credentials']!.required?.sort(), ['consumerKey', 'consumerSecret', 'instanceUrl']);
+  });
+
+  it('the OpenAPI document passes a standard validator and lists every route the server has (a route added without it fails here)', async () => {
+    const doc = (await (await fetch(`${hub.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const result = await validate(structuredClone(doc) as never, { resolve: { external: false } });
+    assert.ok(result.valid, result.valid ? '' : JSON.stringify(result.errors).slice(0, 2000));
+    const missing = routesOf(hub.server).filter((r) => !doc.paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()]).map((r) => `${r.method} ${r.path}`);
+    assert.deepEqual(missing, []);
+    const runs = doc.paths['/api/v1/flows/{id}/runs']!.parameters as { name: string }[];
+    assert.deepEqual(runs.map((p) => p.name).sort(), ['cursor', 'id', 'limit', 'record', 'since', 'status', 'until'], 'query parameters come from the zod schema');
   });
 });

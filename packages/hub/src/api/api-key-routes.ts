@@ -8,7 +8,7 @@ import { notFound } from '../problem.js';
 
 type Guard = (scope: ApiScope) => (request: FastifyRequest) => Promise<void>;
 
-const createBody = z.object({
+export const createApiKeyInput = z.object({
   name: z.string().trim().min(1).max(100),
   scopes: z.array(z.enum(API_SCOPES)).min(1),
   /** Days until the key stops working; none for a key that does not expire. */
@@ -19,7 +19,7 @@ const createBody = z.object({
 export function apiKeyRoutes(app: FastifyInstance, ctx: HubContext, guard: Guard, actor: (request: FastifyRequest) => Actor): void {
   app.get('/api/v1/api-keys', { preHandler: guard('api-keys:manage') }, async () => ({ apiKeys: await listApiKeys(ctx.db) }));
   app.post('/api/v1/api-keys', { preHandler: guard('api-keys:manage') }, async (request, reply) => {
-    const input = parse(createBody, request.body);
+    const input = parse(createApiKeyInput, request.body);
     const now = ctx.now();
     const { id, key } = await createApiKey(ctx.db, input.name, input.scopes, now, input.expiresInDays ? now + input.expiresInDays * 86_400_000 : null);
     await audit(ctx.db, now, { actor: actor(request).name, action: 'api_key.create', targetType: 'api_key', targetId: id, outcome: 'success', detail: `${input.name}: ${input.scopes.join(' ')}` });

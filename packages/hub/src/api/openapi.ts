@@ -1,5 +1,20 @@
 import { z } from 'zod';
 import { CONNECTORS } from '../connectors/catalog.js';
+import { updateConnectionInput } from '../connections/connections.js';
+import { externalCredentialInput } from '../credentials/external-credentials.js';
+import { identityProviderInput } from '../credentials/identity-providers.js';
+import { namedCredentialInput } from '../credentials/named-credentials.js';
+import { registration } from '../flows/external-services.js';
+import { runQuery } from '../flows/runs.js';
+import { rotationPolicyInput } from '../rotation/policy.js';
+import { createApiKeyInput } from './api-key-routes.js';
+
+/** A request body's schema, from the zod schema the route validates with. */
+const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
+/** Query parameters, one per field of the zod object the route validates its query with. */
+const queryParameters = (schema: z.ZodObject) => Object.entries((z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, unknown> }).properties)
+  .map(([name, fieldSchema]) => ({ name, in: 'query', required: false, schema: fieldSchema }));
+const flowDocument = { required: true, content: { 'application/yaml': { schema: { type: 'string', description: 'The flow document (see /api/v1/flows/schema.json)' } }, 'application/json': { schema: { type: 'object', description: 'The flow document as JSON (see /api/v1/flows/schema.json)' } } } };
 
 const problem = { $ref: '#/components/schemas/Problem' };
 const responses = (ok: Record<string, unknown>) => ({ ...ok, 400: { description: 'Invalid request', content: { 'application/problem+json': { schema: problem } } }, 401: { description: 'No or invalid API key' }, 403: { description: 'API key lacks the scope' } });
@@ -14,6 +29,8 @@ export function openApiDocument() {
     z.toJSONSchema(m.credentials, { io: 'input', unrepresentable: 'any' }),
   ])));
   const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+  const flowId = { name: 'id', in: 'path', required: true, description: 'The flow\'s id or name', schema: { type: 'string' } };
+  const op = (summary: string, ok: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ summary, responses: responses(ok), ...extra });
   return {
     openapi: '3.1.0',
     info: { title: 'Handshake hub API', version: '1' },
@@ -38,7 +55,7 @@ export function openApiDocument() {
       '/api/v1/connections/{id}': {
         parameters: [id],
         get: { summary: 'Get a connection (connections:read)', responses: responses({ 200: { description: 'The connection' }, 404: { description: 'Not found' } }) },
-        patch: { summary: 'Edit name, description or credentials; new credentials are tested first (connections:write)', responses: responses({ 200: { description: 'Updated' }, 422: { description: 'Test failed; nothing changed' } }) },
+        patch: { summary: 'Edit name, description or credentials; new credentials are tested first (connections:write)', requestBody: jsonBody(updateConnectionInput), responses: responses({ 200: { description: 'Updated' }, 422: { description: 'Test failed; nothing changed' } }) },
         delete: { summary: 'Delete (connections:write)', responses: responses({ 204: { description: 'Deleted' } }) },
       },
       '/api/v1/connections/{id}/test': { parameters: [id], post: { summary: 'Test now: a token request and a cheap API call (connections:test)', responses: responses({ 200: { description: 'Status and lastTestedAt updated' } }) } },
@@ -46,9 +63,50 @@ export function openApiDocument() {
       '/api/v1/audit': { get: { summary: 'Audit log, newest first (audit:read)', responses: responses({ 200: { description: 'Entries' } }) } },
       '/api/v1/api-keys': {
         get: { summary: 'API keys: name, scopes, created, last used, expiry, revoked; never a secret (api-keys:manage)', responses: responses({ 200: { description: 'Keys' } }) },
-        post: { summary: 'Create an API key {name, scopes, expiresInDays?}; the key is in this answer only (api-keys:manage)', responses: responses({ 201: { description: 'Created' } }) },
+        post: { summary: 'Create an API key {name, scopes, expiresInDays?}; the key is in this answer only (api-keys:manage)', requestBody: jsonBody(createApiKeyInput), responses: responses({ 201: { description: 'Created' } }) },
       },
-      '/api/v1/api-keys/{id}': { delete: { summary: 'Revoke an API key at once (api-keys:manage)', responses: responses({ 204: { description: 'Revoked' } }) } },
+      '/api/v1/api-keys/{id}': { parameters: [{ ...id, schema: { type: 'string' } }], delete: { summary: 'Revoke an API key at once (api-keys:manage)', responses: responses({ 204: { description: 'Revoked' } }) } },
+      '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/api/v1/oauth/callback': { get: { summary: 'Where an identity provider sends the user back after authorizing a connection (state and code in the query)', security: [], responses: { 302: { description: 'Done' }, 400: { description: 'Unknown or expired state' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics (Bearer HANDSHAKE_METRICS_TOKEN when set)', security: [], responses: { 200: { description: 'Metrics, text format' }, 401: { description: 'The metrics token is required' } } } },
+      '/api/v1/connections/{id}/usages': { parameters: [id], get: op('Flows using the connection (connections:read)', { 200: { description: 'Usages' } }) },
+      '/api/v1/connections/{id}/authorize': { parameters: [id], post: op('Start or redo the authorization code flow; answers the URL to send the user to (connections:write)', { 200: { description: 'The authorization URL' } }) },
+      '/api/v1/connections/{id}/rotation-policy': { parameters: [id], put: op('Set the rotation policy of a Salesforce client credentials connection (connections:write)', { 200: { description: 'The policy and rotation status' } }, { requestBody: jsonBody(rotationPolicyInput) }) },
+      '/api/v1/connections/{id}/rotation': { parameters: [id], get: op('Rotation policy, last and next rotation, status and recent runs (connections:read)', { 200: { description: 'Status' } }) },
+      '/api/v1/connections/{id}/rotate': { parameters: [id, { name: 'wait', in: 'query', required: false, schema: { enum: ['true', 'false'] } }], post: op('Rotate now; with ?wait=true answers when done (connections:write)', { 200: { description: 'Done' }, 202: { description: 'Started' }, 502: { description: 'The rotation failed; the old pair works' } }) },
+      '/api/v1/identity-providers': {
+        post: op('Create an external auth identity provider (connections:write)', { 201: { description: 'Created' } }, { requestBody: jsonBody(identityProviderInput) }),
+        get: op('List identity providers; never a secret (connections:read)', { 200: { description: 'Identity providers' } }),
+      },
+      '/api/v1/external-credentials': {
+        post: op('Create an external credential: protocol (oauth2_client_credentials through an identity provider, basic, custom_headers) and principals, each granted to API key names; flows run as the key that saved them (connections:write)', { 201: { description: 'Created' } }, { requestBody: jsonBody(externalCredentialInput) }),
+        get: op('List external credentials; never a secret (connections:read)', { 200: { description: 'External credentials' } }),
+      },
+      '/api/v1/named-credentials': {
+        post: op('Create a named credential: a base URL, an external credential and a principal granted to the caller (connections:write)', { 201: { description: 'Created' }, 403: { description: 'The caller is not granted the principal' } }, { requestBody: jsonBody(namedCredentialInput) }),
+        get: op('List named credentials (connections:read)', { 200: { description: 'Named credentials' } }),
+      },
+      '/api/v1/external-services': { post: op('Register an OpenAPI 3 service on a named credential, by document or by URL (flows:write)', { 201: { description: 'Registered; its operations are actions' } }, { requestBody: jsonBody(registration) }) },
+      '/api/v1/flows': {
+        put: op('Save (create or replace) a flow from YAML or JSON; refused with each problem\'s path, line and column (flows:write)', { 200: { description: 'Saved, with warnings' } }, { requestBody: flowDocument }),
+        get: op('List flows (flows:read)', { 200: { description: 'Flows' } }),
+      },
+      '/api/v1/flows/validate': { post: op('Check a flow document without saving it (flows:read)', { 200: { description: 'Valid, with warnings' } }, { requestBody: flowDocument }) },
+      '/api/v1/flows/schema.json': { get: { summary: 'The flow document\'s JSON Schema', security: [], responses: { 200: { description: 'JSON Schema' } } } },
+      '/api/v1/flows/{id}': {
+        parameters: [flowId],
+        get: op('A flow, with its last poll error (flows:read)', { 200: { description: 'The flow' }, 404: { description: 'Not found' } }),
+        delete: { ...op('Delete a flow with its runs and events; refused while senders call its webhook or events wait (flows:write)', { 204: { description: 'Deleted' }, 409: { description: 'Still needed; ?force=true deletes anyway' } }), parameters: [{ name: 'force', in: 'query', required: false, schema: { enum: ['true', 'false'] } }] },
+      },
+      '/api/v1/flows/{id}/pause': { parameters: [flowId], post: op('Pause: the trigger stops, changes wait (flows:write)', { 200: { description: 'Paused' } }) },
+      '/api/v1/flows/{id}/resume': { parameters: [flowId], post: op('Resume from the cursor (flows:write)', { 200: { description: 'Active' } }) },
+      '/api/v1/flows/{id}/run': { parameters: [flowId], post: op('Run a schedule flow now (flows:write)', { 202: { description: 'Queued' }, 409: { description: 'Not a schedule flow' } }) },
+      '/api/v1/flows/{id}/runs': { parameters: [flowId, ...queryParameters(runQuery)], get: op('Runs, newest first, a page at a time with a next cursor (flows:read)', { 200: { description: '{ runs, next }' } }) },
+      '/api/v1/flows/{id}/runs/{runId}': { parameters: [flowId, { name: 'runId', in: 'path', required: true, schema: { type: 'string' } }], get: op('One run with its steps (flows:read)', { 200: { description: 'The run' }, 404: { description: 'Not found' } }) },
+      '/api/v1/flows/{id}/stats': { parameters: [flowId], get: op('Counts, never capped: runs and events by status, backlog, lag, last run (flows:read)', { 200: { description: 'Stats' } }) },
+      '/api/v1/flows/{id}/dead-letters': { parameters: [flowId], get: op('Events the flow gave up on (flows:read)', { 200: { description: 'Dead letters' } }) },
+      '/api/v1/flows/{id}/dead-letters/replay': { parameters: [flowId], post: op('Send dead letters back to run ({ ids? }) (flows:write)', { 200: { description: 'How many' } }) },
+      '/api/v1/hooks/{flow}': { parameters: [{ name: 'flow', in: 'path', required: true, schema: { type: 'string' } }], post: op('Deliver a webhook event to a flow; a redelivery with the same id is the same event (flows:trigger)', { 200: { description: 'Duplicate' }, 202: { description: 'Queued' }, 409: { description: 'Not a webhook flow' } }, { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } } }) },
     },
   };
 }

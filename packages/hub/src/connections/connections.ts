@@ -42,7 +42,7 @@ const createSchema = z.object({
   credentials: z.record(z.string(), z.unknown()),
 }).strict();
 
-const updateSchema = z.object({
+export const updateConnectionInput = z.object({
   name: createSchema.shape.name.optional(),
   description: z.string().max(1000).nullable().optional(),
   credentials: z.record(z.string(), z.unknown()).optional(),
@@ -266,7 +266,7 @@ export async function testConnection(ctx: HubContext, actor: Actor, id: string):
 }
 
 export async function updateConnection(ctx: HubContext, actor: Actor, id: string, body: unknown): Promise<ConnectionView> {
-  const input = updateSchema.safeParse(body);
+  const input = updateConnectionInput.safeParse(body);
   if (!input.success) throw invalid(zodIssues(input.error));
   const current = await row(ctx, id);
   const now = ctx.now();

@@ -9,7 +9,7 @@ import { credentialValue } from './credential-value.js';
 
 export interface Principal { name: string; grantedTo: string[] }
 
-const schema = z.object({
+export const externalCredentialInput = z.object({
   name: z.string().trim().min(1).max(100),
   protocol: z.enum(['oauth2_client_credentials', 'basic', 'custom_headers']),
   identityProvider: z.string().optional(),
@@ -30,7 +30,7 @@ export const extSecretsContext = (id: string) => `external_credential:${id}:secr
 
 /** An external credential: how to authenticate (seed 001), and which principals callers may use. */
 export async function createExternalCredential(ctx: HubContext, actor: Actor, body: unknown) {
-  const input = parse(schema, body);
+  const input = parse(externalCredentialInput, body);
   await conflictIfTaken(ctx.db.selectFrom('external_credentials').select('id').where('name', '=', input.name), input.name);
   const idp = input.protocol === 'oauth2_client_credentials' ? await identityProviderByName(ctx, input.identityProvider!).catch(() => { throw invalid([{ path: 'identityProvider', message: `unknown identity provider "${input.identityProvider}"` }]); }) : undefined;
   const id = randomUUID();

@@ -9,7 +9,7 @@ import { checkUrl } from '../connections/url-policy.js';
 import { conflictIfTaken, parse } from './common.js';
 import { credentialValue } from './credential-value.js';
 
-const schema = z.object({
+export const identityProviderInput = z.object({
   name: z.string().trim().min(1).max(100),
   tokenUrl: z.url(),
   clientId: credentialValue,
@@ -21,7 +21,7 @@ export const idpSecretContext = (id: string) => `identity_provider:${id}:secret`
 
 /** An external auth identity provider: client credentials with custom parameters (seed 003). */
 export async function createIdentityProvider(ctx: HubContext, actor: Actor, body: unknown) {
-  const input = parse(schema, body);
+  const input = parse(identityProviderInput, body);
   const urlProblem = await checkUrl(input.tokenUrl, ctx.urlPolicy);
   if (urlProblem) throw invalid([{ path: 'tokenUrl', message: urlProblem }]);
   await conflictIfTaken(ctx.db.selectFrom('identity_providers').select('id').where('name', '=', input.name), input.name);

@@ -12,7 +12,7 @@ import { conflictIfTaken, parse } from './common.js';
 import { externalCredentialByName, extSecretsContext, type Principal } from './external-credentials.js';
 import { idpSecretContext } from './identity-providers.js';
 
-const schema = z.object({
+export const namedCredentialInput = z.object({
   name: z.string().trim().min(1).max(100).regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must start with a letter and hold only letters, digits and underscores (it is used in callout:Name/path)'),
   baseUrl: z.url().transform((u) => u.replace(/\/+$/, '')),
   externalCredential: z.string().min(1),
@@ -21,7 +21,7 @@ const schema = z.object({
 
 /** A named credential: a base URL plus an external credential (seed 001). Callers use `callout:Name/path`. */
 export async function createNamedCredential(ctx: HubContext, actor: Actor, body: unknown) {
-  const input = parse(schema, body);
+  const input = parse(namedCredentialInput, body);
   const urlProblem = await checkUrl(input.baseUrl, ctx.urlPolicy);
   if (urlProblem) throw invalid([{ path: 'baseUrl', message: urlProblem }]);
   const ext = await externalCredentialByName(ctx, input.externalCredential).catch(() => { throw invalid([{ path: 'externalCredential', message: `unknown external credential "${input.externalCredential}"` }]); });

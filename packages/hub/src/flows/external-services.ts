@@ -26,7 +26,7 @@ export interface ServiceOperation {
 
 export interface JsonSchema { maxItems?: number; type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; items?: JsonSchema; additionalProperties?: boolean | JsonSchema; enum?: unknown[]; format?: string }
 
-const registration = z.object({
+export const registration = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, 'must start with a letter and hold only letters, digits and underscores'),
   namedCredential: z.string().min(1),
   specUrl: z.url().optional(),

@@ -6,7 +6,7 @@ import type { RotationPolicyTable } from '../store/schema.js';
 import { parse } from '../credentials/common.js';
 import { checkUrl } from '../connections/url-policy.js';
 
-const schema = z.object({
+export const rotationPolicyInput = z.object({
   adminConnectionId: z.string().uuid(),
   intervalHours: z.number().int().min(1).max(24 * 366),
   timeOfDay: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM in UTC').default('03:00'),
@@ -23,7 +23,7 @@ export function nextRotationAt(policy: Pick<RotationPolicyTable, 'interval_hours
 }
 
 export async function setRotationPolicy(ctx: HubContext, actor: string, connectionId: string, body: unknown) {
-  const input = parse(schema, body);
+  const input = parse(rotationPolicyInput, body);
   const webhookProblem = input.webhookUrl ? await checkUrl(input.webhookUrl, ctx.urlPolicy) : undefined;
   if (webhookProblem) throw invalid([{ path: 'webhookUrl', message: webhookProblem }]);
   const connection = await ctx.db.selectFrom('connections').select(['id', 'app', 'method', 'config']).where('id', '=', connectionId).executeTakeFirst();
