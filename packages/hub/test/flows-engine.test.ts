@@ -269,6 +269,47 @@ for (const store of STORES) {
       assert.match(metrics, /handshake_hub_flow_action_seconds_count\{flow="limited-b",action="call",connection="TargetApi"\} 1/);
     });
 
+    it('branches with per-action when: conditions, and fills or leaves out empty values (default:, omitIfNull:)', async () => {
+      await saveFlow(hub.ctx, actor, `name: branching
+trigger: { type: webhook, idPath: ref }
+actions:
+  - name: for-a
+    type: service
+    service: Target
+    operation: echo
+    when: "kind = 'a'"
+    mapping: { value: { path: note, default: none } }
+  - name: for-b
+    type: service
+    service: Target
+    operation: echo
+    when: "kind = 'b'"
+    mapping: { value: { path: note, omitIfNull: true } }
+`);
+      await deliver('branching', { ref: 'br-1', kind: 'a' });
+      await deliver('branching', { ref: 'br-2', kind: 'b', note: null });
+      const runs = await until('both runs', async () => {
+        const list = (await listRuns(hub.ctx, 'branching')).runs;
+        return list.length === 2 && list;
+      }, 5000);
+      const steps = (record: string) => (runs.find((r) => r.record === record)!.steps as { action: string; status: string; input?: { body: Record<string, unknown> } }[]);
+      assert.deepEqual(steps('br-1').map((st) => [st.action, st.status]), [['for-a', 'success'], ['for-b', 'skipped']]);
+      assert.deepEqual(steps('br-1')[0]!.input!.body, { value: 'none' }, 'the default filled the missing note');
+      assert.deepEqual(steps('br-2').map((st) => [st.action, st.status]), [['for-a', 'skipped'], ['for-b', 'success']]);
+      assert.deepEqual(steps('br-2')[1]!.input!.body, {}, 'the null note was left out');
+      assert.ok(runs.every((r) => r.status === 'success'));
+      await assert.rejects(saveFlow(hub.ctx, actor, `name: bad-when
+trigger: { type: webhook }
+actions:
+  - name: x
+    type: service
+    service: Target
+    operation: echo
+    when: "kind = ("
+    mapping: { value: { const: x } }
+`), (error: { errors: { path: string }[] }) => error.errors.some((e) => e.path === 'actions[0].when'));
+    });
+
     it('follows a feed whose cursor is a number and whose "more" flag has another name; a cursor of another kind is a visible poll error', async () => {
       await saveFlow(hub.ctx, actor, `name: numeric-feed
 trigger: { type: feed, service: Target, operation: numfeed, itemsPath: data, nextCursorPath: next, hasMorePath: meta.more, interval: 100ms }

@@ -1,5 +1,6 @@
 import { budgetedExpression, MappingError } from './expression-budget.js';
 import type { FieldMapping } from './definition.js';
+import type { WhenEmpty } from './schema-parts.js';
 
 export { MappingError } from './expression-budget.js';
 
@@ -148,19 +149,24 @@ function convert(value: unknown, type: string | undefined, target: string): unkn
   }
 }
 
+/** A source with no value (null or missing) takes the mapping's `default`. */
+const fill = (spec: WhenEmpty, value: unknown): unknown => (value === null || value === undefined ? spec.default ?? value : value);
+/** With `omitIfNull`, a value still empty after conversion leaves the field out of the record (undefined), instead of clearing it. */
+const omit = (spec: WhenEmpty, value: unknown): unknown => (spec.omitIfNull && (value === null || value === undefined) ? undefined : value);
+
 function compileOne(target: string, spec: FieldMapping): Compiled {
   if ('const' in spec) return async () => spec.const;
   if ('path' in spec) {
     const e = expression(spec.path);
     return async (input) => {
-      const value = convert(await e.evaluate(input), spec.type, target);
+      const value = omit(spec, convert(fill(spec, await e.evaluate(input)), spec.type, target));
       if (spec.values && value !== null && value !== undefined) return spec.values[String(value)] ?? value;
       return value;
     };
   }
   if ('expr' in spec) {
     const e = expression(spec.expr);
-    return async (input) => convert(await e.evaluate(input), spec.type, target);
+    return async (input) => omit(spec, convert(fill(spec, await e.evaluate(input)), spec.type, target));
   }
   if ('template' in spec) {
     const parts = spec.template.split(/(\{[^}]+\})/g).map((part) => (part.startsWith('{') && part.endsWith('}') ? expression(part.slice(1, -1)) : part));

@@ -65,6 +65,9 @@ export async function crossCheckFlow(ctx: HubContext, loaded: LoadedFlow, runAs:
 
   await checkTrigger(v, flow.trigger);
   flow.conditions.forEach((c, i) => v.expression(['conditions', i], c));
-  for (const [i, action] of flow.actions.entries()) await actionKind(action).check(v, action, ['actions', i]);
+  for (const [i, action] of flow.actions.entries()) {
+    if (action.when) v.expression(['actions', i, 'when'], action.when);
+    await actionKind(action).check(v, action, ['actions', i]);
+  }
   return problems;
 }

@@ -67,8 +67,25 @@ async function checkConditions(flow: RunnableFlow, state: EventState): Promise<v
   }
 }
 
-async function runAction(ctx: HubContext, flow: RunnableFlow, action: FlowAction, states: EventState[], observer: RunObserver): Promise<void> {
+/** The events an action's `when:` lets through; the others record the action as skipped and go on to the next one. */
+async function passingWhen(action: FlowAction, states: EventState[]): Promise<EventState[]> {
+  if (!action.when) return states;
+  const condition = expression(action.when);
+  const passing: EventState[] = [];
+  for (const state of states) {
+    try {
+      if (await condition.evaluate(state.source)) passing.push(state);
+      else state.steps.push({ action: action.name, status: 'skipped', output: `when not met: ${action.when}`, durationMs: 0 });
+    } catch (error) {
+      fail(state, action, undefined, error as Error, 0);
+    }
+  }
+  return passing;
+}
+
+async function runAction(ctx: HubContext, flow: RunnableFlow, action: FlowAction, all: EventState[], observer: RunObserver): Promise<void> {
   const kind = actionKind(action);
+  const states = await passingWhen(action, all);
   const t = ctx.now();
   // In the events' order: a batch call's order is the queue's order.
   const prepared = (await Promise.all(states.map(async (state) => {
