@@ -310,6 +310,30 @@ actions:
 `), (error: { errors: { path: string }[] }) => error.errors.some((e) => e.path === 'actions[0].when'));
     });
 
+    it('converts a mapped value to the type the operation declares (text "12" goes as 12); one that cannot be fails its event naming the field', async () => {
+      await saveFlow(hub.ctx, actor, `name: typed
+trigger: { type: webhook, idPath: ref }
+retry: { attempts: 1 }
+actions:
+  - name: send
+    type: service
+    service: Target
+    operation: fast
+    mapping: { n: { path: n } }
+`);
+      await deliver('typed', { ref: 't-1', n: '12' });
+      await deliver('typed', { ref: 't-2', n: 'twelve' });
+      const runs = await until('both runs', async () => {
+        const list = (await listRuns(hub.ctx, 'typed')).runs;
+        return list.length === 2 && list;
+      }, 5000);
+      const good = runs.find((r) => r.record === 't-1')!;
+      assert.deepEqual((good.steps[0] as { input: { body: unknown } }).input.body, { n: 12 });
+      const bad = runs.find((r) => r.record === 't-2')!;
+      assert.equal(bad.status, 'dead');
+      assert.match(String(bad.error), /n: "twelve" is not a number/);
+    });
+
     it('follows a feed whose cursor is a number and whose "more" flag has another name; a cursor of another kind is a visible poll error', async () => {
       await saveFlow(hub.ctx, actor, `name: numeric-feed
 trigger: { type: feed, service: Target, operation: numfeed, itemsPath: data, nextCursorPath: next, hasMorePath: meta.more, interval: 100ms }

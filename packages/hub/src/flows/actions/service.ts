@@ -54,6 +54,25 @@ function checkAgainstSchema(v: SaveCheck, schema: JsonSchema, mapping: Record<st
 
 interface ServiceInput { body: Record<string, unknown>; params: Record<string, unknown> }
 
+const typedMappings = new WeakMap<Record<string, FieldMapping>, { version: number; mapping: Record<string, FieldMapping> }>();
+
+/**
+ * The mapping with each `path` or `expr` into a number, integer or boolean property of the body
+ * converted to that type when it has no `type:` of its own: a source's "12" goes as 12, and a value
+ * that is no number fails its event naming the field, instead of reaching the service as text.
+ */
+function typedMapping(mapping: Record<string, FieldMapping>, body: JsonSchema | undefined, version: number): Record<string, FieldMapping> {
+  const cached = typedMappings.get(mapping);
+  if (cached?.version === version) return cached.mapping;
+  const typed = Object.fromEntries(Object.entries(mapping).map(([target, spec]) => {
+    const declared = schemaTypes(body?.properties?.[target] ?? {}).filter((t) => t !== 'null');
+    const type = declared.length === 1 && ['integer', 'number', 'boolean'].includes(declared[0]!) ? declared[0] as 'integer' | 'number' | 'boolean' : undefined;
+    return [target, type && ('path' in spec || 'expr' in spec) && !spec.type ? { ...spec, type } : spec];
+  }));
+  typedMappings.set(mapping, { version, mapping: typed });
+  return typed;
+}
+
 async function operationOf(ctx: HubContext, serviceName: string, operationId: string): Promise<{ service: ExternalService; operation: ServiceOperation }> {
   const service = await externalService(ctx, serviceName);
   const operation = service.operations.get(operationId);
@@ -90,8 +109,9 @@ export const serviceCall = createAction<'service'>({
     checkAgainstSchema(v, op.body ?? { type: 'object', properties: {} }, action.mapping, [...at, 'mapping']);
   },
 
-  async prepare(_ctx, action, source): Promise<ServiceInput> {
-    return { body: await compileMapping(action.mapping)(source, {}), params: await compileMapping(action.params)(source, {}) };
+  async prepare(ctx, action, source): Promise<ServiceInput> {
+    const { service, operation } = await operationOf(ctx, action.service, action.operation);
+    return { body: await compileMapping(typedMapping(action.mapping, operation.body, service.version))(source, {}), params: await compileMapping(action.params)(source, {}) };
   },
 
   async run(ctx, action, { input, idempotencyKey, runAs }) {
