@@ -95,6 +95,12 @@ describe('rotation crash injection (SIGKILL at each step boundary, then restart)
       assert.match(status, /Policy: every 720 h at 03:00 UTC, grace 1 s/);
       assert.match(status, /Last rotation: \d{4}-/);
       assert.match(status, /completed at done/);
+      // By name as well as by id; a connection with no policy says how to set one.
+      assert.match(await run('rotation', 'Salesforce production'), /Policy: every 720 h/);
+      const noPolicy = await execFileAsync(process.execPath, [CLI, 'hub', 'rotation', 'Salesforce admin'], { encoding: 'utf8', env: cliEnv }).then(() => '', (error: { stderr: string }) => error.stderr);
+      assert.match(noPolicy, /no rotation policy\. Set one with PUT \/api\/v1\/connections\/\S+\/rotation-policy/);
+      const unknown = await execFileAsync(process.execPath, [CLI, 'hub', 'rotation', 'Nope'], { encoding: 'utf8', env: cliEnv }).then(() => '', (error: { stderr: string }) => error.stderr);
+      assert.match(unknown, /No connection "Nope"\. Connections: .*Salesforce production/);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { API_SCOPES, createApiKey, listApiKeys, openHub, revokeApiKey, rotateMasterKey, saveFlowFolder, startHub, type ApiScope } from '@handshake/hub';
-import { apiFlags, callApi, DEFAULT_HUB_PORT } from './api-client.js';
+import { apiFlags, callApi, DEFAULT_HUB_PORT, type ApiFlags } from './api-client.js';
 
 const DEFAULT_PORT = DEFAULT_HUB_PORT;
 
@@ -111,18 +111,27 @@ export function registerHubCommands(program: Command): void {
     }
   };
 
-  apiFlags(hub.command('rotate <connectionId>'))
-    .description("rotate a Salesforce connection's consumer secret now (through the running hub) and wait for it")
-    .action(async (connectionId: string, flags: { hub: string; apiKey?: string }) => {
+  /** A connection given by id or by name. */
+  const connectionIdOf = async (flags: ApiFlags, idOrName: string): Promise<string> => {
+    const connections = (await callApi(flags, 'GET', '/connections')).body.connections as { id: string; name: string }[];
+    const found = connections.find((c) => c.id === idOrName || c.name === idOrName);
+    if (!found) throw new Error(`No connection "${idOrName}". Connections: ${connections.map((c) => c.name).join(', ') || 'none'}.`);
+    return found.id;
+  };
+
+  apiFlags(hub.command('rotate <connection>'))
+    .description("rotate a Salesforce connection's consumer secret now (through the running hub) and wait for it; the connection by name or id")
+    .action(async (connection: string, flags: ApiFlags) => {
+      const connectionId = await connectionIdOf(flags, connection);
       console.log('Rotating (stage → prove → store → rotate → grace period → delete the old pair)…');
       const { status, body } = await callApi(flags, 'POST', `/connections/${connectionId}/rotate?wait=true`);
       printRotation(body);
       if (status !== 200) process.exitCode = 1;
     });
 
-  apiFlags(hub.command('rotation <connectionId>'))
-    .description("show a connection's rotation policy, last and next rotation, and status")
-    .action(async (connectionId: string, flags: { hub: string; apiKey?: string }) => printRotation((await callApi(flags, 'GET', `/connections/${connectionId}/rotation`)).body));
+  apiFlags(hub.command('rotation <connection>'))
+    .description("show a connection's rotation policy, last and next rotation, and status; the connection by name or id")
+    .action(async (connection: string, flags: ApiFlags) => printRotation((await callApi(flags, 'GET', `/connections/${await connectionIdOf(flags, connection)}/rotation`)).body));
 
   withHubOptions(hub.command('rotate-master-key'))
     .description('re-wrap every stored data key under the current (first) master key in HANDSHAKE_MASTER_KEYS')

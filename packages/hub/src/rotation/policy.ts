@@ -47,7 +47,7 @@ export async function setRotationPolicy(ctx: HubContext, actor: string, connecti
 /** Policy, last and next rotation, status, and the recent rotations with their steps. */
 export async function rotationStatus(ctx: HubContext, connectionId: string) {
   const policy = await ctx.db.selectFrom('rotation_policies').selectAll().where('connection_id', '=', connectionId).executeTakeFirst();
-  if (!policy) throw notFound(`rotation policy for connection ${connectionId}`);
+  if (!policy) throw new Problem(404, 'No rotation policy', `Connection ${connectionId} has no rotation policy. Set one with PUT /api/v1/connections/${connectionId}/rotation-policy {"adminConnectionId": "<a connection that may manage the app>", "intervalHours": 720}.`);
   const rotations = await ctx.db.selectFrom('rotations').select(['id', 'status', 'step', 'error', 'started_at', 'updated_at']).where('connection_id', '=', connectionId).orderBy('started_at', 'desc').limit(10).execute();
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
