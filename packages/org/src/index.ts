@@ -7,5 +7,5 @@ export { SecretBox } from './crypto/secret-box.js';
 export { ensureOrg } from './org/settings.js';
 export { findUserByUsername, userAccess } from './identity/users.js';
 export { SYSTEM_PERMISSION_LABELS } from './identity/catalog.js';
-export { listEvents } from './oauth/events.js';
+export { EVENT_KINDS, listEvents } from './oauth/events.js';
 export { revealPrimaryConsumer } from './apps/consumer-credentials.js';

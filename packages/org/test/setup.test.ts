@@ -215,7 +215,7 @@ describe('handshake CLI', () => {
     }
   });
 
-  it('applies a file, prints View Summary, and lists problems with file:line on a bad file', () => {
+  it('applies a file, prints View Summary, and lists problems with file:line on a bad file; prints the event log', async () => {
     const data = STORES[0]!.fresh().dataDir;
     const out = execFileSync(process.execPath, [CLI, 'org', 'apply', DEMO_SETUP_FILE, '--data', data], { encoding: 'utf8' });
     assert.match(out, /Consumer secret: [0-9A-F]{64}/);
@@ -230,6 +230,22 @@ describe('handshake CLI', () => {
     const bad = spawnSync(process.execPath, [CLI, 'org', 'apply', badFile, '--data', data], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, new RegExp(`${badFile.replace(/[.]/g, '\\.')}:6:14 users\\[0\\]\\.profile: unknown profile "Chief"`));
+    // The event log: newest first, apps and users by name, an unknown kind refused.
+    const store = await openStore({ dataDir: data });
+    try {
+      const app = await store.db.selectFrom('apps').select('id').where('api_name', '=', 'MuleSoft_Integration').executeTakeFirstOrThrow();
+      const user = await store.db.selectFrom('users').select('id').where('username', '=', 'integration@handshake.demo').executeTakeFirstOrThrow();
+      await store.db.insertInto('events').values({ at: Date.now() + 60_000, kind: 'token', app_id: app.id, user_id: user.id, grant_type: 'client_credentials', address: '127.0.0.1', outcome: 'success', detail: null }).execute();
+    } finally {
+      await store.close();
+    }
+    const events = execFileSync(process.execPath, [CLI, 'org', 'events', '--data', data], { encoding: 'utf8' }).trim().split('\n');
+    assert.match(events[0]!, /token +success .*app=MuleSoft_Integration user=integration@handshake\.demo/, 'the newest first, by name');
+    const times = events.map((line) => line.split(' ')[0]!);
+    assert.deepEqual(times, [...times].sort().reverse());
+    const unknownKind = spawnSync(process.execPath, [CLI, 'org', 'events', '--kind', 'tokens', '--data', data], { encoding: 'utf8' });
+    assert.equal(unknownKind.status, 1);
+    assert.match(unknownKind.stderr, /Unknown event kind "tokens": use one of token, revoke/);
     const help = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
     assert.match(help, /org/);
     const orgHelp = execFileSync(process.execPath, [CLI, 'org', '--help'], { encoding: 'utf8' });

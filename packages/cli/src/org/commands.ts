@@ -6,6 +6,7 @@ import {
   DEMO_SETUP_FILE,
   ensureOrg,
   findUserByUsername,
+  EVENT_KINDS,
   listEvents,
   loadOrgKey,
   openStore,
@@ -111,13 +112,18 @@ export function registerOrgCommands(program: Command): void {
 
   withStoreOptions(org.command('events'))
     .description('print the event log (tokens issued and refused, logins, revocations, secret reveals)')
-    .option('--kind <kind>', 'only this kind (token, login, revoke, introspect, refresh_reuse, secret_reveal, setup_apply)')
+    .option('--kind <kind>', `only this kind (${EVENT_KINDS.join(', ')})`)
     .option('--limit <n>', 'how many, newest first', (v) => Number(v), 50)
     .action(async (flags: StoreFlags & { kind?: string; limit: number }) => {
+      if (flags.kind && !(EVENT_KINDS as readonly string[]).includes(flags.kind)) throw new Error(`Unknown event kind "${flags.kind}": use one of ${EVENT_KINDS.join(', ')}.`);
       const store = await openStore(storeOptions(flags));
       try {
-        for (const e of (await listEvents(store.db, { kind: flags.kind, limit: flags.limit })).reverse()) {
-          console.log(`${e.at} ${e.kind.padEnd(13)} ${e.outcome.padEnd(22)} grant=${e.grantType ?? '-'} app=${e.appId ?? '-'} user=${e.userId ?? '-'} from=${e.address ?? '-'}${e.detail ? ` (${e.detail})` : ''}`);
+        // Apps and users by name, as people know them.
+        const apps = new Map((await store.db.selectFrom('apps').select(['id', 'api_name']).execute()).map((a) => [a.id, a.api_name]));
+        const users = new Map((await store.db.selectFrom('users').select(['id', 'username']).execute()).map((u) => [u.id, u.username]));
+        const name = (names: Map<string, string>, id: string | null) => (id ? names.get(id) ?? id : '-');
+        for (const e of await listEvents(store.db, { kind: flags.kind, limit: flags.limit })) {
+          console.log(`${e.at} ${e.kind.padEnd(13)} ${e.outcome.padEnd(22)} grant=${e.grantType ?? '-'} app=${name(apps, e.appId)} user=${name(users, e.userId)} from=${e.address ?? '-'}${e.detail ? ` (${e.detail})` : ''}`);
         }
       } finally {
         await store.close();

@@ -1,10 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { OrgDatabase } from '../store/schema.js';
 
+/** Every kind of event the org records. */
+export const EVENT_KINDS = ['token', 'revoke', 'introspect', 'login', 'refresh_reuse', 'secret_reveal', 'setup_apply', 'credential'] as const;
+
 /** One line of the org's event log: what happened to which app and user, never a secret value. */
 export interface OrgEvent {
   at: number;
-  kind: 'token' | 'revoke' | 'introspect' | 'login' | 'refresh_reuse' | 'secret_reveal' | 'setup_apply' | 'credential';
+  kind: (typeof EVENT_KINDS)[number];
   appId?: string | null;
   userId?: string | null;
   grantType?: string | null;
