@@ -121,6 +121,13 @@ describe('`handshake demo` restarted on its data folder', () => {
       const token = ((await (await fetch(`${second.org}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: config.consumerKey, client_secret: revealed.consumerSecret }) })).json()) as { access_token: string }).access_token;
       const customers = (await (await fetch(`${second.org}/services/data/v62.0/query?q=${encodeURIComponent("SELECT Id FROM Account WHERE AccountNumber = 'DEMO-1'")}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { totalSize: number };
       assert.equal(customers.totalSize, 1, 'one Demo Customer after two starts');
+      // `org token` prints a token that works, without printing the secret.
+      const printed = spawnSync(process.execPath, [MAIN, 'org', 'token', '--data', join(data, 'org'), '--org', second.org], { encoding: 'utf8' });
+      assert.equal(printed.status, 0, printed.stderr);
+      const orgToken = /Access Token +(\S+)/.exec(printed.stdout)![1]!;
+      assert.match(printed.stdout, new RegExp(`Instance Url +${second.org}`));
+      assert.ok(!printed.stdout.includes(revealed.consumerSecret), 'the consumer secret is not printed');
+      assert.equal((await fetch(`${second.org}/services/data/v62.0/sobjects`, { headers: { authorization: `Bearer ${orgToken}` } })).status, 200);
     } finally {
       await stop(second.child);
     }

@@ -9,6 +9,7 @@ import {
   EVENT_KINDS,
   listEvents,
   loadOrgKey,
+  revealPrimaryConsumer,
   openStore,
   SecretBox,
   SetupError,
@@ -85,6 +86,31 @@ export function registerOrgCommands(program: Command): void {
       } finally {
         await store.close();
       }
+    });
+
+  withStoreOptions(org.command('token'))
+    .description("print a working access token and the instance URL for an app's run-as user (client credentials against the running org), as `sf org display` does")
+    .option('--app <apiName>', 'the External Client App (client credentials enabled)', 'MuleSoft_Integration')
+    .option('--org <url>', 'the running org', process.env.HANDSHAKE_ORG_URL ?? 'http://127.0.0.1:7410')
+    .option('--json', 'print JSON')
+    .action(async (flags: StoreFlags & { app: string; org: string; json?: boolean }) => {
+      const opts = storeOptions(flags);
+      const store = await openStore(opts);
+      let consumer: { consumerKey: string; consumerSecret: string } | undefined;
+      try {
+        // Read here, sent only to the org's token endpoint: the secret is never printed.
+        consumer = await revealPrimaryConsumer(store.db, new SecretBox(loadOrgKey(opts.dataDir)), flags.app, { userId: null, address: 'handshake org token', now: Date.now() });
+      } finally {
+        await store.close();
+      }
+      if (!consumer) throw new Error(`No app ${flags.app} with a consumer in ${opts.dataDir}. Apps: GET /services/admin/v1/apps, or the setup file.`);
+      const res = await fetch(`${flags.org.replace(/\/+$/, '')}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: consumer.consumerKey, client_secret: consumer.consumerSecret }) })
+        .catch(() => { throw new Error(`Cannot reach the org at ${flags.org}. Is \`handshake org serve\` (or the demo) running? Set --org or HANDSHAKE_ORG_URL.`); });
+      const answer = (await res.json()) as { access_token?: string; instance_url?: string; error?: string; error_description?: string };
+      if (!answer.access_token) throw new Error(`The org refused: ${answer.error ?? res.status} ${answer.error_description ?? ''}`.trim());
+      if (flags.json) return console.log(JSON.stringify({ accessToken: answer.access_token, instanceUrl: answer.instance_url, app: flags.app }, null, 2));
+      console.log(`Access Token   ${answer.access_token}\nInstance Url   ${answer.instance_url}\nApp            ${flags.app} (client credentials; the run-as user's access)`);
+      console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${answer.instance_url}/services/data/v62.0/sobjects`);
     });
 
   withStoreOptions(org.command('access <username>'))
