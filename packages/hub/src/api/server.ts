@@ -1,3 +1,5 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { authenticateApiKey, KeyUsage, type ApiKeyPrincipal, type ApiScope } from '../api-keys/api-keys.js';
@@ -72,6 +74,9 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
   type IdParams = { Params: { id: string } };
 
   app.get('/api/v1/openapi.json', async () => openApiDocument());
+  // A browsable reference of the same document, served from the package's own assets (offline).
+  await app.register(fastifySwagger, { mode: 'static', specification: { document: openApiDocument() as never } });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true });
   flowRoutes(app, ctx, flows, guard, actor);
   app.get('/metrics', async (request, reply) => {
     // With HANDSHAKE_METRICS_TOKEN set, a scraper sends it as a Bearer token.
