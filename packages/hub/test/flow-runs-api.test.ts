@@ -88,6 +88,7 @@ for (const store of STORES) {
       assert.equal(stats.backlog, stats.events.pending);
       assert.ok(stats.lagMs > 0, 'the oldest pending event has waited');
       assert.equal(stats.lastRun.id, ((await get('/runs?limit=1')).body.runs as { id: string }[])[0]!.id);
+      assert.equal((res.body as { lastError: string }).lastError, `run ${RUNS - 1} failed`, 'the newest run error');
     });
 
     it('refuses a bad limit, status, time or cursor with a 400 naming the parameter', async () => {

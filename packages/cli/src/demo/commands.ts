@@ -6,6 +6,7 @@ import { startErp } from '@handshake/demo-erp';
 import { API_SCOPES, authenticateApiKey, createApiKey, flowStats, listFlows, startHub, wireDemo } from '@handshake/hub';
 import { DEMO_SETUP_FILE, revealPrimaryConsumer, startOrg } from '@handshake/org';
 import { SEED_FLOWS } from './seed-flows.js';
+import { progressLine, progressTable, type FlowProgress } from './progress.js';
 import { startTraffic } from './traffic.js';
 
 /** A value kept in a file under the demo's data folder: created once, reused on later starts. */
@@ -76,15 +77,23 @@ Flows: ${SEED_FLOWS.map((f) => f.name).join(', ')}
   Try: HANDSHAKE_HUB_URL=${hub.url} HANDSHAKE_API_KEY=${key} npx handshake flows runs erp-contact-to-lead
 Press Ctrl+C to stop.
 `);
+      // A terminal gets a small table redrawn in place every 2 s; a file or a pipe, a plain line every 10 s.
+      const terminal = process.stdout.isTTY === true;
+      let drawn = 0;
+      let ticks = 0;
       const status = setInterval(() => {
         void (async () => {
-          const parts = [];
+          if (!terminal && ticks++ % 5 !== 0) return;
+          const rows: FlowProgress[] = [];
           for (const flow of await listFlows(hub.ctx)) {
-            const stats = await flowStats(hub.ctx, flow.id);
-            parts.push(`${flow.name}: ${stats.runs.success} ok, ${stats.runs.failed} retried, ${stats.events.dead} dead`);
+            const s = await flowStats(hub.ctx, flow.id);
+            rows.push({ name: flow.name, status: s.status, ok: s.runs.success, failed: s.runs.failed, dead: s.events.dead, backlog: s.backlog, lagMs: s.lagMs, lastError: s.lastError });
           }
-          const made = traffic ? `made ${traffic.contacts} contacts, ${traffic.orders} orders${traffic.errors ? `, ${traffic.errors} errors` : ''} | ` : '';
-          process.stdout.write(`\r${made}${parts.join(' | ')}   `);
+          const made = traffic ? `traffic: ${traffic.contacts} contacts, ${traffic.orders} orders made${traffic.errors ? `, ${traffic.errors} errors` : ''}` : 'no traffic';
+          if (!terminal) return void process.stdout.write(`${new Date().toISOString()} ${progressLine(rows, made)}\n`);
+          const lines = progressTable(rows, made, (process.stdout.columns || 120) - 1);
+          process.stdout.write(`${drawn ? `\x1b[${drawn}F` : ''}${lines.map((line) => `\x1b[2K${line}\n`).join('')}`);
+          drawn = lines.length;
         })().catch(() => undefined);
       }, 2000);
       const stop = async () => {

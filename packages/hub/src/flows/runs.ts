@@ -85,6 +85,7 @@ export async function flowStats(ctx: HubContext, idOrName: string) {
   const runs = await ctx.db.selectFrom('flow_runs').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('flow_id', '=', flow.id).groupBy('status').execute();
   const events = await ctx.db.selectFrom('flow_events').select(['status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min<number>('created_at').as('oldest')]).where('flow_id', '=', flow.id).groupBy('status').execute();
   const last = await ctx.db.selectFrom('flow_runs').select(['id', 'status', 'started_at']).where('flow_id', '=', flow.id).orderBy('started_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const lastFailure = await ctx.db.selectFrom('flow_runs').select('error').where('flow_id', '=', flow.id).where('error', 'is not', null).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
   const count = (rows: { status: string; n: number | string }[], status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
   const oldestPending = events.find((e) => e.status === 'pending')?.oldest;
   return {
@@ -95,5 +96,7 @@ export async function flowStats(ctx: HubContext, idOrName: string) {
     backlog: count(events, 'pending'),
     lagMs: oldestPending === undefined || oldestPending === null ? 0 : Math.max(0, ctx.now() - Number(oldestPending)),
     lastRun: last ? { id: last.id, status: last.status, startedAt: new Date(last.started_at).toISOString() } : null,
+    /** The newest run error (a retry's or a dead letter's), if any. */
+    lastError: lastFailure?.error ?? null,
   };
 }
