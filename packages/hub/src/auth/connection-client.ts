@@ -50,6 +50,8 @@ export class ConnectionClient {
   }
 
   #forms: string[] | undefined;
+  /** The current token's forms, worked out once per token rather than once per answer. */
+  #tokenForms: { token: string; forms: string[] } | undefined;
 
   /**
    * A successful answer with this connection's secrets and current token removed, in every form
@@ -59,7 +61,8 @@ export class ConnectionClient {
   redactAnswer(text: string): string {
     this.#forms ??= Object.values(this.conn.openSecrets()).map((s) => s.reveal()).filter((s) => s.length >= 4).flatMap(secretForms);
     const token = this.tokens.peek(this.conn.tokenKey ?? this.conn.id)?.reveal();
-    const forms = token ? [...this.#forms, ...secretForms(token)] : this.#forms;
+    if (token && this.#tokenForms?.token !== token) this.#tokenForms = { token, forms: [...this.#forms, ...secretForms(token)] };
+    const forms = token ? this.#tokenForms!.forms : this.#forms;
     return forms.some((form) => text.includes(form)) ? redactForms(text, forms) : text;
   }
 

@@ -123,15 +123,13 @@ async function probe(ctx: HubContext, conn: ResolvedConnection): Promise<{ ok: t
     } catch { /* not JSON: the status says enough */ }
     return { ok: false, status: 'failing', reason: conn.connector.explain({ error, status: response.status }) };
   } catch (error) {
-    if (error instanceof UnsafeRequestError) return { ok: false, status: 'failing', reason: error.message };
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && !(error instanceof TokenRequestError)) {
-      // A network failure (undici's and the resolver's errors carry a code): the host, not the credentials.
-      return { ok: false, status: 'failing', reason: `could not reach ${conn.method.baseUrl(conn.config)} (${code})` };
-    }
     if (error instanceof TokenRequestError) {
       return { ok: false, status: error.error === 'invalid_grant' && /refresh/.test(error.description ?? '') ? 'needs_reconnect' : 'failing', reason: conn.connector.explain({ error: error.error, description: error.description, status: error.status }) };
     }
+    if (error instanceof UnsafeRequestError) return { ok: false, status: 'failing', reason: error.message };
+    // A network failure (undici's and the resolver's errors carry a code): the host, not the credentials.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') return { ok: false, status: 'failing', reason: `could not reach ${conn.method.baseUrl(conn.config)} (${code})` };
     throw error;
   }
 }
