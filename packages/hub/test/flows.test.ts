@@ -15,6 +15,8 @@ import { pruneFlowHistory } from '../src/flows/engine/retention.js';
 import { deadLetters, replayDeadLetters, saveFlow, saveFlowFolder, setFlowStatus, validateFlow } from '../src/flows/flows.js';
 import type { Problem } from '../src/problem.js';
 import { listRuns } from '../src/flows/runs.js';
+import { z } from 'zod';
+import { apiKeySchema, auditEntrySchema, connectionSchema, deadLetterSchema, flowSchemaView, flowStatsSchema, problemSchema, RESPONSE_SCHEMAS, runPageSchema, runSchema } from '../src/api/responses.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
 
 const flowFile = (name: string) => readFileSync(fileURLToPath(new URL(`../flows/${name}.yaml`, import.meta.url)), 'utf8');
@@ -195,7 +197,46 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     assert.equal((await hub.api(key, 'GET', '/api/v1/flows/erp-contact-to-lead/dead-letters')).status, 200);
     const schema = await hub.api(key, 'GET', '/api/v1/flows/schema.json');
     assert.ok((schema.body.required as string[]).includes('trigger'));
+    // Readable definition names (never zod's __schema0), each trigger and action kind described.
+    const defs = schema.body.$defs as Record<string, { description?: string }>;
+    assert.deepEqual(Object.keys(defs).filter((name) => !/^[A-Z][A-Za-z]+$/.test(name)), []);
+    for (const kind of ['SalesforceTrigger', 'FeedTrigger', 'ScheduleTrigger', 'WebhookTrigger', 'SalesforceRecordAction', 'ServiceAction', 'FieldMapping']) assert.ok(defs[kind]?.description, `${kind} is described`);
+    assert.ok(JSON.stringify(schema.body.properties).includes('dead letter'), 'top-level keys are described');
     assert.equal((await hub.api(await hub.key(['connections:read']), 'PUT', '/api/v1/flows', {})).status, 403, 'flows need the flows:write scope');
+  });
+
+  it('answers what the OpenAPI document\'s response schemas say (strict: an undocumented field fails)', async () => {
+    const key = await hub.key(['connections:read', 'flows:read', 'audit:read', 'api-keys:manage']);
+    const doc = (await hub.api(key, 'GET', '/api/v1/openapi.json')).body as { components: { schemas: Record<string, unknown> } };
+    for (const schema of RESPONSE_SCHEMAS) assert.ok(doc.components.schemas[(z.globalRegistry.get(schema) as { id: string }).id], 'each response schema is published');
+    const get = async (path: string) => {
+      const res = await hub.api(key, 'GET', path);
+      assert.equal(res.status, 200, `${path}: ${res.text}`);
+      return res.body;
+    };
+    const check = (schema: z.ZodType, value: unknown, where: string) => {
+      const parsed = schema.safeParse(value);
+      assert.ok(parsed.success, `${where}: ${parsed.error?.message}`);
+    };
+    const connections = (await get('/api/v1/connections')).connections as { id: string }[];
+    assert.ok(connections.length > 0);
+    connections.forEach((c) => check(connectionSchema, c, 'GET /connections'));
+    check(connectionSchema, (await get(`/api/v1/connections/${connections[0]!.id}`)).connection, 'GET /connections/{id}');
+    for (const f of (await get('/api/v1/flows')).flows as unknown[]) check(flowSchemaView, f, 'GET /flows');
+    check(flowSchemaView, (await get('/api/v1/flows/erp-contact-to-lead')).flow, 'GET /flows/{id}');
+    const page = await get('/api/v1/flows/erp-contact-to-lead/runs?limit=3');
+    check(runPageSchema, page, 'GET /flows/{id}/runs');
+    const runId = (page.runs as { id: string }[])[0]!.id;
+    check(runSchema, (await get(`/api/v1/flows/erp-contact-to-lead/runs/${runId}`)).run, 'GET /flows/{id}/runs/{runId}');
+    check(flowStatsSchema, await get('/api/v1/flows/erp-contact-to-lead/stats'), 'GET /flows/{id}/stats');
+    for (const d of (await get('/api/v1/flows/erp-contact-to-lead/dead-letters')).deadLetters as unknown[]) check(deadLetterSchema, d, 'GET /dead-letters');
+    for (const k of (await get('/api/v1/api-keys')).apiKeys as unknown[]) check(apiKeySchema, k, 'GET /api-keys');
+    const entries = (await get('/api/v1/audit?limit=20')).entries as unknown[];
+    assert.ok(entries.length > 0);
+    entries.forEach((e) => check(auditEntrySchema, e, 'GET /audit'));
+    const refused = await hub.api(key, 'GET', '/api/v1/audit?limit=0');
+    assert.equal(refused.status, 400);
+    check(problemSchema, refused.body, 'a 400');
   });
 
   it('abandons a call that does not answer within the action\'s timeout and retries it', async () => {

@@ -8,6 +8,20 @@ import { registration } from '../flows/external-services.js';
 import { runQuery } from '../flows/runs.js';
 import { rotationPolicyInput } from '../rotation/policy.js';
 import { createApiKeyInput } from './api-key-routes.js';
+import { RESPONSE_SCHEMAS } from './responses.js';
+
+/** The response schemas as OpenAPI components, each referring to the others by `#/components/schemas/<id>`. */
+function responseComponents(): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  for (const schema of RESPONSE_SCHEMAS) registry.add(schema, { id: (z.globalRegistry.get(schema) as { id: string }).id });
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io: 'output', unrepresentable: 'any' });
+  return Object.fromEntries(Object.entries(schemas).map(([name, { $schema: _s, $id: _i, id: _d, ...schema }]) => [name, schema]));
+}
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+/** A JSON answer: one component, or an object of named fields (`{ connections: [Connection] }`). */
+const answer = (description: string, schema: Record<string, unknown>) => ({ description, content: { 'application/json': { schema } } });
+const envelope = (fields: Record<string, unknown>) => ({ type: 'object', required: Object.keys(fields), properties: fields });
+const list = (id: string) => ({ type: 'array', items: ref(id) });
 
 /** A request body's schema, from the zod schema the route validates with. */
 const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
@@ -16,8 +30,8 @@ const queryParameters = (schema: z.ZodObject) => Object.entries((z.toJSONSchema(
   .map(([name, fieldSchema]) => ({ name, in: 'query', required: false, schema: fieldSchema }));
 const flowDocument = { required: true, content: { 'application/yaml': { schema: { type: 'string', description: 'The flow document (see /api/v1/flows/schema.json)' } }, 'application/json': { schema: { type: 'object', description: 'The flow document as JSON (see /api/v1/flows/schema.json)' } } } };
 
-const problem = { $ref: '#/components/schemas/Problem' };
-const responses = (ok: Record<string, unknown>) => ({ ...ok, 400: { description: 'Invalid request', content: { 'application/problem+json': { schema: problem } } }, 401: { description: 'No or invalid API key' }, 403: { description: 'API key lacks the scope' } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const responses = (ok: Record<string, unknown>) => ({ ...ok, 400: problem('Invalid request: each error names the field'), 401: problem('No or invalid API key'), 403: problem('The API key lacks the scope') });
 
 /**
  * The API's OpenAPI 3.1 document. Each connector method's credentials schema comes from the same
@@ -37,32 +51,31 @@ export function openApiDocument() {
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (hsk_…) with the scopes each operation names.' } },
       schemas: {
-        Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } } },
+        ...responseComponents(),
         CreateConnection: {
           type: 'object', required: ['name', 'app', 'method', 'credentials'],
           properties: { name: { type: 'string' }, description: { type: 'string' }, app: { enum: Object.keys(CONNECTORS) }, method: { type: 'string' }, credentials: { description: 'Depends on app and method: see x-credentials.' } },
           'x-credentials': credentials,
         },
-        Connection: { type: 'object', description: 'Never includes a secret.', properties: { id: { type: 'string' }, name: { type: 'string' }, app: { type: 'string' }, method: { type: 'string' }, config: { type: 'object' }, credentialsHash: { type: 'string' }, status: { enum: ['active', 'failing', 'needs_reconnect', 'inactive'] }, statusReason: { type: ['string', 'null'] }, lastTestedAt: { type: ['string', 'null'] } } },
       },
     },
     security: [{ apiKey: [] }],
     paths: {
       '/api/v1/connections': {
-        post: { summary: 'Create and test a connection (scope connections:write)', requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateConnection' } } } }, responses: responses({ 201: { description: 'Created' }, 409: { description: 'Name taken' }, 422: { description: 'The connection test failed; nothing was saved' } }) },
-        get: { summary: 'List connections (scope connections:read)', responses: responses({ 200: { description: 'Connections' } }) },
+        post: { summary: 'Create and test a connection (scope connections:write)', requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateConnection' } } } }, responses: responses({ 201: answer('Created and tested', envelope({ connection: ref('Connection') })), 409: problem('Name taken'), 422: problem('The connection test failed; nothing was saved') }) },
+        get: { summary: 'List connections (scope connections:read)', responses: responses({ 200: answer('Connections', envelope({ connections: list('Connection') })) }) },
       },
       '/api/v1/connections/{id}': {
         parameters: [id],
-        get: { summary: 'Get a connection (connections:read)', responses: responses({ 200: { description: 'The connection' }, 404: { description: 'Not found' } }) },
-        patch: { summary: 'Edit name, description or credentials; new credentials are tested first (connections:write)', requestBody: jsonBody(updateConnectionInput), responses: responses({ 200: { description: 'Updated' }, 422: { description: 'Test failed; nothing changed' } }) },
+        get: { summary: 'Get a connection (connections:read)', responses: responses({ 200: answer('The connection', envelope({ connection: ref('Connection') })), 404: problem('Not found') }) },
+        patch: { summary: 'Edit name, description or credentials; new credentials are tested first (connections:write)', requestBody: jsonBody(updateConnectionInput), responses: responses({ 200: answer('Updated', envelope({ connection: ref('Connection') })), 422: problem('Test failed; nothing changed') }) },
         delete: { summary: 'Delete (connections:write)', responses: responses({ 204: { description: 'Deleted' } }) },
       },
-      '/api/v1/connections/{id}/test': { parameters: [id], post: { summary: 'Test now: a token request and a cheap API call (connections:test)', responses: responses({ 200: { description: 'Status and lastTestedAt updated' } }) } },
+      '/api/v1/connections/{id}/test': { parameters: [id], post: { summary: 'Test now: a token request and a cheap API call (connections:test)', responses: responses({ 200: answer('Status and lastTestedAt updated', envelope({ connection: ref('Connection') })) }) } },
       '/api/v1/connections/{id}/reveal': { parameters: [id], post: { summary: 'Reveal the secrets (credentials:reveal); always audited', responses: responses({ 200: { description: 'The secrets' } }) } },
-      '/api/v1/audit': { get: { summary: 'Audit log, newest first (audit:read)', responses: responses({ 200: { description: 'Entries' } }) } },
+      '/api/v1/audit': { get: { summary: 'Audit log, newest first (audit:read)', parameters: [{ name: 'connectionId', in: 'query', required: false, schema: { type: 'string' } }, { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }], responses: responses({ 200: answer('Entries', envelope({ entries: list('AuditEntry') })) }) } },
       '/api/v1/api-keys': {
-        get: { summary: 'API keys: name, scopes, created, last used, expiry, revoked; never a secret (api-keys:manage)', responses: responses({ 200: { description: 'Keys' } }) },
+        get: { summary: 'API keys: name, scopes, created, last used, expiry, revoked; never a secret (api-keys:manage)', responses: responses({ 200: answer('Keys', envelope({ apiKeys: list('ApiKey') })) }) },
         post: { summary: 'Create an API key {name, scopes, expiresInDays?}; the key is in this answer only (api-keys:manage)', requestBody: jsonBody(createApiKeyInput), responses: responses({ 201: { description: 'Created' } }) },
       },
       '/api/v1/api-keys/{id}': { parameters: [{ ...id, schema: { type: 'string' } }], delete: { summary: 'Revoke an API key at once (api-keys:manage)', responses: responses({ 204: { description: 'Revoked' } }) } },
@@ -89,22 +102,22 @@ export function openApiDocument() {
       '/api/v1/external-services': { post: op('Register an OpenAPI 3 service on a named credential, by document or by URL (flows:write)', { 201: { description: 'Registered; its operations are actions' } }, { requestBody: jsonBody(registration) }) },
       '/api/v1/flows': {
         put: op('Save (create or replace) a flow from YAML or JSON; refused with each problem\'s path, line and column (flows:write)', { 200: { description: 'Saved, with warnings' } }, { requestBody: flowDocument }),
-        get: op('List flows (flows:read)', { 200: { description: 'Flows' } }),
+        get: op('List flows (flows:read)', { 200: answer('Flows', envelope({ flows: list('Flow') })) }),
       },
       '/api/v1/flows/validate': { post: op('Check a flow document without saving it (flows:read)', { 200: { description: 'Valid, with warnings' } }, { requestBody: flowDocument }) },
       '/api/v1/flows/schema.json': { get: { summary: 'The flow document\'s JSON Schema', security: [], responses: { 200: { description: 'JSON Schema' } } } },
       '/api/v1/flows/{id}': {
         parameters: [flowId],
-        get: op('A flow, with its last poll error (flows:read)', { 200: { description: 'The flow' }, 404: { description: 'Not found' } }),
+        get: op('A flow, with its last poll error (flows:read)', { 200: answer('The flow', envelope({ flow: ref('Flow') })), 404: problem('Not found') }),
         delete: { ...op('Delete a flow with its runs and events; refused while senders call its webhook or events wait (flows:write)', { 204: { description: 'Deleted' }, 409: { description: 'Still needed; ?force=true deletes anyway' } }), parameters: [{ name: 'force', in: 'query', required: false, schema: { enum: ['true', 'false'] } }] },
       },
-      '/api/v1/flows/{id}/pause': { parameters: [flowId], post: op('Pause: the trigger stops, changes wait (flows:write)', { 200: { description: 'Paused' } }) },
-      '/api/v1/flows/{id}/resume': { parameters: [flowId], post: op('Resume from the cursor (flows:write)', { 200: { description: 'Active' } }) },
+      '/api/v1/flows/{id}/pause': { parameters: [flowId], post: op('Pause: the trigger stops, changes wait (flows:write)', { 200: answer('Paused', envelope({ flow: ref('Flow') })) }) },
+      '/api/v1/flows/{id}/resume': { parameters: [flowId], post: op('Resume from the cursor (flows:write)', { 200: answer('Active', envelope({ flow: ref('Flow') })) }) },
       '/api/v1/flows/{id}/run': { parameters: [flowId], post: op('Run a schedule flow now (flows:write)', { 202: { description: 'Queued' }, 409: { description: 'Not a schedule flow' } }) },
-      '/api/v1/flows/{id}/runs': { parameters: [flowId, ...queryParameters(runQuery)], get: op('Runs, newest first, a page at a time with a next cursor (flows:read)', { 200: { description: '{ runs, next }' } }) },
-      '/api/v1/flows/{id}/runs/{runId}': { parameters: [flowId, { name: 'runId', in: 'path', required: true, schema: { type: 'string' } }], get: op('One run with its steps (flows:read)', { 200: { description: 'The run' }, 404: { description: 'Not found' } }) },
-      '/api/v1/flows/{id}/stats': { parameters: [flowId], get: op('Counts, never capped: runs and events by status, backlog, lag, last run (flows:read)', { 200: { description: 'Stats' } }) },
-      '/api/v1/flows/{id}/dead-letters': { parameters: [flowId], get: op('Events the flow gave up on (flows:read)', { 200: { description: 'Dead letters' } }) },
+      '/api/v1/flows/{id}/runs': { parameters: [flowId, ...queryParameters(runQuery)], get: op('Runs, newest first, a page at a time with a next cursor (flows:read)', { 200: answer('A page of runs', ref('RunPage')) }) },
+      '/api/v1/flows/{id}/runs/{runId}': { parameters: [flowId, { name: 'runId', in: 'path', required: true, schema: { type: 'string' } }], get: op('One run with its steps (flows:read)', { 200: answer('The run', envelope({ run: ref('Run') })), 404: problem('Not found') }) },
+      '/api/v1/flows/{id}/stats': { parameters: [flowId], get: op('Counts, never capped: runs and events by status, backlog, lag, last run (flows:read)', { 200: answer('Stats', ref('FlowStats')) }) },
+      '/api/v1/flows/{id}/dead-letters': { parameters: [flowId], get: op('Events the flow gave up on (flows:read)', { 200: answer('Dead letters, oldest first', envelope({ deadLetters: list('DeadLetter') })) }) },
       '/api/v1/flows/{id}/dead-letters/replay': { parameters: [flowId], post: op('Send dead letters back to run ({ ids? }) (flows:write)', { 200: { description: 'How many' } }) },
       '/api/v1/hooks/{flow}': { parameters: [{ name: 'flow', in: 'path', required: true, schema: { type: 'string' } }], post: op('Deliver a webhook event to a flow; a redelivery with the same id is the same event (flows:trigger)', { 200: { description: 'Duplicate' }, 202: { description: 'Queued' }, 409: { description: 'Not a webhook flow' } }, { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } } }) },
     },

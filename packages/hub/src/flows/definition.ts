@@ -18,22 +18,25 @@ const rate = z.string().regex(/^\d+(\.\d+)?\s*\/\s*(s|m)$/, 'must be a rate such
 export const flowSchema = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must start with a letter; letters, digits, _ and - only'),
   description: z.string().max(500).optional(),
-  trigger: z.discriminatedUnion('type', TRIGGER_SCHEMAS),
-  conditions: z.array(z.string().min(1)).default([]),
-  actions: z.array(z.discriminatedUnion('type', ACTION_SCHEMAS)).min(1),
+  trigger: z.discriminatedUnion('type', TRIGGER_SCHEMAS).describe('what starts a run: salesforce, feed, schedule or webhook'),
+  conditions: z.array(z.string().min(1)).default([]).describe('JSONata conditions on the event; a run happens only when all are true'),
+  actions: z.array(z.discriminatedUnion('type', ACTION_SCHEMAS)).min(1).describe('run in order for each event; _steps.<name> holds each one\'s result'),
   /** Events of this flow run at once (never two of one record). */
-  concurrency: z.number().int().min(1).max(100).default(10),
+  concurrency: z.number().int().min(1).max(100).default(10).describe('events of this flow run at once (never two of one record)'),
   /**
    * When events queue up, actions with a batch form (sObject Collections, a service's batch
    * operation) take up to `size` events a call; a partial batch waits at most `maxWait` to fill.
    */
-  batch: z.object({ size: z.number().int().min(1).max(200).default(200), maxWait: duration.default('250ms') }).strict().optional(),
+  batch: z.object({ size: z.number().int().min(1).max(200).default(200), maxWait: duration.default('250ms') }).strict().optional()
+    .describe('when events queue up, actions with a batch form take up to size events a call; a partial batch waits at most maxWait'),
   /**
    * Limits on the connections and named credentials the flow calls, by name; where flows disagree
    * the strictest wins. `maxInFlight` defaults to 25 (Salesforce's concurrent long-request limit).
    */
-  limits: z.record(z.string(), z.object({ rateLimit: rate.optional(), maxInFlight: z.number().int().min(1).max(200).optional() }).strict()).default({}),
-  retry: z.object({ attempts: z.number().int().min(1).max(20).default(6), initialDelay: duration.default('500ms'), maxDelay: duration.default('60s') }).strict().default({ attempts: 6, initialDelay: '500ms', maxDelay: '60s' }),
+  limits: z.record(z.string(), z.object({ rateLimit: rate.optional(), maxInFlight: z.number().int().min(1).max(200).optional() }).strict()).default({})
+    .describe('per connection or named credential name: calls per second or minute, and calls at once (default 25); the strictest flow wins'),
+  retry: z.object({ attempts: z.number().int().min(1).max(20).default(6), initialDelay: duration.default('500ms'), maxDelay: duration.default('60s') }).strict().default({ attempts: 6, initialDelay: '500ms', maxDelay: '60s' })
+    .describe('retryable failures are tried again with exponential backoff; after the last attempt the event is a dead letter'),
 }).strict();
 
 export type FlowDefinition = z.infer<typeof flowSchema>;
@@ -41,7 +44,7 @@ export type FlowAction = FlowDefinition['actions'][number];
 export type FlowTrigger = FlowDefinition['trigger'];
 
 /** The published JSON Schema of flow documents. */
-export const flowJsonSchema = () => z.toJSONSchema(flowSchema, { io: 'input', unrepresentable: 'any' });
+export const flowJsonSchema = () => ({ title: 'Handshake flow', ...z.toJSONSchema(flowSchema, { io: 'input', unrepresentable: 'any' }) });
 
 /** Every key a flow document may use, anywhere in it: what a misspelt key is compared with. */
 let vocabulary: string[] | undefined;

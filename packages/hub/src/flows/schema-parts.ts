@@ -37,7 +37,7 @@ export const fieldMapping: z.ZodType<FieldMapping> = z.lazy(() => z.union([
   z.object({ template: z.string() }).strict(),
   z.object({ lookup: z.object({ object: z.string().min(1), field: z.string().min(1), value: z.string().min(1), select: z.string().optional() }).strict() }).strict(),
   z.object({ each: z.string().min(1), mapping: z.record(z.string(), fieldMapping) }).strict(),
-]));
+])).meta({ id: 'FieldMapping', description: 'One target field\'s value: a source path, a constant, a template, a JSONata expression, a lookup, or a child list (each + mapping).' });
 
 export const objectName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/);
 

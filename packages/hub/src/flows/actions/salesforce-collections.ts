@@ -13,10 +13,10 @@ export const salesforceCollectionsSchema = z.object({
   object: objectName,
   operation: z.enum(['create', 'update', 'upsert']),
   externalIdField: z.string().optional(),
-  allOrNone: z.boolean().default(true),
+  allOrNone: z.boolean().default(true).describe('true: the call fails whole when one record fails'),
   /** The records to write: a list mapping (`each` + `mapping`). */
   records: z.object({ each: z.string().min(1), mapping: z.record(z.string(), fieldMapping) }).strict(),
-}).strict();
+}).strict().meta({ id: 'SalesforceCollectionsAction', description: 'Write a list from the event (each + mapping) in one sObject Collections call (at most 200 records).' });
 
 /**
  * `salesforce.collections`: one event writes a list of records (its order lines, its contacts)

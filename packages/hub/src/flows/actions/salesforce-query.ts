@@ -9,8 +9,8 @@ export const salesforceQuerySchema = z.object({
   ...salesforceBase,
   type: z.literal('salesforce.query'),
   /** SOQL; {expression} placeholders are filled from the event and quoted as SOQL literals. */
-  soql: z.string().min(10),
-}).strict();
+  soql: z.string().min(10).describe('SOQL; {expression} placeholders are filled from the event and quoted as SOQL literals'),
+}).strict().meta({ id: 'SalesforceQueryAction', description: 'Run a SOQL query; its records are in _steps.<name>.records for later actions.' });
 
 /**
  * `salesforce.query`: SOQL with {expression} placeholders filled from the event as quoted literals;

@@ -13,9 +13,9 @@ export const salesforceRecordsSchema = z.object({
   ...salesforceBase,
   type: z.enum(['salesforce.create', 'salesforce.update', 'salesforce.upsert']),
   object: objectName,
-  externalIdField: z.string().optional(),
-  mapping: z.record(z.string(), fieldMapping),
-}).strict();
+  externalIdField: z.string().optional().describe('upsert: the external id field the record is matched on'),
+  mapping: z.record(z.string(), fieldMapping).describe('one mapping per Salesforce field'),
+}).strict().meta({ id: 'SalesforceRecordAction', description: 'Create, update or upsert one Salesforce record per event (sObject Collections when events queue up).' });
 
 /** sObject Collections takes at most 200 records a call. */
 const COLLECTION_LIMIT = 200;

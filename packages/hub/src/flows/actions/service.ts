@@ -13,12 +13,12 @@ import { createAction, type ItemResult, type SaveCheck } from './action-kind.js'
 export const serviceSchema = z.object({
   ...actionBase,
   type: z.literal('service'),
-  service: z.string().min(1),
-  operation: z.string().min(1),
+  service: z.string().min(1).describe('the external service\'s name'),
+  operation: z.string().min(1).describe('the operationId in its OpenAPI document'),
   /** Path parameters, each a mapping. */
   params: z.record(z.string(), fieldMapping).default({}),
-  mapping: z.record(z.string(), fieldMapping),
-}).strict();
+  mapping: z.record(z.string(), fieldMapping).describe('the request body: one mapping per field of the operation\'s schema'),
+}).strict().meta({ id: 'ServiceAction', description: 'Call an operation of a registered external service through its named credential.' });
 
 const schemaTypes = (schema: JsonSchema): string[] => (Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : []);
 

@@ -14,11 +14,11 @@ type FeedTrigger = Extract<FlowTrigger, { type: 'feed' }>;
 
 export const feedTrigger = z.object({
   type: z.literal('feed'),
-  service: z.string().min(1),
-  operation: z.string().min(1),
-  cursorParam: z.string().default('cursor'),
-  itemsPath: z.string().default('items'),
-  nextCursorPath: z.string().default('nextCursor'),
+  service: z.string().min(1).describe('the external service\'s name'),
+  operation: z.string().min(1).describe('the operationId to read pages with'),
+  cursorParam: z.string().default('cursor').describe('the query parameter the cursor is sent in'),
+  itemsPath: z.string().default('items').describe('where the page\'s items are in the answer'),
+  nextCursorPath: z.string().default('nextCursor').describe('where the next cursor is in the answer (a string or a number)'),
   /** Where the answer says another page is waiting now (true); read again at once instead of after the interval. */
   hasMorePath: z.string().default('hasMore'),
   idPath: z.string().default('id'),
@@ -26,7 +26,7 @@ export const feedTrigger = z.object({
   interval: duration.default('5s'),
   limit: z.number().int().min(1).max(1000).default(100),
   timeout,
-}).strict();
+}).strict().meta({ id: 'FeedTrigger', description: 'Poll a service operation that answers a page of changed items and a cursor.' });
 
 /** Save-time checks: the service has the operation, and it is read with GET. */
 export async function checkFeedTrigger(v: SaveCheck, trigger: z.infer<typeof feedTrigger>): Promise<void> {

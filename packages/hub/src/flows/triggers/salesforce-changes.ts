@@ -19,14 +19,14 @@ export const salesforceTrigger = z.object({
   type: z.literal('salesforce'),
   connection: z.string().min(1),
   object: objectName,
-  fields: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/)).min(1),
+  fields: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/)).min(1).describe('the fields each event carries (relationship paths allowed)'),
   children: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*$/)).min(1)).default({}),
-  where: z.string().optional(),
-  interval: duration.default('5s'),
-  overlap: duration.default('2s'),
+  where: z.string().optional().describe('a SOQL condition the records must meet'),
+  interval: duration.default('5s').describe('how often to poll'),
+  overlap: duration.default('2s').describe('how far behind the cursor each poll reads again, for transactions committed late'),
   batchSize: z.number().int().min(1).max(2000).default(200),
   timeout,
-}).strict();
+}).strict().meta({ id: 'SalesforceTrigger', description: 'Poll a Salesforce object for records created or changed (by SystemModstamp).' });
 
 /** Save-time checks: the connection reads the object, its fields and its child relationships. */
 export async function checkSalesforceTrigger(v: SaveCheck, trigger: z.infer<typeof salesforceTrigger>): Promise<void> {

@@ -18,7 +18,7 @@ export const scheduleTrigger = z.object({
     }
   }, 'must be a cron expression such as "0/5 * * * *" (minutes) or "0 0/5 * * * *" (with seconds)'),
   timezone: z.string().default('UTC'),
-}).strict();
+}).strict().meta({ id: 'ScheduleTrigger', description: 'Run on a cron schedule; each tick is one event.' });
 
 /** At most this many missed ticks are caught up after downtime; older ones are skipped. */
 const MAX_CATCH_UP = 100;

@@ -4,5 +4,5 @@ import { z } from 'zod';
 export const webhookTrigger = z.object({
   type: z.literal('webhook'),
   /** Where the event's id is in the body (JSONata), when the caller sends no Idempotency-Key. */
-  idPath: z.string().optional(),
-}).strict();
+  idPath: z.string().optional().describe('where the event\'s id is in the body (JSONata), when the caller sends no Idempotency-Key'),
+}).strict().meta({ id: 'WebhookTrigger', description: 'Events POSTed to /api/v1/hooks/<flow name> with an API key (flows:trigger).' });
