@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { TokenManager } from './auth/token-manager.js';
 import type { UrlPolicy } from './connections/url-policy.js';
 import type { HubMetrics } from './metrics.js';
+import type { QueuedSignal } from './flows/engine/queued-signal.js';
 import type { Outbound } from './net/outbound.js';
 import type { HubDatabase } from './store/schema.js';
 import type { Vault } from './vault/vault.js';
@@ -19,6 +20,8 @@ export interface HubContext {
   /** Every request to a URL a user gave goes through it (the address check at connect time). */
   outbound: Outbound;
   now: () => number;
+  /** Events queued by the API (webhooks, run now, replays): wakes the flow's worker. */
+  queued: QueuedSignal;
   /** The hub's public base URL (for OAuth redirect URIs), known once it listens. */
   publicUrl: () => string;
 }

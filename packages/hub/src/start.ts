@@ -5,6 +5,7 @@ import { TokenManager } from './auth/token-manager.js';
 import type { HubContext } from './context.js';
 import { HubMetrics } from './metrics.js';
 import { Outbound } from './net/outbound.js';
+import { QueuedSignal } from './flows/engine/queued-signal.js';
 import { openHubStore, type HubStore } from './store/database.js';
 import { checkMasterKeys } from './vault/key-check.js';
 import { keyRingFromText, MASTER_KEYS_ENV } from './vault/master-keys.js';
@@ -62,7 +63,7 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
     const metrics = new HubMetrics();
     const now = options.now ?? Date.now;
     const ctx: HubContext = {
-      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now,
+      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(),
       publicUrl: () => options.publicUrl ?? 'http://127.0.0.1',
     };
     return { store, ctx };

@@ -129,6 +129,7 @@ export async function runFlowNow(ctx: HubContext, actor: Actor, idOrName: string
   const now = ctx.now();
   const event = pendingEvent(flow.id, `manual:${randomUUID()}`, { firedAt: new Date(now).toISOString(), manual: true }, now);
   await queueEvents(ctx.db, [event]);
+  ctx.queued.queued(flow.id);
   await audit(ctx.db, now, { actor: actor.name, action: 'flow.run', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: flow.name });
   return { eventId: event.id };
 }
@@ -146,6 +147,7 @@ export async function replayDeadLetters(ctx: HubContext, actor: Actor, idOrName:
   if (eventIds?.length) query = query.where('id', 'in', eventIds);
   const result = await query.executeTakeFirst();
   const count = Number(result.numUpdatedRows);
+  if (count) ctx.queued.queued(flow.id);
   await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'flow.replay', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: `${count} events` });
   return count;
 }

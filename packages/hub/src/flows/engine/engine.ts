@@ -64,11 +64,13 @@ export class FlowEngine {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.ctx.queued.listen((flowId) => this.#lanes.get(flowId)?.wake());
     this.#loopDone = this.#loop();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.ctx.queued.listen(undefined);
     this.#wake?.();
     await this.#loopDone;
     await Promise.all([...this.#lanes.values()].map((lane) => lane.stop()));

@@ -27,6 +27,13 @@ export function dueEvents(db: Kysely<HubDatabase>, flowId: string, now: number, 
     .orderBy('e.id').limit(limit).execute();
 }
 
+/** When the flow's next pending event falls due (a retry's time, a claim's expiry); undefined when none waits. */
+export async function nextDueAt(db: Kysely<HubDatabase>, flowId: string): Promise<number | undefined> {
+  const row = await db.selectFrom('flow_events').select((eb) => eb.fn.min<number>('next_attempt_at').as('at'))
+    .where('flow_id', '=', flowId).where('status', '=', 'pending').executeTakeFirst();
+  return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
+}
+
 /**
  * Claims events for one worker until `until`: only those still due, so two workers (processes,
  * later) never claim the same event. Returns the ids this claim got.

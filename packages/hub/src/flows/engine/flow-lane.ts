@@ -6,7 +6,7 @@ import { RetryableError } from '../calls/errors.js';
 import { API_USAGE_SLOWDOWN } from '../calls/limiter.js';
 import { durationMs, type FlowDefinition } from '../definition.js';
 import { pollOf } from '../triggers/registry.js';
-import { backlogOf, claimEvents, dueEvents, knownDedupeKeys, releaseEvents, type Outcome, type OutcomeWriter } from './event-store.js';
+import { backlogOf, claimEvents, dueEvents, knownDedupeKeys, nextDueAt, releaseEvents, type Outcome, type OutcomeWriter } from './event-store.js';
 import { pendingEvent, queueEvents } from './event-queue.js';
 import { runEvents, type RunObserver } from './run-events.js';
 import type { Semaphore } from './semaphore.js';
@@ -19,6 +19,12 @@ const MAX_BACKLOG = 1000;
  * outlive its slowest unit of work: every action's timeout, with room.
  */
 const CLAIM_MS = 5 * 60_000;
+/**
+ * The longest an idle flow's worker sleeps without a signal. Its own polls, the API's webhooks,
+ * "run now" and replays wake it at once; this only bounds how late it sees rows written by another
+ * process sharing the store.
+ */
+const MAX_IDLE_MS = 5000;
 
 export interface LaneFlow { id: string; name: string; status: string; updatedAt: number; definition: FlowDefinition; savedBy: string | null }
 
@@ -112,10 +118,10 @@ export class FlowLane {
           else if ((await backlogOf(ctx.db, this.flow.id)) < MAX_BACKLOG) {
             await this.#poll();
             this.#wakeUp('dispatch');
-            wait = Math.min(Math.max(0, this.nextPollAt - ctx.now()), 1000);
+            wait = Math.max(0, this.nextPollAt - ctx.now());
           }
           // else: the backlog is full; look again after idleMs.
-        } else if (this.flow.status === 'active') wait = Math.min(Math.max(0, this.nextPollAt - ctx.now()), 1000);
+        } else if (this.flow.status === 'active') wait = Math.max(0, this.nextPollAt - ctx.now());
       } catch (error) {
         this.services.observer.failed(this.flow, 'poll', error);
       }
@@ -144,7 +150,8 @@ export class FlowLane {
       return;
     }
     const now = ctx.now();
-    await ctx.db.transaction().execute(async (trx) => {
+    // A drained source (nothing new, the same cursor) costs no write.
+    if (result.events.length || result.cursor !== (cursorRow?.cursor ?? null)) await ctx.db.transaction().execute(async (trx) => {
       await queueEvents(trx, result.events.map((event) => pendingEvent(flow.id, event.dedupeKey, event.payload, now, event.recordKey)));
       await trx.insertInto('flow_cursors').values({ flow_id: flow.id, cursor: result.cursor, updated_at: now })
         .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
@@ -194,7 +201,7 @@ export class FlowLane {
         this.#ready.push(...due.filter((e) => got.has(e.id)));
       }
     }
-    if (!this.#ready.length) return this.services.idleMs;
+    if (!this.#ready.length) return this.#idleWait(now);
     if (batch && this.#ready.length < size) {
       // A partial batch waits for more, up to maxWait from its oldest event's arrival.
       const at = Math.min(...this.#ready.map((e) => e.next_attempt_at)) + durationMs(batch.maxWait);
@@ -205,6 +212,12 @@ export class FlowLane {
       free--;
     }
     return this.#ready.length >= size && free === 0 ? this.services.idleMs : this.#ready.length ? 0 : this.services.idleMs;
+  }
+
+  /** Nothing due: sleep until the next pending event falls due (a retry), or until woken. */
+  async #idleWait(now: number): Promise<number> {
+    const at = await nextDueAt(this.services.ctx.db, this.flow.id);
+    return at === undefined ? MAX_IDLE_MS : Math.min(MAX_IDLE_MS, Math.max(this.services.idleMs, at - now));
   }
 
   #start(events: FlowEventTable[]): void {
@@ -237,7 +250,11 @@ export class FlowLane {
       const commit: Promise<void> = writer.commit(outcomes).then(() => {
         observer.ran(flow, outcomes);
         done();
-      }, giveBack).finally(() => this.#commits.delete(commit));
+      }, giveBack).finally(() => {
+        this.#commits.delete(commit);
+        // A retry's time or the record's next version is only visible once committed.
+        this.#wakeUp('dispatch');
+      });
       this.#commits.add(commit);
     })();
     this.#units.add(unit);

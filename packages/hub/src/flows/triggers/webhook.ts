@@ -29,7 +29,10 @@ export async function receiveWebhook(ctx: HubContext, flowName: string, body: un
   if (!key && recordKey !== undefined) key = `id:${recordKey}`;
   key ??= `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
   const event = pendingEvent(flow.id, key, body, ctx.now(), recordKey);
-  if (await queueEvents(ctx.db, [event])) return { eventId: event.id, duplicate: false };
+  if (await queueEvents(ctx.db, [event])) {
+    ctx.queued.queued(event.flow_id);
+    return { eventId: event.id, duplicate: false };
+  }
   const existing = await ctx.db.selectFrom('flow_events').select('id').where('flow_id', '=', flow.id).where('dedupe_key', '=', event.dedupe_key).executeTakeFirstOrThrow();
   return { eventId: existing.id, duplicate: true };
 }
