@@ -99,35 +99,101 @@ describe('`handshake demo` restarted on its data folder', () => {
     await exited;
   };
 
-  it('prints the same admin key, which can test, reveal and read stats, and seeds its customer once', async () => {
+  it('the journey: the printed key tests a connection, rotates, saves and triggers a webhook flow, pages 600 runs; a restart keeps the key, the counts and one seed customer', async () => {
     const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
     const first = await start(ports);
-    await stop(first.child);
+    const env = { ...process.env, HANDSHAKE_HUB_URL: first.hub, HANDSHAKE_API_KEY: first.key };
+    delete env.HANDSHAKE_MASTER_KEYS;
+    const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { env, encoding: 'utf8' });
+    const api = async (hub: string, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${hub}/api/v1${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    let webhookStats: unknown;
+    try {
+      // The first start shows the apps' secrets once.
+      assert.match(first.out, /New External Client App MuleSoft_Integration[\s\S]*Consumer secret: [0-9A-F]{64}/);
+      const connections = (await api(first.hub, first.key, 'GET', '/connections')).body.connections as { id: string; name: string }[];
+      const salesforce = connections.find((c) => c.name === 'Salesforce')!;
+      assert.equal((await api(first.hub, first.key, 'POST', `/connections/${salesforce.id}/test`)).status, 200, 'the admin key tests a connection');
+      // Rotation works out of the box, through the demo's administrative connection.
+      const rotated = cli('hub', 'rotate', 'Salesforce');
+      assert.equal(rotated.status, 0, rotated.stderr + rotated.stdout);
+      const rotation = cli('hub', 'rotation', 'Salesforce');
+      assert.match(rotation.stdout, /Status: ok\nLast rotation: \d{4}-/, rotation.stdout);
+      const afterRotation = (await api(first.hub, first.key, 'POST', `/connections/${salesforce.id}/test`)).body.connection as { status: string };
+      assert.equal(afterRotation.status, 'active', 'the connection works with the new secret');
+      // A webhook flow, saved with the CLI and called 600 times (each once, whatever the redeliveries).
+      const flowFile = join(data, 'wh-leads.yaml');
+      writeFileSync(flowFile, `name: wh-leads
+trigger: { type: webhook, idPath: ref }
+batch: { size: 200, maxWait: 200ms }
+actions:
+  - name: upsert
+    type: salesforce.upsert
+    connection: Salesforce
+    object: Lead
+    externalIdField: ERP_Contact_Id__c
+    mapping:
+      ERP_Contact_Id__c: { path: ref }
+      LastName: { path: name }
+      Company: { const: Webhook Co }
+`);
+      const saved = cli('flows', 'save', flowFile);
+      assert.equal(saved.status, 0, saved.stderr);
+      for (let i = 0; i < 600; i += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, j) => api(first.hub, first.key, 'POST', '/hooks/wh-leads', { ref: `wh-${i + j}`, name: `Hook ${i + j}` }).then((r) => assert.equal(r.status, 202))));
+      }
+      assert.equal((await api(first.hub, first.key, 'POST', '/hooks/wh-leads', { ref: 'wh-7', name: 'again' })).status, 200, 'a redelivery is the same event');
+      const deadline = Date.now() + 60_000;
+      let stats = (await api(first.hub, first.key, 'GET', '/flows/wh-leads/stats')).body as { runs: { success: number }; backlog: number };
+      while ((stats.runs.success < 600 || stats.backlog > 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        stats = (await api(first.hub, first.key, 'GET', '/flows/wh-leads/stats')).body as typeof stats;
+      }
+      assert.equal(stats.runs.success, 600);
+      webhookStats = stats;
+      // Runs beyond 500, a page at a time.
+      const page1 = (await api(first.hub, first.key, 'GET', '/flows/wh-leads/runs?limit=500')).body as { runs: { id: string; record: string }[]; next: string | null };
+      assert.equal(page1.runs.length, 500);
+      assert.ok(page1.next);
+      const page2 = (await api(first.hub, first.key, 'GET', `/flows/wh-leads/runs?limit=500&cursor=${encodeURIComponent(page1.next)}`)).body as typeof page1;
+      assert.equal(page2.runs.length, 100);
+      assert.equal(page2.next, null);
+      assert.equal(new Set([...page1.runs, ...page2.runs].map((r) => r.record)).size, 600, 'every record once across the pages');
+      const listed = cli('flows', 'runs', 'wh-leads', '--limit', '500');
+      assert.match(listed.stdout, /More: handshake flows runs wh-leads --cursor \S+/);
+    } finally {
+      await stop(first.child);
+    }
     const second = await start(ports);
     try {
       assert.equal(second.key, first.key, 'the key is kept, not minted again');
-      const api = async (method: string, path: string) => {
-        const res = await fetch(`${second.hub}/api/v1${path}`, { method, headers: { authorization: `Bearer ${second.key}` } });
-        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-      };
-      const connections = (await api('GET', '/connections')).body.connections as { id: string; name: string }[];
-      const salesforce = connections.find((c) => c.name === 'Salesforce')!;
-      assert.equal((await api('POST', `/connections/${salesforce.id}/test`)).status, 200, 'the admin key tests a connection');
-      const stats = (await api('GET', '/flows/crm-order-to-erp-sales-order/stats')).body as { runs: { success: number } };
-      assert.ok(stats.runs.success >= 1);
+      assert.doesNotMatch(second.out, /Consumer secret/, 'secrets are shown on the first start only');
+      const stats = (await api(second.hub, second.key, 'GET', '/flows/wh-leads/stats')).body;
+      assert.deepEqual({ ...stats, lagMs: 0 }, { ...(webhookStats as object), lagMs: 0 }, 'the same counts after a restart');
       // The seed customer exists once, whatever the number of starts.
-      const revealed = (await api('POST', `/connections/${salesforce.id}/reveal`)).body.credentials as { consumerSecret: string };
-      const config = ((await api('GET', `/connections/${salesforce.id}`)).body.connection as { config: { consumerKey: string } }).config;
-      const token = ((await (await fetch(`${second.org}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: config.consumerKey, client_secret: revealed.consumerSecret }) })).json()) as { access_token: string }).access_token;
-      const customers = (await (await fetch(`${second.org}/services/data/v62.0/query?q=${encodeURIComponent("SELECT Id FROM Account WHERE AccountNumber = 'DEMO-1'")}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { totalSize: number };
-      assert.equal(customers.totalSize, 1, 'one Demo Customer after two starts');
-      // `org token` prints a token that works, without printing the secret.
       const printed = spawnSync(process.execPath, [MAIN, 'org', 'token', '--data', join(data, 'org'), '--org', second.org], { encoding: 'utf8' });
       assert.equal(printed.status, 0, printed.stderr);
       const orgToken = /Access Token +(\S+)/.exec(printed.stdout)![1]!;
       assert.match(printed.stdout, new RegExp(`Instance Url +${second.org}`));
-      assert.ok(!printed.stdout.includes(revealed.consumerSecret), 'the consumer secret is not printed');
-      assert.equal((await fetch(`${second.org}/services/data/v62.0/sobjects`, { headers: { authorization: `Bearer ${orgToken}` } })).status, 200);
+      assert.match(printed.stdout, /Username +integration@handshake\.demo/);
+      const soql = async (token: string, q: string) => (await (await fetch(`${second.org}/services/data/v62.0/query?q=${encodeURIComponent(q)}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { totalSize: number };
+      assert.equal((await soql(orgToken, "SELECT Id FROM Account WHERE AccountNumber = 'DEMO-1'")).totalSize, 1, 'one Demo Customer after two starts');
+      assert.equal((await soql(orgToken, "SELECT Id FROM Lead WHERE Company = 'Webhook Co'")).totalSize, 600, 'one Lead per webhook event');
+      // A user's token, without their password, as `sf org display` shows it.
+      const asAdmin = spawnSync(process.execPath, [MAIN, 'org', 'token', '--user', 'admin@handshake.demo', '--data', join(data, 'org'), '--org', second.org, '--json'], { encoding: 'utf8' });
+      assert.equal(asAdmin.status, 0, asAdmin.stderr);
+      const admin = JSON.parse(asAdmin.stdout) as { accessToken: string; username: string };
+      assert.equal(admin.username, 'admin@handshake.demo');
+      assert.equal((await fetch(`${second.org}/services/data/v62.0/sobjects/Lead/describe`, { headers: { authorization: `Bearer ${admin.accessToken}` } })).status, 200);
+      const nobody = spawnSync(process.execPath, [MAIN, 'org', 'token', '--user', 'nobody@handshake.demo', '--data', join(data, 'org'), '--org', second.org], { encoding: 'utf8' });
+      assert.equal(nobody.status, 1);
+      assert.match(nobody.stderr, /No user with username nobody@handshake\.demo/);
+      // Hub commands run on the demo's folder find its master key by themselves.
+      const keys = spawnSync(process.execPath, [MAIN, 'hub', 'api-key', 'list', '--data', join(data, 'hub')], { env, encoding: 'utf8' });
+      assert.equal(keys.status, 0, keys.stderr);
+      assert.match(keys.stdout, /demo/);
     } finally {
       await stop(second.child);
     }

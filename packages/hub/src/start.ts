@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import { buildHubServer } from './api/server.js';
 import { TokenManager } from './auth/token-manager.js';
@@ -46,16 +47,24 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-/** Master keys from the option, the environment, or a file named by HANDSHAKE_MASTER_KEYS_FILE. */
-export function masterKeysText(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const text = option ?? env[MASTER_KEYS_ENV] ?? (env.HANDSHAKE_MASTER_KEYS_FILE ? readFileSync(env.HANDSHAKE_MASTER_KEYS_FILE, 'utf8') : undefined);
+/** Where `handshake demo` keeps its master key, beside the hub's data (a demo only: production sets HANDSHAKE_MASTER_KEYS). */
+export const DEMO_MASTER_KEY_FILE = 'demo-master-key';
+
+/**
+ * Master keys from the option, the environment, a file named by HANDSHAKE_MASTER_KEYS_FILE, or
+ * the demo's key file in the data folder (so every command run on a demo folder finds it).
+ */
+export function masterKeysText(option: string | undefined, env: NodeJS.ProcessEnv = process.env, dataDir?: string): string {
+  const demoKey = dataDir ? join(dataDir, DEMO_MASTER_KEY_FILE) : undefined;
+  const text = option ?? env[MASTER_KEYS_ENV] ?? (env.HANDSHAKE_MASTER_KEYS_FILE ? readFileSync(env.HANDSHAKE_MASTER_KEYS_FILE, 'utf8') : undefined)
+    ?? (demoKey && existsSync(demoKey) ? readFileSync(demoKey, 'utf8') : undefined);
   if (!text) throw new Error(`No master key: set ${MASTER_KEYS_ENV}="1:<base64 of 32 random bytes>" (generate one with: echo "1:$(openssl rand -base64 32)") or HANDSHAKE_MASTER_KEYS_FILE.`);
   return text;
 }
 
 /** Opens the store and the vault (refusing a wrong master key), then serves the API. */
 export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLevel' | 'logStream'>): Promise<{ ctx: HubContext; store: HubStore }> {
-  const ring = keyRingFromText(masterKeysText(options.masterKeys));
+  const ring = keyRingFromText(masterKeysText(options.masterKeys, process.env, options.dataDir));
   const store = await openHubStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, schema: options.databaseSchema });
   try {
     const vault = new Vault(ring);

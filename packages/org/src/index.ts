@@ -8,4 +8,5 @@ export { ensureOrg } from './org/settings.js';
 export { findUserByUsername, userAccess } from './identity/users.js';
 export { SYSTEM_PERMISSION_LABELS } from './identity/catalog.js';
 export { EVENT_KINDS, listEvents } from './oauth/events.js';
+export { issueLocalToken, LocalTokenError } from './oauth/local-token.js';
 export { revealPrimaryConsumer } from './apps/consumer-credentials.js';

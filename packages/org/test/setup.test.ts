@@ -41,12 +41,14 @@ for (const variant of STORES) {
       const summary = await apply(demo, 'demo.yaml');
       assert.ok(summary.created.includes('user integration@handshake.demo'));
       assert.ok(summary.created.includes('permission set MuleSoft_SFDC_Integration'));
-      assert.equal(summary.newApps.length, 1);
-      assert.match(summary.newApps[0]!.consumerKey, /^3MVG9/);
-      assert.match(summary.newApps[0]!.consumerSecret, /^[0-9A-F]{64}$/);
+      assert.deepEqual(summary.newApps.map((a) => a.apiName), ['MuleSoft_Integration', 'Hub_Admin']);
+      for (const app of summary.newApps) {
+        assert.match(app.consumerKey, /^3MVG9/);
+        assert.match(app.consumerSecret, /^[0-9A-F]{64}$/);
+      }
       const stored = await store.db.selectFrom('app_consumers').selectAll().execute();
-      assert.equal(stored.length, 1);
-      assert.ok(!JSON.stringify(stored).includes(summary.newApps[0]!.consumerSecret), 'the secret is stored only hashed and sealed');
+      assert.equal(stored.length, 2);
+      for (const app of summary.newApps) assert.ok(!JSON.stringify(stored).includes(app.consumerSecret), 'the secret is stored only hashed and sealed');
     });
 
     it('is idempotent: applying again changes nothing and shows no secret', async () => {

@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startErp } from '@handshake/demo-erp';
-import { API_SCOPES, authenticateApiKey, createApiKey, flowStats, listFlows, startHub, wireDemo } from '@handshake/hub';
+import { API_SCOPES, authenticateApiKey, createApiKey, DEMO_MASTER_KEY_FILE, flowStats, listFlows, startHub, wireDemo } from '@handshake/hub';
 import { DEMO_SETUP_FILE, revealPrimaryConsumer, startOrg } from '@handshake/org';
+import { printNewApp } from '../org/commands.js';
 import { SEED_FLOWS } from './seed-flows.js';
 import { progressLine, progressTable, type FlowProgress } from './progress.js';
 import { startTraffic } from './traffic.js';
@@ -33,16 +34,19 @@ export function registerDemoCommand(program: Command): void {
       for (const dir of ['org', 'erp', 'hub']) mkdirSync(join(data, dir), { recursive: true });
       console.log('Starting the org (demo setup)…');
       const org = await startOrg({ dataDir: join(data, 'org'), setupFile: DEMO_SETUP_FILE, port: flags.orgPort, logLevel: false });
-      const consumer = (await revealPrimaryConsumer(org.store.db, org.ctx.box, 'MuleSoft_Integration', { userId: null, address: 'handshake demo', now: Date.now() }))!;
+      const reveal = async (app: string) => (await revealPrimaryConsumer(org.store.db, org.ctx.box, app, { userId: null, address: 'handshake demo', now: Date.now() }))!;
+      const consumer = await reveal('MuleSoft_Integration');
+      // A new data folder: the apps' secrets are shown this once, as `handshake org apply` does.
+      for (const app of org.setup?.newApps ?? []) printNewApp(app);
       console.log('Starting the demo ERP and its identity provider…');
       const erpClient = { clientId: 'handshake-hub', clientSecret: kept(join(data, 'erp', 'hub-client-secret'), () => randomBytes(24).toString('base64url')) };
       const erp = await startErp({ dataDir: join(data, 'erp'), port: flags.erpPort, idpPort: flags.idpPort, clients: [erpClient] });
       console.log('Starting the hub…');
       // The demo keeps its master key beside its data so that restarts find their secrets; production sets HANDSHAKE_MASTER_KEYS.
-      const masterKeys = process.env.HANDSHAKE_MASTER_KEYS ?? kept(join(data, 'hub', 'demo-master-key'), () => `1:${randomBytes(32).toString('base64')}`);
+      const masterKeys = process.env.HANDSHAKE_MASTER_KEYS ?? kept(join(data, 'hub', DEMO_MASTER_KEY_FILE), () => `1:${randomBytes(32).toString('base64')}`);
       const hub = await startHub({ dataDir: join(data, 'hub'), masterKeys, port: flags.hubPort, allowPrivateNetworks: true, logLevel: false });
       // The key printed for the user is named `demo`, and the ERP's principal is granted to it, so flows saved with it can call the ERP.
-      await wireDemo(hub.ctx, ACTOR, { org: { instanceUrl: org.instanceUrl, ...consumer }, erp: { url: erp.url, tokenUrl: erp.tokenUrl, ...erpClient } }, SEED_FLOWS.map((f) => f.text), ['demo']);
+      await wireDemo(hub.ctx, ACTOR, { org: { instanceUrl: org.instanceUrl, ...consumer }, orgAdmin: await reveal('Hub_Admin'), erp: { url: erp.url, tokenUrl: erp.tokenUrl, ...erpClient } }, SEED_FLOWS.map((f) => f.text), ['demo']);
       // One admin key per data folder, kept beside the data (like the master key) and printed on every start.
       const keyFile = join(data, 'hub', 'demo-api-key');
       let key = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
@@ -74,7 +78,10 @@ Handshake demo is running.
   Hub API:                     ${hub.url}/api/v1   (OpenAPI: ${hub.url}/api/v1/openapi.json)
   Hub API key (admin):         ${key}   (kept in ${keyFile})
 Flows: ${SEED_FLOWS.map((f) => f.name).join(', ')}
-  Try: HANDSHAKE_HUB_URL=${hub.url} HANDSHAKE_API_KEY=${key} npx handshake flows runs erp-contact-to-lead
+  Try: export HANDSHAKE_HUB_URL=${hub.url} HANDSHAKE_API_KEY=${key}
+       npx handshake flows runs erp-contact-to-lead
+       npx handshake hub rotate Salesforce      (rotates the consumer secret through "Salesforce Admin")
+       npx handshake org token --data ${join(data, 'org')} --org ${org.instanceUrl}
 Press Ctrl+C to stop.
 `);
       // A terminal gets a small table redrawn in place every 2 s; a file or a pipe, a plain line every 10 s.

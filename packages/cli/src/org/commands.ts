@@ -7,6 +7,7 @@ import {
   ensureOrg,
   findUserByUsername,
   EVENT_KINDS,
+  issueLocalToken,
   listEvents,
   loadOrgKey,
   revealPrimaryConsumer,
@@ -89,28 +90,42 @@ export function registerOrgCommands(program: Command): void {
     });
 
   withStoreOptions(org.command('token'))
-    .description("print a working access token and the instance URL for an app's run-as user (client credentials against the running org), as `sf org display` does")
-    .option('--app <apiName>', 'the External Client App (client credentials enabled)', 'MuleSoft_Integration')
+    .description("print a working access token and the instance URL, as `sf org display` does: for an app's run-as user (client credentials against the running org), or with --user for any user (issued from the data folder, no password; recorded in the event log)")
+    .option('--app <apiName>', 'the External Client App', 'MuleSoft_Integration')
+    .option('--user <username>', "a user's token through the app instead of the run-as user's")
     .option('--org <url>', 'the running org', process.env.HANDSHAKE_ORG_URL ?? 'http://127.0.0.1:7410')
     .option('--json', 'print JSON')
-    .action(async (flags: StoreFlags & { app: string; org: string; json?: boolean }) => {
+    .action(async (flags: StoreFlags & { app: string; user?: string; org: string; json?: boolean }) => {
+      const orgUrl = flags.org.replace(/\/+$/, '');
+      const unreachable = () => new Error(`Cannot reach the org at ${flags.org}. Is \`handshake org serve\` (or the demo) running? Set --org or HANDSHAKE_ORG_URL.`);
       const opts = storeOptions(flags);
       const store = await openStore(opts);
       let consumer: { consumerKey: string; consumerSecret: string } | undefined;
+      let accessToken: string | undefined;
       try {
+        if (flags.user) accessToken = (await issueLocalToken(store.db, { username: flags.user, appApiName: flags.app, now: Date.now() }).catch((e: unknown) => { throw friendly(e); })).token;
         // Read here, sent only to the org's token endpoint: the secret is never printed.
-        consumer = await revealPrimaryConsumer(store.db, new SecretBox(loadOrgKey(opts.dataDir)), flags.app, { userId: null, address: 'handshake org token', now: Date.now() });
+        else consumer = await revealPrimaryConsumer(store.db, new SecretBox(loadOrgKey(opts.dataDir)), flags.app, { userId: null, address: 'handshake org token', now: Date.now() });
       } finally {
         await store.close();
       }
-      if (!consumer) throw new Error(`No app ${flags.app} with a consumer in ${opts.dataDir}. Apps: GET /services/admin/v1/apps, or the setup file.`);
-      const res = await fetch(`${flags.org.replace(/\/+$/, '')}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: consumer.consumerKey, client_secret: consumer.consumerSecret }) })
-        .catch(() => { throw new Error(`Cannot reach the org at ${flags.org}. Is \`handshake org serve\` (or the demo) running? Set --org or HANDSHAKE_ORG_URL.`); });
-      const answer = (await res.json()) as { access_token?: string; instance_url?: string; error?: string; error_description?: string };
-      if (!answer.access_token) throw new Error(`The org refused: ${answer.error ?? res.status} ${answer.error_description ?? ''}`.trim());
-      if (flags.json) return console.log(JSON.stringify({ accessToken: answer.access_token, instanceUrl: answer.instance_url, app: flags.app }, null, 2));
-      console.log(`Access Token   ${answer.access_token}\nInstance Url   ${answer.instance_url}\nApp            ${flags.app} (client credentials; the run-as user's access)`);
-      console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${answer.instance_url}/services/data/v62.0/sobjects`);
+      let instanceUrl = orgUrl;
+      if (!flags.user) {
+        if (!consumer) throw new Error(`No app ${flags.app} with a consumer in ${opts.dataDir}. Apps: GET /services/admin/v1/apps, or the setup file.`);
+        const res = await fetch(`${orgUrl}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: consumer.consumerKey, client_secret: consumer.consumerSecret }) })
+          .catch(() => { throw unreachable(); });
+        const answer = (await res.json()) as { access_token?: string; instance_url?: string; error?: string; error_description?: string };
+        if (!answer.access_token) throw new Error(`The org refused: ${answer.error ?? res.status} ${answer.error_description ?? ''}`.trim());
+        accessToken = answer.access_token;
+        instanceUrl = answer.instance_url ?? orgUrl;
+      }
+      // Proven to work before it is printed: the org answers who the token belongs to.
+      const who = await fetch(`${instanceUrl}/services/oauth2/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } }).catch(() => { throw unreachable(); });
+      if (!who.ok) throw new Error(`The org at ${instanceUrl} does not accept the token (HTTP ${who.status}): is it the org of ${opts.dataDir}? Set --data or --org.`);
+      const username = ((await who.json()) as { preferred_username?: string }).preferred_username;
+      if (flags.json) return console.log(JSON.stringify({ accessToken, instanceUrl, username, app: flags.app }, null, 2));
+      console.log(`Access Token   ${accessToken}\nInstance Url   ${instanceUrl}\nUsername       ${username}\nApp            ${flags.app}${flags.user ? '' : " (client credentials: the run-as user's access)"}`);
+      console.log(`Try: curl -H "Authorization: Bearer $TOKEN" ${instanceUrl}/services/data/v62.0/sobjects`);
     });
 
   withStoreOptions(org.command('access <username>'))
@@ -166,7 +181,7 @@ function friendly(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-function printNewApp(app: { apiName: string; consumerKey: string; consumerSecret: string }): void {
+export function printNewApp(app: { apiName: string; consumerKey: string; consumerSecret: string }): void {
   console.log(`\nNew External Client App ${app.apiName}. The consumer secret is shown only now; store it in your secret manager.`);
   console.log(`  Consumer key:    ${app.consumerKey}`);
   console.log(`  Consumer secret: ${app.consumerSecret}`);
