@@ -102,7 +102,7 @@ describe('`handshake demo` restarted on its data folder', () => {
   it('the journey: the printed key tests a connection, rotates, saves and triggers a webhook flow, pages 600 runs; a restart keeps the key, the counts and one seed customer', async () => {
     const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
     const first = await start(ports);
-    const env = { ...process.env, HANDSHAKE_HUB_URL: first.hub, HANDSHAKE_API_KEY: first.key };
+    const env: NodeJS.ProcessEnv = { ...process.env, HANDSHAKE_HUB_URL: first.hub, HANDSHAKE_API_KEY: first.key };
     delete env.HANDSHAKE_MASTER_KEYS;
     const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { env, encoding: 'utf8' });
     const api = async (hub: string, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
