@@ -14,3 +14,5 @@ export { createExternalCredential } from './credentials/external-credentials.js'
 export { createNamedCredential } from './credentials/named-credentials.js';
 export { Problem } from './problem.js';
 export { wireDemo, type DemoEndpoints } from './demo/wire-demo.js';
+export { openApiDocument } from './api/openapi.js';
+export { createUser, listUsers } from './people/users.js';

@@ -6,6 +6,7 @@ import { TokenManager } from './auth/token-manager.js';
 import type { HubContext } from './context.js';
 import { HubMetrics } from './metrics.js';
 import { Outbound } from './net/outbound.js';
+import { CONSOLE_DIR } from './api/console-routes.js';
 import { QueuedSignal } from './flows/engine/queued-signal.js';
 import { openHubStore, type HubStore } from './store/database.js';
 import { checkMasterKeys } from './vault/key-check.js';
@@ -30,6 +31,8 @@ export interface HubOptions {
   logStream?: { write(line: string): void };
   /** When set, GET /metrics needs `Authorization: Bearer <token>` (else HANDSHAKE_METRICS_TOKEN). */
   metricsToken?: string;
+  /** The console's built files, served at / (default: packages/console/dist), or false for none. */
+  consoleDir?: string | false;
   now?: () => number;
   /** How often due rotations are looked for, and how failed steps are retried. */
   rotation?: RotationOptions & { tickMs?: number };
@@ -89,7 +92,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   // Engine errors go to the server's log (which exists once the server is built).
   const serverLog: { current?: FastifyBaseLogger } = {};
   const flows = options.flows === false ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => serverLog.current?.error(object, message) }, ...options.flows });
-  const server = await buildHubServer(ctx, logger, rotations, flows, options.metricsToken ?? process.env.HANDSHAKE_METRICS_TOKEN);
+  const server = await buildHubServer(ctx, logger, rotations, flows, options.metricsToken ?? process.env.HANDSHAKE_METRICS_TOKEN, options.consoleDir === false ? undefined : options.consoleDir ?? CONSOLE_DIR);
   serverLog.current = server.log;
   const host = options.host ?? '127.0.0.1';
   try {

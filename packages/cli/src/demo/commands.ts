@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startErp } from '@handshake/demo-erp';
-import { API_SCOPES, authenticateApiKey, createApiKey, DEMO_MASTER_KEY_FILE, flowStats, listFlows, startHub, wireDemo } from '@handshake/hub';
+import { API_SCOPES, authenticateApiKey, createApiKey, createUser, DEMO_MASTER_KEY_FILE, flowStats, listFlows, listUsers, startHub, wireDemo } from '@handshake/hub';
 import { DEMO_SETUP_FILE, revealPrimaryConsumer, startOrg } from '@handshake/org';
 import { printNewApp } from '../org/commands.js';
 import { SEED_FLOWS } from './seed-flows.js';
@@ -54,6 +54,9 @@ export function registerDemoCommand(program: Command): void {
         key = (await createApiKey(hub.ctx.db, 'demo', [...API_SCOPES], Date.now())).key;
         writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
       }
+      // The console's first admin, its password kept beside the data like the key.
+      const password = kept(join(data, 'hub', 'demo-console-password'), () => randomBytes(12).toString('base64url'));
+      if (!(await listUsers(hub.ctx.db)).some((u) => u.username === 'admin')) await createUser(hub.ctx.db, ACTOR, { username: 'admin', displayName: 'Demo Admin', password, role: 'admin' }, Date.now());
 
       const token = async (url: string, body: Record<string, string>, basic?: string) => {
         const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(basic ? { authorization: `Basic ${basic}` } : {}) }, body: new URLSearchParams(body) });
@@ -76,6 +79,7 @@ Handshake demo is running.
   Demo ERP API:                ${erp.url}   (OpenAPI: ${erp.url}/openapi.json)
   ERP identity provider:       ${erp.issuer}
   Hub API:                     ${hub.url}/api/v1   (OpenAPI: ${hub.url}/api/v1/openapi.json)
+  Console:                     ${hub.url}/   (sign in as admin, password ${password})
   Hub API key (admin):         ${key}   (kept in ${keyFile})
 Flows: ${SEED_FLOWS.map((f) => f.name).join(', ')}
   Try: export HANDSHAKE_HUB_URL=${hub.url} HANDSHAKE_API_KEY=${key}

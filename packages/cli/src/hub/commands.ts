@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { API_SCOPES, createApiKey, listApiKeys, openHub, revokeApiKey, rotateMasterKey, saveFlowFolder, startHub, type ApiScope } from '@handshake/hub';
+import { API_SCOPES, createApiKey, createUser, listApiKeys, listUsers, openHub, revokeApiKey, rotateMasterKey, saveFlowFolder, startHub, type ApiScope } from '@handshake/hub';
 import { apiFlags, callApi, DEFAULT_HUB_PORT, type ApiFlags } from './api-client.js';
 
 const DEFAULT_PORT = DEFAULT_HUB_PORT;
@@ -101,6 +101,35 @@ export function registerHubCommands(program: Command): void {
       }
     });
 
+  const user = hub.command('user').description('people who sign in to the console (at the hub\'s /)');
+  withHubOptions(user.command('create'))
+    .description('create a console user; the password comes from HANDSHAKE_USER_PASSWORD or stdin (never a flag: other users could read it from ps)')
+    .requiredOption('--username <name>', 'the sign-in name')
+    .option('--role <role>', 'admin, builder or viewer', 'admin')
+    .option('--manage-connections', 'builders: may create, edit and delete connections (Manage Integration Connections)')
+    .option('--display-name <name>', 'the name the console and the audit log show')
+    .action(async (flags: HubFlags & { username: string; role: string; manageConnections?: boolean; displayName?: string }) => {
+      const password = process.env.HANDSHAKE_USER_PASSWORD ?? (process.stdin.isTTY ? undefined : (await readStdin()).replace(/\r?\n$/, ''));
+      if (!password) throw new Error('Give the password on stdin (printf %s "$PASSWORD" | handshake hub user create …) or in HANDSHAKE_USER_PASSWORD.');
+      const { ctx, store } = await openHub(hubOptions(flags));
+      try {
+        const created = await createUser(ctx.db, { name: 'handshake hub user create' }, { username: flags.username, password, role: flags.role, manageConnections: flags.manageConnections ?? false, ...(flags.displayName ? { displayName: flags.displayName } : {}) }, Date.now());
+        console.log(`Created ${created.role} ${created.username}. Sign in at the hub's / (for example http://127.0.0.1:${DEFAULT_PORT}/).`);
+      } finally {
+        await store.close();
+      }
+    });
+  withHubOptions(user.command('list'))
+    .description('list console users (never a password)')
+    .action(async (flags: HubFlags) => {
+      const { ctx, store } = await openHub(hubOptions(flags));
+      try {
+        for (const u of await listUsers(ctx.db)) console.log(`${u.username.padEnd(30)} ${u.role.padEnd(8)} ${u.manageConnections ? 'manages connections' : ''}`);
+      } finally {
+        await store.close();
+      }
+    });
+
   const printRotation = (body: Record<string, unknown>) => {
     const policy = body.policy as { intervalHours: number; timeOfDay: string; gracePeriodSeconds: number };
     console.log(`Policy: every ${policy.intervalHours} h at ${policy.timeOfDay} UTC, grace ${policy.gracePeriodSeconds} s`);
@@ -146,4 +175,10 @@ export function registerHubCommands(program: Command): void {
         await store.close();
       }
     });
+}
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text;
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { HubDatabase } from '../store/schema.js';
 
-export const API_SCOPES = ['connections:read', 'connections:write', 'connections:test', 'credentials:reveal', 'audit:read', 'flows:read', 'flows:write', 'flows:trigger', 'api-keys:manage'] as const;
+export const API_SCOPES = ['connections:read', 'connections:write', 'connections:test', 'credentials:reveal', 'audit:read', 'flows:read', 'flows:write', 'flows:trigger', 'api-keys:manage', 'users:manage'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');

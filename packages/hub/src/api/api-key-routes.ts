@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { API_SCOPES, createApiKey, listApiKeys, revokeApiKey, type ApiScope } from '../api-keys/api-keys.js';
+import { API_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '../api-keys/api-keys.js';
 import { audit } from '../audit/audit-log.js';
 import type { Actor, HubContext } from '../context.js';
+import type { Guard } from './authenticate.js';
 import { parse } from '../credentials/common.js';
 import { notFound } from '../problem.js';
 
-type Guard = (scope: ApiScope) => (request: FastifyRequest) => Promise<void>;
 
 export const createApiKeyInput = z.object({
   name: z.string().trim().min(1).max(100),

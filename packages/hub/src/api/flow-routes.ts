@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ApiScope } from '../api-keys/api-keys.js';
 import type { Actor, HubContext } from '../context.js';
+import type { Guard } from './authenticate.js';
 import { flowJsonSchema } from '../flows/definition.js';
 import type { FlowEngine } from '../flows/engine/engine.js';
 import { registerExternalService } from '../flows/external-services.js';
@@ -9,7 +9,6 @@ import { flowStats, getRun, listRuns, type RunQuery } from '../flows/runs.js';
 import { invalid } from '../problem.js';
 import { receiveWebhook } from '../flows/triggers/webhook.js';
 
-type Guard = (scope: ApiScope) => (request: FastifyRequest) => Promise<void>;
 type IdParams = { Params: { id: string } };
 
 /** A flow document arrives as YAML (application/yaml, text/plain) or as JSON. */

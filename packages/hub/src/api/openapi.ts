@@ -8,6 +8,8 @@ import { registration } from '../flows/external-services.js';
 import { runQuery } from '../flows/runs.js';
 import { rotationPolicyInput } from '../rotation/policy.js';
 import { createApiKeyInput } from './api-key-routes.js';
+import { createUserInput } from '../people/users.js';
+import { signInInput } from './session-routes.js';
 import { RESPONSE_SCHEMAS } from './responses.js';
 
 /** The response schemas as OpenAPI components, each referring to the others by `#/components/schemas/<id>`. */
@@ -49,17 +51,20 @@ export function openApiDocument() {
     openapi: '3.1.0',
     info: { title: 'Handshake hub API', version: '1' },
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (hsk_…) with the scopes each operation names.' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (hsk_…) with the scopes each operation names.' },
+        session: { type: 'apiKey', in: 'cookie', name: 'hs_session', description: 'A console session (POST /api/v1/session); requests that change something also send X-CSRF-Token. A role allows a set of scopes.' },
+      },
       schemas: {
         ...responseComponents(),
         CreateConnection: {
           type: 'object', required: ['name', 'app', 'method', 'credentials'],
-          properties: { name: { type: 'string' }, description: { type: 'string' }, app: { enum: Object.keys(CONNECTORS) }, method: { type: 'string' }, credentials: { description: 'Depends on app and method: see x-credentials.' } },
+          properties: { name: { type: 'string' }, description: { type: 'string' }, app: { enum: [...Object.keys(CONNECTORS), 'named_credential'], description: 'a connector, or named_credential (method named_credential, credentials { namedCredential, testPath })' }, method: { type: 'string' }, credentials: { description: 'Depends on app and method: see x-credentials.' } },
           'x-credentials': credentials,
         },
       },
     },
-    security: [{ apiKey: [] }],
+    security: [{ apiKey: [] }, { session: [] }],
     paths: {
       '/api/v1/connections': {
         post: { summary: 'Create and test a connection (scope connections:write)', requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateConnection' } } } }, responses: responses({ 201: answer('Created and tested', envelope({ connection: ref('Connection') })), 409: problem('Name taken'), 422: problem('The connection test failed; nothing was saved') }) },
@@ -79,6 +84,16 @@ export function openApiDocument() {
         post: { summary: 'Create an API key {name, scopes, expiresInDays?}; the key is in this answer only (api-keys:manage)', requestBody: jsonBody(createApiKeyInput), responses: responses({ 201: { description: 'Created' } }) },
       },
       '/api/v1/api-keys/{id}': { parameters: [{ ...id, schema: { type: 'string' } }], delete: { summary: 'Revoke an API key at once (api-keys:manage)', responses: responses({ 204: { description: 'Revoked' } }) } },
+      '/api/v1/session': {
+        post: { summary: 'Sign in to the console: sets the httpOnly session cookie; answers the user and the CSRF token', security: [], requestBody: jsonBody(signInInput), responses: { 201: answer('Signed in', ref('Session')), 401: problem('Wrong username or password'), 429: problem('Too many failed attempts') } },
+        get: { summary: 'Who is signed in (the session cookie), with the CSRF token', security: [], responses: { 200: answer('The session', ref('Session')), 401: problem('Not signed in') } },
+        delete: { summary: 'Sign out (needs X-CSRF-Token)', security: [], responses: { 204: { description: 'Signed out' }, 403: problem('CSRF check failed') } },
+      },
+      '/api/v1/users': {
+        get: op('People who sign in to the console (users:manage)', { 200: answer('Users', envelope({ users: list('User') })) }),
+        post: op('Create a user with a role (admin, builder, viewer) and, for builders, Manage Integration Connections (users:manage)', { 201: answer('Created', envelope({ user: ref('User') })), 409: problem('Username taken') }, { requestBody: jsonBody(createUserInput) }),
+      },
+      '/api/v1/connectors': { get: op('Connectors and their authentication methods, each with its fields\' JSON Schema (connections:read)', { 200: answer('Connectors', envelope({ connectors: list('Connector') })) }) },
       '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
       '/api/v1/oauth/callback': { get: { summary: 'Where an identity provider sends the user back after authorizing a connection (state and code in the query)', security: [], responses: { 302: { description: 'Done' }, 400: { description: 'Unknown or expired state' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics (Bearer HANDSHAKE_METRICS_TOKEN when set)', security: [], responses: { 200: { description: 'Metrics, text format' }, 401: { description: 'The metrics token is required' } } } },
@@ -118,7 +133,7 @@ export function openApiDocument() {
       '/api/v1/flows/{id}/runs/{runId}': { parameters: [flowId, { name: 'runId', in: 'path', required: true, schema: { type: 'string' } }], get: op('One run with its steps (flows:read)', { 200: answer('The run', envelope({ run: ref('Run') })), 404: problem('Not found') }) },
       '/api/v1/flows/{id}/stats': { parameters: [flowId], get: op('Counts, never capped: runs and events by status, backlog, lag, last run (flows:read)', { 200: answer('Stats', ref('FlowStats')) }) },
       '/api/v1/flows/{id}/dead-letters': { parameters: [flowId], get: op('Events the flow gave up on (flows:read)', { 200: answer('Dead letters, oldest first', envelope({ deadLetters: list('DeadLetter') })) }) },
-      '/api/v1/flows/{id}/dead-letters/replay': { parameters: [flowId], post: op('Send dead letters back to run ({ ids? }) (flows:write)', { 200: { description: 'How many' } }) },
+      '/api/v1/flows/{id}/dead-letters/replay': { parameters: [flowId], post: op('Send dead letters back to run: the given ids, or all (flows:write)', { 200: answer('How many', envelope({ replayed: { type: 'integer' } })) }, { requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { ids: { type: 'array', items: { type: 'string' } } }, additionalProperties: false } } } } }) },
       '/api/v1/hooks/{flow}': { parameters: [{ name: 'flow', in: 'path', required: true, schema: { type: 'string' } }], post: op('Deliver a webhook event to a flow; a redelivery with the same id is the same event (flows:trigger)', { 200: { description: 'Duplicate' }, 202: { description: 'Queued' }, 409: { description: 'Not a webhook flow' } }, { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } } }) },
     },
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { API_SCOPES } from '../api-keys/api-keys.js';
 import { RUN_STATUSES } from '../flows/runs.js';
+import { ROLES } from '../people/roles.js';
 
 /**
  * What the API answers, as zod schemas: published in the OpenAPI document and checked against real
@@ -108,5 +109,26 @@ export const deadLetterSchema = z.strictObject({
   payload: z.unknown(),
 }).meta({ id: 'DeadLetter' });
 
+export const userSchema = z.strictObject({
+  id: uuid,
+  username: z.string(),
+  displayName: z.string(),
+  role: z.enum(ROLES),
+  manageConnections: z.boolean().describe('the "Manage Integration Connections" permission: create, edit and delete connections'),
+  scopes: z.array(z.enum(API_SCOPES)).describe('what the role allows, as API scopes'),
+  createdAt: time,
+}).meta({ id: 'User', description: 'A person who signs in to the console; never the password.' });
+
+export const sessionSchema = z.strictObject({
+  user: userSchema,
+  csrfToken: z.string().describe('send in X-CSRF-Token with every request that changes something'),
+}).meta({ id: 'Session' });
+
+export const connectorSchema = z.strictObject({
+  app: z.string(),
+  label: z.string(),
+  methods: z.array(z.strictObject({ name: z.string(), kind: z.string(), label: z.string(), credentials: z.record(z.string(), z.unknown()).describe('JSON Schema of the credentials') })),
+}).meta({ id: 'Connector', description: 'A connector and its standard authentication methods.' });
+
 /** Every response schema by its id, for the OpenAPI document's components. */
-export const RESPONSE_SCHEMAS = [problemSchema, connectionSchema, flowSchemaView, runSchema, runPageSchema, flowStatsSchema, apiKeySchema, auditEntrySchema, deadLetterSchema];
+export const RESPONSE_SCHEMAS = [problemSchema, connectionSchema, flowSchemaView, runSchema, runPageSchema, flowStatsSchema, apiKeySchema, auditEntrySchema, deadLetterSchema, userSchema, sessionSchema, connectorSchema];

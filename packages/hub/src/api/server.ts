@@ -1,8 +1,13 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { authenticateApiKey, KeyUsage, type ApiKeyPrincipal, type ApiScope } from '../api-keys/api-keys.js';
+import fastifyCookie from '@fastify/cookie';
+import { KeyUsage } from '../api-keys/api-keys.js';
+import { describeConnectors } from '../connectors/catalog.js';
+import { actorOf, guardWith } from './authenticate.js';
+import { consoleRoutes } from './console-routes.js';
+import { sessionRoutes } from './session-routes.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { listAudit } from '../audit/audit-log.js';
 import { CALLBACK_PATH } from '../connections/authorization.js';
@@ -20,10 +25,6 @@ import { refuseNulCharacters } from './refuse-nul.js';
 import { openApiDocument } from './openapi.js';
 import { flowRoutes } from './flow-routes.js';
 import type { FlowEngine } from '../flows/engine/engine.js';
-
-declare module 'fastify' {
-  interface FastifyRequest { principal?: ApiKeyPrincipal }
-}
 
 const PROBLEM_JSON = 'application/problem+json';
 
@@ -44,7 +45,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
 /** Constant-time comparison of a presented secret (hashed first, so lengths never leak). */
 const sameSecret = (presented: string, expected: string) => timingSafeEqual(digest(presented), digest(expected));
 
-export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler, flows?: FlowEngine, metricsToken?: string): Promise<FastifyInstance> {
+export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler, flows?: FlowEngine, metricsToken?: string, consoleDir?: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: logger === false || logger === undefined ? false : { ...(logger as object), serializers: { req: requestSerializer } }, bodyLimit: 256 * 1024, clientErrorHandler });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -59,18 +60,14 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
   refuseNulCharacters(app);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)));
 
-  const guard = (scope: ApiScope) => async (request: FastifyRequest) => {
-    const header = request.headers.authorization;
-    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    const principal = presented ? await authenticateApiKey(ctx.db, presented) : undefined;
-    if (!principal) throw new Problem(401, 'Unauthorized', 'Send a valid API key: "Authorization: Bearer hsk_…" (create one with `handshake hub api-key create`).');
-    if (!principal.scopes.includes(scope)) throw new Problem(403, 'Forbidden', `This API key lacks the ${scope} scope.`);
-    request.principal = principal;
-    keyUsage.used(principal.id, ctx.now());
-  };
+  await app.register(fastifyCookie);
   const keyUsage = new KeyUsage(ctx.db);
   app.addHook('onClose', () => keyUsage.close());
-  const actor = (request: FastifyRequest) => ({ name: `api-key:${request.principal!.name}`, apiKeyName: request.principal!.name });
+  const guard = guardWith(ctx, keyUsage);
+  const actor = actorOf;
+  sessionRoutes(app, ctx, guard);
+  app.get('/api/v1/connectors', { preHandler: guard('connections:read') }, async () => ({ connectors: describeConnectors() }));
+  if (consoleDir) await consoleRoutes(app, consoleDir);
   type IdParams = { Params: { id: string } };
 
   app.get('/api/v1/openapi.json', async () => openApiDocument());

@@ -173,6 +173,25 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('flow_runs_started').on('flow_runs').column('started_at').execute();
       },
     },
+    '0008_people': {
+      async up(db: Kysely<unknown>) {
+        // People who sign in to the console, and their sessions (tokens stored as SHA-256 only).
+        await db.schema.createTable('users')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('username', 'varchar(100)', (c) => c.notNull().unique())
+          .addColumn('display_name', 'varchar(100)', (c) => c.notNull())
+          .addColumn('password_hash', 'varchar(200)', (c) => c.notNull())
+          .addColumn('role', 'varchar(20)', (c) => c.notNull())
+          .addColumn('manage_connections', 'integer', (c) => c.notNull())
+          .addColumn('disabled', 'integer', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull()).execute();
+        await db.schema.createTable('sessions')
+          .addColumn('id_hash', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('user_id', 'varchar(36)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('last_seen_at', time, (c) => c.notNull()).execute();
+      },
+    },
     '0007_api_key_expiry': {
       async up(db: Kysely<unknown>) {
         await db.schema.alterTable('api_keys').addColumn('expires_at', 'bigint').execute();

@@ -164,7 +164,12 @@ export interface FlowEventTable {
 
 export interface FlowRunTable { id: string; flow_id: string; event_id: string; status: string; attempt: number; steps: string; error: string | null; started_at: number; duration_ms: number }
 
+export interface UserTable { id: string; username: string; display_name: string; password_hash: string; role: string; manage_connections: number; disabled: number; created_at: number }
+export interface SessionTable { id_hash: string; user_id: string; created_at: number; last_seen_at: number }
+
 export interface HubDatabase {
+  users: UserTable;
+  sessions: SessionTable;
   external_services: ExternalServiceTable;
   flows: FlowTable;
   flow_cursors: FlowCursorTable;

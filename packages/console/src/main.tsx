@@ -1,0 +1,32 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { Layout } from './components/layout';
+import { Audit } from './pages/audit';
+import { ConnectionPage } from './pages/connection';
+import { FlowPage } from './pages/flow';
+import { Flows } from './pages/flows';
+import { Integrations } from './pages/integrations';
+import { NewConnection } from './pages/new-connection';
+import { RunPage } from './pages/run';
+import { SignIn } from './pages/sign-in';
+import { useRoute } from './router';
+import { SessionProvider, useSession } from './session';
+import './styles.css';
+
+function Page() {
+  const [section = 'connections', a, b, c] = useRoute();
+  if (section === 'connections') return a === 'new' ? <NewConnection app={b} /> : a ? <ConnectionPage id={a} /> : <Integrations />;
+  if (section === 'flows') return a && b === 'runs' && c ? <RunPage flow={a} runId={c} /> : a ? <FlowPage name={a} /> : <Flows />;
+  if (section === 'audit') return <Audit />;
+  return <p>No such page. <a href="#/connections">Integrations</a></p>;
+}
+
+function App() {
+  const { user } = useSession();
+  const [section = 'connections'] = useRoute();
+  if (user === undefined) return <p>Loading…</p>;
+  if (user === null) return <SignIn />;
+  return <Layout section={section}><Page /></Layout>;
+}
+
+createRoot(document.getElementById('root')!).render(<StrictMode><SessionProvider><App /></SessionProvider></StrictMode>);

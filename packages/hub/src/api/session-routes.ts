@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { audit } from '../audit/audit-log.js';
+import type { HubContext } from '../context.js';
+import { parse } from '../credentials/common.js';
+import { createSession, csrfTokenOf, endSession, findSession, pruneSessions, SESSION_COOKIE, SESSION_IDLE_MS } from '../people/sessions.js';
+import { SignInLimit } from '../people/sign-in-limit.js';
+import { checkPassword, createUser, listUsers, userView } from '../people/users.js';
+import { Problem } from '../problem.js';
+import { actorOf, sessionPrincipal, type Guard } from './authenticate.js';
+
+export const signInInput = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) }).strict();
+
+/** `/api/v1/session` (sign in, who am I, sign out) and `/api/v1/users`: people and their console sessions. */
+export function sessionRoutes(app: FastifyInstance, ctx: HubContext, guard: Guard): void {
+  const limit = new SignInLimit();
+  const secure = () => ctx.publicUrl().startsWith('https:');
+  const cookie = { httpOnly: true, sameSite: 'strict' as const, path: '/' };
+
+  app.post('/api/v1/session', async (request, reply) => {
+    const input = parse(signInInput, request.body);
+    const now = ctx.now();
+    const keys = [`user:${input.username.toLowerCase()}`, `address:${request.ip}`];
+    if (limit.blocked(keys, now)) throw new Problem(429, 'Too many attempts', 'Too many failed sign-ins for this username or address; try again in 15 minutes.');
+    const user = await checkPassword(ctx.db, input.username, input.password);
+    if (!user) {
+      limit.failed(keys, now);
+      await audit(ctx.db, now, { actor: input.username.slice(0, 100), action: 'session.sign_in', targetType: 'user', outcome: 'failure', detail: `from ${request.ip}` });
+      throw new Problem(401, 'Sign-in failed', 'Wrong username or password.');
+    }
+    limit.succeeded(keys);
+    await pruneSessions(ctx.db, now);
+    const session = await createSession(ctx.db, user.id, now);
+    await audit(ctx.db, now, { actor: user.username, action: 'session.sign_in', targetType: 'user', targetId: user.id, outcome: 'success', detail: `from ${request.ip}` });
+    return reply.code(201).setCookie(SESSION_COOKIE, session.token, { ...cookie, secure: secure(), maxAge: SESSION_IDLE_MS / 1000 }).send({ user: userView(user), csrfToken: session.csrfToken });
+  });
+
+  app.get('/api/v1/session', async (request) => {
+    const token = request.cookies[SESSION_COOKIE];
+    const user = token ? await findSession(ctx.db, token, ctx.now()) : undefined;
+    if (!token || !user) throw new Problem(401, 'Not signed in', 'Sign in with POST /api/v1/session {"username", "password"}.');
+    return { user: userView(user), csrfToken: csrfTokenOf(token) };
+  });
+
+  app.delete('/api/v1/session', async (request, reply) => {
+    const principal = await sessionPrincipal(ctx, request);
+    if (principal) {
+      await endSession(ctx.db, request.cookies[SESSION_COOKIE]!);
+      await audit(ctx.db, ctx.now(), { actor: principal.name, action: 'session.sign_out', targetType: 'user', targetId: principal.id, outcome: 'success' });
+    }
+    return reply.code(204).clearCookie(SESSION_COOKIE, cookie).send();
+  });
+
+  app.get('/api/v1/users', { preHandler: guard('users:manage') }, async () => ({ users: await listUsers(ctx.db) }));
+  app.post('/api/v1/users', { preHandler: guard('users:manage') }, async (request, reply) => reply.code(201).send({ user: await createUser(ctx.db, actorOf(request), request.body, ctx.now()) }));
+}
