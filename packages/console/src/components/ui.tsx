@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
 
 /** A message that screen readers announce: the result of an action, or what went wrong. */
 export function Notice({ kind, children }: { kind: 'error' | 'success' | 'info'; children: ReactNode }) {
@@ -8,6 +8,7 @@ export function Notice({ kind, children }: { kind: 'error' | 'success' | 'info';
 /** A modal window (the native <dialog>: focus kept inside, Escape closes). */
 export function Dialog({ title, open, onClose, children }: { title: string; open: boolean; onClose(): void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -15,8 +16,9 @@ export function Dialog({ title, open, onClose, children }: { title: string; open
     if (!open && dialog.open) dialog.close();
   }, [open]);
   return (
-    <dialog ref={ref} onClose={onClose} aria-labelledby="dialog-title">
-      <h2 id="dialog-title">{title}</h2>
+    // Escape cancels (the parent decides); closing because the parent said so reports nothing back.
+    <dialog ref={ref} onCancel={(event) => { event.preventDefault(); onClose(); }} aria-labelledby={titleId}>
+      <h2 id={titleId}>{title}</h2>
       {open ? children : null}
     </dialog>
   );
