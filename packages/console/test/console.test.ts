@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -222,7 +221,7 @@ actions:
     const { context, page } = await open();
     await page.goto(`${hub.url}/`);
     await page.getByLabel('Username').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'username', 'the username field has the focus');
+    assert.equal(await page.locator(':focus').getAttribute('name'), 'username', 'the username field has the focus');
     await page.keyboard.type('ada');
     await page.keyboard.press('Tab');
     await page.keyboard.type(PASSWORD);
