@@ -16,3 +16,4 @@ export { Problem } from './problem.js';
 export { wireDemo, type DemoEndpoints } from './demo/wire-demo.js';
 export { openApiDocument } from './api/openapi.js';
 export { createUser, listUsers } from './people/users.js';
+export { salesforceSignIn, type SignInProvider } from './people/sign-in-provider.js';

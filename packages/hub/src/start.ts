@@ -7,6 +7,7 @@ import type { HubContext } from './context.js';
 import { HubMetrics } from './metrics.js';
 import { Outbound } from './net/outbound.js';
 import { CONSOLE_DIR } from './api/console-routes.js';
+import type { SignInProvider } from './people/sign-in-provider.js';
 import { QueuedSignal } from './flows/engine/queued-signal.js';
 import { openHubStore, type HubStore } from './store/database.js';
 import { checkMasterKeys } from './vault/key-check.js';
@@ -33,6 +34,8 @@ export interface HubOptions {
   metricsToken?: string;
   /** The console's built files, served at / (default: packages/console/dist), or false for none. */
   consoleDir?: string | false;
+  /** An OAuth 2.0 provider for console sign-in; may also be set later on `ctx.signInProvider`. */
+  signInProvider?: SignInProvider;
   now?: () => number;
   /** How often due rotations are looked for, and how failed steps are retried. */
   rotation?: RotationOptions & { tickMs?: number };
@@ -75,7 +78,7 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
     const metrics = new HubMetrics();
     const now = options.now ?? Date.now;
     const ctx: HubContext = {
-      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(),
+      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(), signInProvider: options.signInProvider,
       publicUrl: () => options.publicUrl ?? 'http://127.0.0.1',
     };
     return { store, ctx };

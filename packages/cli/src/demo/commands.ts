@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startErp } from '@handshake/demo-erp';
-import { API_SCOPES, authenticateApiKey, createApiKey, createUser, DEMO_MASTER_KEY_FILE, flowStats, listFlows, listUsers, startHub, wireDemo } from '@handshake/hub';
-import { DEMO_SETUP_FILE, revealPrimaryConsumer, startOrg } from '@handshake/org';
+import { API_SCOPES, authenticateApiKey, createApiKey, createUser, DEMO_MASTER_KEY_FILE, flowStats, listFlows, listUsers, salesforceSignIn, startHub, wireDemo } from '@handshake/hub';
+import { applySetupText, DEMO_SETUP_FILE, revealPrimaryConsumer, startOrg } from '@handshake/org';
 import { printNewApp } from '../org/commands.js';
 import { SEED_FLOWS } from './seed-flows.js';
 import { progressLine, progressTable, type FlowProgress } from './progress.js';
@@ -54,6 +54,16 @@ export function registerDemoCommand(program: Command): void {
         key = (await createApiKey(hub.ctx.db, 'demo', [...API_SCOPES], Date.now())).key;
         writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
       }
+      // "Log in with Salesforce": the org's Handshake_Console app, its callback on this hub's port.
+      // The org's admin is the hub's admin; other org users come in as viewers.
+      const consoleApp = `apps:\n  - name: Handshake Console\n    apiName: Handshake_Console\n    contactEmail: admin@handshake.demo\n    oauth: { scopes: [id], flows: [authorization_code], requireSecret: true, requirePkce: true, callbackUrls: ['${hub.url}/api/v1/session/sso/callback'] }\n`;
+      const applied = await applySetupText({ db: org.store.db, box: org.ctx.box, actor: 'handshake demo' }, consoleApp, 'the demo console app');
+      org.ctx.cache.clear();
+      for (const app of applied.newApps) printNewApp(app);
+      const consoleClient = await reveal('Handshake_Console');
+      hub.ctx.signInProvider = salesforceSignIn(org.loginUrl, consoleClient.consumerKey, consoleClient.consumerSecret, 'viewer');
+      if (!(await listUsers(hub.ctx.db)).some((u) => u.username === 'admin@handshake.demo')) await createUser(hub.ctx.db, ACTOR, { username: 'admin@handshake.demo', displayName: 'Ada Admin', password: randomBytes(24).toString('base64url'), role: 'admin' }, Date.now());
+
       // The console's first admin, its password kept beside the data like the key.
       const password = kept(join(data, 'hub', 'demo-console-password'), () => randomBytes(12).toString('base64url'));
       if (!(await listUsers(hub.ctx.db)).some((u) => u.username === 'admin')) await createUser(hub.ctx.db, ACTOR, { username: 'admin', displayName: 'Demo Admin', password, role: 'admin' }, Date.now());
@@ -79,7 +89,8 @@ Handshake demo is running.
   Demo ERP API:                ${erp.url}   (OpenAPI: ${erp.url}/openapi.json)
   ERP identity provider:       ${erp.issuer}
   Hub API:                     ${hub.url}/api/v1   (OpenAPI: ${hub.url}/api/v1/openapi.json)
-  Console:                     ${hub.url}/   (sign in as admin, password ${password})
+  Console:                     ${hub.url}/   (sign in as admin, password ${password};
+                               or "Log in with Salesforce" as admin@handshake.demo / handshake-demo-1)
   Hub API key (admin):         ${key}   (kept in ${keyFile})
 Flows: ${SEED_FLOWS.map((f) => f.name).join(', ')}
   Try: export HANDSHAKE_HUB_URL=${hub.url} HANDSHAKE_API_KEY=${key}

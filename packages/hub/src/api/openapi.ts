@@ -89,6 +89,9 @@ export function openApiDocument() {
         get: { summary: 'Who is signed in (the session cookie), with the CSRF token', security: [], responses: { 200: answer('The session', ref('Session')), 401: problem('Not signed in') } },
         delete: { summary: 'Sign out (needs X-CSRF-Token)', security: [], responses: { 204: { description: 'Signed out' }, 403: problem('CSRF check failed') } },
       },
+      '/api/v1/session/providers': { get: { summary: 'OAuth 2.0 providers people may sign in with ("Log in with Salesforce")', security: [], responses: { 200: answer('Providers', envelope({ providers: { type: 'array', items: { type: 'object', required: ['name', 'startUrl'], properties: { name: { type: 'string' }, startUrl: { type: 'string' } } } } })) } } },
+      '/api/v1/session/sso': { get: { summary: 'Start signing in through the provider: redirects to its authorize endpoint (PKCE, state in a sealed cookie)', security: [], responses: { 302: { description: 'To the provider' }, 404: problem('No provider configured') } } },
+      '/api/v1/session/sso/callback': { get: { summary: 'Where the provider sends the browser back: signs in and redirects to the console (errors come back as ?sign_in_error=)', security: [], responses: { 302: { description: 'To the console' } } } },
       '/api/v1/users': {
         get: op('People who sign in to the console (users:manage)', { 200: answer('Users', envelope({ users: list('User') })) }),
         post: op('Create a user with a role (admin, builder, viewer) and, for builders, Manage Integration Connections (users:manage)', { 201: answer('Created', envelope({ user: ref('User') })), 409: problem('Username taken') }, { requestBody: jsonBody(createUserInput) }),

@@ -5,7 +5,8 @@ import type { HubContext } from '../context.js';
 import { parse } from '../credentials/common.js';
 import { createSession, csrfTokenOf, endSession, findSession, pruneSessions, SESSION_COOKIE, SESSION_IDLE_MS } from '../people/sessions.js';
 import { SignInLimit } from '../people/sign-in-limit.js';
-import { checkPassword, createUser, listUsers, userView } from '../people/users.js';
+import { addSignedInUser, checkPassword, createUser, findUser, listUsers, userView } from '../people/users.js';
+import { finishSignIn, SIGN_IN_CALLBACK_PATH, SIGN_IN_COOKIE, startSignIn } from '../people/sign-in-provider.js';
 import { Problem } from '../problem.js';
 import { actorOf, sessionPrincipal, type Guard } from './authenticate.js';
 
@@ -49,6 +50,34 @@ export function sessionRoutes(app: FastifyInstance, ctx: HubContext, guard: Guar
       await audit(ctx.db, ctx.now(), { actor: principal.name, action: 'session.sign_out', targetType: 'user', targetId: principal.id, outcome: 'success' });
     }
     return reply.code(204).clearCookie(SESSION_COOKIE, cookie).send();
+  });
+
+  app.get('/api/v1/session/providers', async () => ({ providers: ctx.signInProvider ? [{ name: ctx.signInProvider.name, startUrl: '/api/v1/session/sso' }] : [] }));
+  const provider = () => {
+    if (!ctx.signInProvider) throw new Problem(404, 'No sign-in provider', 'This hub has no OAuth 2.0 sign-in provider configured; sign in with a username and password.');
+    return ctx.signInProvider;
+  };
+  app.get('/api/v1/session/sso', async (_request, reply) => {
+    const started = await startSignIn(ctx, provider());
+    // Lax: the provider sends the browser back with a top-level GET from its own site.
+    return reply.setCookie(SIGN_IN_COOKIE, started.cookie, { httpOnly: true, sameSite: 'lax', path: '/api/v1/session/sso', secure: secure(), maxAge: 600 }).redirect(started.url);
+  });
+  app.get(SIGN_IN_CALLBACK_PATH, async (request, reply) => {
+    const params = new URLSearchParams(request.url.split('?')[1] ?? '');
+    reply.clearCookie(SIGN_IN_COOKIE, { path: '/api/v1/session/sso' });
+    const now = ctx.now();
+    let user;
+    try {
+      const p = provider();
+      user = await finishSignIn(ctx, p, params, request.cookies[SIGN_IN_COOKIE], (username, displayName, role) => addSignedInUser(ctx.db, username, displayName, role, now, p.name), (username) => findUser(ctx.db, username));
+    } catch (error) {
+      if (!(error instanceof Problem)) throw error;
+      await audit(ctx.db, now, { actor: 'sign-in provider', action: 'session.sign_in', targetType: 'user', outcome: 'failure', detail: error.detail.slice(0, 300) });
+      return reply.redirect(`/?sign_in_error=${encodeURIComponent(error.detail)}#/`);
+    }
+    const session = await createSession(ctx.db, user.id, now);
+    await audit(ctx.db, now, { actor: user.username, action: 'session.sign_in', targetType: 'user', targetId: user.id, outcome: 'success', detail: `through ${ctx.signInProvider!.name}` });
+    return reply.setCookie(SESSION_COOKIE, session.token, { ...cookie, secure: secure(), maxAge: SESSION_IDLE_MS / 1000 }).redirect('/#/connections');
   });
 
   app.get('/api/v1/users', { preHandler: guard('users:manage') }, async () => ({ users: await listUsers(ctx.db) }));

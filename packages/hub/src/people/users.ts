@@ -46,6 +46,16 @@ export async function listUsers(db: Kysely<HubDatabase>): Promise<UserView[]> {
 
 export const countUsers = async (db: Kysely<HubDatabase>) => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
 
+/** A person who signed in through the sign-in provider and is added with its default role; no password (none matches '!'). */
+export async function addSignedInUser(db: Kysely<HubDatabase>, username: string, displayName: string, role: Role, now: number, provider: string): Promise<UserTable> {
+  const row: UserTable = { id: randomUUID(), username: username.slice(0, 100), display_name: displayName.slice(0, 100), password_hash: '!', role, manage_connections: role === 'admin' ? 1 : 0, disabled: 0, created_at: now };
+  await db.insertInto('users').values(row).execute();
+  await audit(db, now, { actor: `${provider} sign-in`, action: 'user.create', targetType: 'user', targetId: row.id, outcome: 'success', detail: `${row.username} (${role}) on first sign-in` });
+  return row;
+}
+
+export const findUser = (db: Kysely<HubDatabase>, username: string) => db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+
 /** The user whose password this is, or undefined; as slow for an unknown username as for a wrong password. */
 export async function checkPassword(db: Kysely<HubDatabase>, username: string, password: string): Promise<UserTable | undefined> {
   const user = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
+import { salesforceSignIn } from '../../hub/src/people/sign-in-provider.js';
+import { STORES, startTestHub, type TestHub } from '../../hub/test/helpers.js';
+import { accessibilityViolations, ARTIFACTS, launchChromium } from './browser.js';
+
+/**
+ * "Log in with Salesforce": the console signs people in through the org's authorize endpoint, so
+ * the org's own login and consent pages are part of the journey (a real OAuth 2.0 authorization
+ * code flow with PKCE, in Chromium).
+ */
+describe('the console: Log in with Salesforce through the org\'s login and consent pages', () => {
+  let org: TestOrg;
+  let hub: TestHub;
+  let browser: Browser;
+  let app: { consumerKey: string; consumerSecret: string };
+  const seen: string[] = [];
+
+  before(async () => {
+    org = await startTestOrg(STORES[0]!);
+    hub = await startTestHub(STORES[0]!, { flows: false });
+    // The console's app in the org, its callback on this hub (as an admin would set it up).
+    const setup = `apps:
+  - name: Handshake Console
+    apiName: Handshake_Console
+    contactEmail: admin@handshake.demo
+    oauth: { scopes: [id], flows: [authorization_code], callbackUrls: ['${hub.url}/api/v1/session/sso/callback'], requireSecret: true, requirePkce: true }
+`;
+    const res = await fetch(`${org.instanceUrl}/services/admin/v1/setup`, { method: 'POST', headers: { authorization: `Bearer ${await tokenFor(org, 'Admin_Tools')}`, 'content-type': 'application/yaml' }, body: setup });
+    const created = (await res.json()) as { newApps: { apiName: string; consumerKey: string; consumerSecret: string }[] };
+    app = created.newApps.find((a) => a.apiName === 'Handshake_Console')!;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await hub.close();
+    await org.close();
+  });
+
+  const logInAtTheOrg = async (page: Page, name: string) => {
+    await page.goto(`${hub.url}/`);
+    await page.getByRole('link', { name: 'Log in with Salesforce' }).click();
+    await page.getByLabel('Username').fill('admin@handshake.demo');
+    await page.getByLabel('Password').fill('handshake-demo-1');
+    await page.screenshot({ path: join(ARTIFACTS, `${name}-org-login.png`) });
+    await page.getByRole('button', { name: 'Log In' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+  };
+
+  it('refuses a person the hub does not know (no default role), saying what to do', async () => {
+    hub.ctx.signInProvider = salesforceSignIn(org.loginUrl, app.consumerKey, app.consumerSecret);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await logInAtTheOrg(page, '14');
+    await page.getByRole('alert').filter({ hasText: 'admin@handshake.demo signed in to Salesforce, but has no hub account' }).waitFor();
+    await context.close();
+  });
+
+  it('signs a person in (added as a viewer on first sign-in), audited with their name; the client secret never reaches the browser', async () => {
+    hub.ctx.signInProvider = salesforceSignIn(org.loginUrl, app.consumerKey, app.consumerSecret, 'viewer');
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    page.on('response', (res) => void res.text().then((t) => seen.push(t), () => undefined));
+    await logInAtTheOrg(page, '15');
+    await page.getByRole('heading', { name: 'Integrations' }).waitFor();
+    await page.getByText('Ada Admin (viewer)', { exact: true }).waitFor();
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await page.screenshot({ path: join(ARTIFACTS, '16-signed-in-with-salesforce.png') });
+    assert.equal(await page.getByRole('button', { name: 'New Connection' }).count(), 0, 'a viewer');
+    const key = await hub.key(['audit:read']);
+    const entries = (await hub.api(key, 'GET', '/api/v1/audit?limit=20')).body.entries as { actor: string; action: string; outcome: string; detail: string }[];
+    assert.ok(entries.some((e) => e.actor === 'admin@handshake.demo' && e.action === 'session.sign_in' && e.detail === 'through Salesforce'));
+    assert.ok(!seen.some((t) => t.includes(app.consumerSecret)), 'the client secret stays in the hub');
+    // A second sign-in finds the same user (no duplicate).
+    await context.close();
+    const again = await browser.newContext();
+    const page2 = await again.newPage();
+    await logInAtTheOrg(page2, '17');
+    await page2.getByRole('heading', { name: 'Integrations' }).waitFor();
+    await again.close();
+    const users = (await hub.api(await hub.key(['users:manage']), 'GET', '/api/v1/users')).body.users as { username: string }[];
+    assert.deepEqual(users.map((u) => u.username), ['admin@handshake.demo']);
+  });
+
+  it('refuses a callback with a state this browser did not start (a forged or replayed sign-in)', async () => {
+    const res = await fetch(`${hub.url}/api/v1/session/sso/callback?code=stolen&state=forged`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.match(decodeURIComponent(res.headers.get('location')!), /sign_in_error=This sign-in was not started from this browser/);
+    assert.equal(res.headers.get('set-cookie')?.includes('hs_session='), false);
+  });
+});
