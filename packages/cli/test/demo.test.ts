@@ -116,6 +116,14 @@ describe('`handshake demo` restarted on its data folder', () => {
       const connections = (await api(first.hub, first.key, 'GET', '/connections')).body.connections as { id: string; name: string }[];
       const salesforce = connections.find((c) => c.name === 'Salesforce')!;
       assert.equal((await api(first.hub, first.key, 'POST', `/connections/${salesforce.id}/test`)).status, 200, 'the admin key tests a connection');
+      // The console: the printed admin password signs in; "Log in with Salesforce" is offered.
+      const consolePassword = /sign in as admin, password (\S+);/.exec(first.out)![1]!;
+      const signedIn = await fetch(`${first.hub}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: consolePassword }) });
+      assert.equal(signedIn.status, 201);
+      assert.equal(((await signedIn.json()) as { user: { role: string } }).user.role, 'admin');
+      const providers = (await (await fetch(`${first.hub}/api/v1/session/providers`)).json()) as { providers: { name: string }[] };
+      assert.deepEqual(providers.providers.map((p) => p.name), ['Salesforce']);
+      assert.match((await (await fetch(`${first.hub}/`)).text()), /<div id="root">/, 'the console is served at /');
       // Rotation works out of the box, through the demo's administrative connection.
       const rotated = cli('hub', 'rotate', 'Salesforce');
       assert.equal(rotated.status, 0, rotated.stderr + rotated.stdout);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { API_SCOPES, createApiKey, createUser, listApiKeys, listUsers, openHub, revokeApiKey, rotateMasterKey, saveFlowFolder, startHub, type ApiScope } from '@handshake/hub';
+import { API_SCOPES, createApiKey, createUser, listApiKeys, listUsers, openHub, revokeApiKey, rotateMasterKey, salesforceSignIn, saveFlowFolder, startHub, type ApiScope } from '@handshake/hub';
 import { apiFlags, callApi, DEFAULT_HUB_PORT, type ApiFlags } from './api-client.js';
 
 const DEFAULT_PORT = DEFAULT_HUB_PORT;
@@ -40,15 +40,26 @@ export function registerHubCommands(program: Command): void {
     .option('--flows <dir>', 'save every flow document in this folder at start (each checked on its own)')
     .option('--run-retention-days <n>', 'keep flow runs and finished events this many days (dead letters stay until replayed)', positiveNumber, 14)
     .option('--max-in-flight <n>', 'units of flow work (an event, or a batch) in flight across every flow', positiveNumber, 100)
-    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number }) => {
-      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight } });
+    .option('--public-url <url>', 'the URL people and identity providers reach the hub at (OAuth redirect URIs; https makes cookies Secure)')
+    .option('--sign-in-salesforce <loginUrl>', '"Log in with Salesforce" on the console through this org (its app\'s key and secret in HANDSHAKE_SIGN_IN_CLIENT_ID and HANDSHAKE_SIGN_IN_CLIENT_SECRET)')
+    .option('--sign-in-default-role <role>', 'the role of a person who signs in through Salesforce the first time (default: refused until an admin adds them)')
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string }) => {
+      let signInProvider;
+      if (flags.signInSalesforce) {
+        const { HANDSHAKE_SIGN_IN_CLIENT_ID: id, HANDSHAKE_SIGN_IN_CLIENT_SECRET: secret } = process.env;
+        if (!id || !secret) throw new Error('--sign-in-salesforce needs the app\'s consumer key and secret in HANDSHAKE_SIGN_IN_CLIENT_ID and HANDSHAKE_SIGN_IN_CLIENT_SECRET.');
+        if (flags.signInDefaultRole && !['admin', 'builder', 'viewer'].includes(flags.signInDefaultRole)) throw new Error('--sign-in-default-role must be admin, builder or viewer.');
+        signInProvider = salesforceSignIn(flags.signInSalesforce, id, secret, flags.signInDefaultRole as 'viewer' | undefined);
+      }
+      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
       if (flags.flows) {
         for (const result of await saveFlowFolder(running.ctx, { name: 'hub serve --flows' }, resolve(flags.flows))) {
           console.log(result.error ? `  flow file ${result.file}: NOT saved: ${result.error}` : `  flow file ${result.file}: saved flow "${result.flow}"`);
         }
       }
       console.log(`Handshake hub is running (${running.store.description}).`);
-      console.log(`  API:     ${running.url}/api/v1   (OpenAPI: ${running.url}/api/v1/openapi.json)`);
+      console.log(`  Console: ${running.url}/   (create the first admin with: handshake hub user create --username NAME)`);
+      console.log(`  API:     ${running.url}/api/v1   (OpenAPI: ${running.url}/api/v1/openapi.json, reference: ${running.url}/api/docs)`);
       console.log(`  Metrics: ${running.url}/metrics`);
       console.log('Create an API key with: handshake hub api-key create --name admin');
       const stop = async () => {
