@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { Layout } from './components/layout';
 import { Audit } from './pages/audit';
 import { ConnectionPage } from './pages/connection';
+import { Credentials } from './pages/credentials';
 import { FlowPage } from './pages/flow';
 import { Flows } from './pages/flows';
 import { Integrations } from './pages/integrations';
@@ -18,6 +19,7 @@ function Page() {
   if (section === 'connections') return a === 'new' ? <NewConnection app={b} /> : a ? <ConnectionPage id={a} /> : <Integrations />;
   if (section === 'flows') return a && b === 'runs' && c ? <RunPage flow={a} runId={c} /> : a ? <FlowPage name={a} /> : <Flows />;
   if (section === 'audit') return <Audit />;
+  if (section === 'credentials') return <Credentials />;
   return <p>No such page. <a href="#/connections">Integrations</a></p>;
 }
 

@@ -143,6 +143,45 @@ describe('the console in Chromium: seed 003 walked click by click', () => {
     await context.close();
   });
 
+  it('sets a rotation policy and rotates the consumer secret now, from the Rotation tab; the connection works with the new secret', async () => {
+    const adminConnection = await hub.api(admin, 'POST', '/api/v1/connections', { name: 'Salesforce Admin', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, ...org.apps.Admin_Tools! } });
+    assert.equal(adminConnection.status, 201, adminConnection.text);
+    const { context, page } = await open();
+    await signIn(page, 'ada');
+    await page.getByRole('link', { name: 'Salesforce', exact: true }).click();
+    await page.getByRole('tab', { name: 'Rotation' }).click();
+    await page.getByText('No rotation policy').waitFor();
+    await page.getByLabel(/^Administrative connection/).selectOption({ label: 'Salesforce Admin' });
+    await page.getByLabel('Grace period (seconds)').fill('0');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rotation policy saved.' }).waitFor();
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rotated: the connection uses the new consumer secret.' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('cell', { name: 'done' }).first().waitFor();
+    await shoot(page, '08a-rotation');
+    await page.getByRole('button', { name: 'Test' }).click();
+    await page.getByRole('status').filter({ hasText: 'The connection test succeeded.' }).waitFor();
+    await context.close();
+  });
+
+  it('lists named and external credentials and identity providers, and creates an identity provider with a custom audience parameter', async () => {
+    const { context, page } = await open();
+    await signIn(page, 'ada');
+    await page.getByRole('link', { name: 'Credentials' }).click();
+    await page.getByRole('cell', { name: 'billing (user:ada, test)' }).waitFor();
+    const form = page.getByRole('form', { name: 'New identity provider' });
+    await form.getByLabel('Name', { exact: true }).fill('Billing IdP');
+    await form.getByLabel('Token URL').fill(`${apiUrl}/token`);
+    await form.getByLabel('Client id').fill('billing-client');
+    await form.getByLabel('Client secret').fill('idp-secret-canary-1');
+    await form.getByLabel(/^Custom request parameters/).fill('audience=https://billing.example in body');
+    await form.getByRole('button', { name: 'Create identity provider' }).click();
+    await page.getByRole('status').filter({ hasText: 'Identity provider created.' }).waitFor();
+    await page.getByRole('cell', { name: 'audience=https://billing.example (body)' }).waitFor();
+    await shoot(page, '08b-credentials');
+    await context.close();
+  });
+
   it('tests a connection (the message and Last Tested Date update), shows its flows, refuses to delete it while a flow uses it, then deletes it', async () => {
     const flow = `name: leads-from-hook
 trigger: { type: webhook, idPath: ref }
@@ -238,7 +277,7 @@ actions:
 
   it('never sent a secret to the browser (every response it saw, scanned)', () => {
     assert.ok(seen.length > 20, `responses seen: ${seen.length}`);
-    for (const secret of [org.consumerSecret, HEADER_SECRET, PASSWORD]) {
+    for (const secret of [org.consumerSecret, HEADER_SECRET, PASSWORD, 'idp-secret-canary-1']) {
       assert.ok(!seen.some((body) => body.includes(secret)), 'a secret reached the browser');
     }
     assert.ok(shots.length >= 12);

@@ -29,7 +29,7 @@ async function cpuOver(ms: number, times = 1): Promise<number> {
   return least;
 }
 
-describe('an idle hub: a drained feed flow costs (almost) nothing between polls', () => {
+describe('an idle hub: a drained feed flow and a quiet webhook flow cost (almost) nothing between events', () => {
   let hub: TestHub;
   let feed: Server;
   let polls = 0;
@@ -56,13 +56,23 @@ actions:
     operation: sink
     mapping: { id: { path: id } }
 `);
+    // A webhook flow never polls: its worker must sleep until a delivery, not spin on a timer.
+    await saveFlow(hub.ctx, { name: 'test', apiKeyName: 'test' }, `name: quiet-hook
+trigger: { type: webhook, idPath: id }
+actions:
+  - name: sink
+    type: service
+    service: Quiet
+    operation: sink
+    mapping: { id: { path: id } }
+`);
   });
   after(async () => {
     await hub.close();
     await new Promise((r) => feed.close(r));
   });
 
-  it('spends no more CPU with an active drained feed flow than with the flow paused', async () => {
+  it('spends no more CPU with an active drained feed flow and webhook flow than with both paused', async () => {
     const deadline = Date.now() + 15_000;
     while ((await flowStats(hub.ctx, 'quiet-feed')).runs.success < 2) {
       assert.ok(Date.now() < deadline, 'the feed\'s two items ran');
@@ -72,6 +82,7 @@ actions:
     const activeMs = await cpuOver(2500, 3);
     const pollsWhileActive = polls;
     await setFlowStatus(hub.ctx, actor, 'quiet-feed', 'paused');
+    await setFlowStatus(hub.ctx, actor, 'quiet-hook', 'paused');
     await cpuOver(500);
     const pausedMs = await cpuOver(2500, 3);
     assert.ok(polls - pollsWhileActive <= 1, 'a paused flow does not poll');

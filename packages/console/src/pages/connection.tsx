@@ -4,11 +4,12 @@ import type { components } from '../api/schema';
 import { Dialog, Notice, StatusBadge, Tabs, when } from '../components/ui';
 import { go, href } from '../router';
 import { useSession } from '../session';
+import { RotationPanel } from './rotation';
 
 type Connection = components['schemas']['Connection'];
 type Usage = { type: string; id: string; name: string };
 type FlowRow = { name: string; status: string; version: string; owner: string; lastRun: string };
-const TABS = ['Details', 'Related'] as const;
+const TABS = ['Details', 'Related', 'Rotation'] as const;
 
 /** One connection (seed 003): Details and Related tabs; Test, Edit, Reconnect, Delete. */
 export function ConnectionPage({ id }: { id: string }) {
@@ -75,6 +76,7 @@ export function ConnectionPage({ id }: { id: string }) {
   if (!connection) return message ? <Notice kind="error">{message.text}</Notice> : <p>Loading…</p>;
   const named = connection.method === 'named_credential';
   const mayWrite = can('connections:write');
+  const rotatable = connection.app === 'salesforce' && connection.method === 'oauth2_client_credentials';
   return (
     <>
       <p><a href={href('connections')}>Integrations</a> › {connection.name}</p>
@@ -88,7 +90,7 @@ export function ConnectionPage({ id }: { id: string }) {
         </div>
       </div>
       {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
-      <Tabs<(typeof TABS)[number]> label="Connection" tabs={TABS} current={tab} onChange={setTab} />
+      <Tabs<(typeof TABS)[number]> label="Connection" tabs={rotatable ? TABS : TABS.slice(0, 2)} current={tab} onChange={setTab} />
       {tab === 'Details' ? (
         <section role="tabpanel" id="panel-Details" aria-labelledby="tab-Details">
           <dl className="details">
@@ -101,6 +103,8 @@ export function ConnectionPage({ id }: { id: string }) {
             <dt>Last Tested Date</dt><dd>{when(connection.lastTestedAt)}</dd>
           </dl>
         </section>
+      ) : tab === 'Rotation' ? (
+        <section role="tabpanel" id="panel-Rotation" aria-labelledby="tab-Rotation"><RotationPanel connection={connection} /></section>
       ) : (
         <section role="tabpanel" id="panel-Related" aria-labelledby="tab-Related">
           <h2>Flows Using Connection</h2>

@@ -97,7 +97,8 @@ export class FlowLane {
         this.#sleepers.delete(which);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, ms));
+      // Timers hold at most 2^31-1 ms (longer ones fire at once); a webhook flow never polls.
+      const timer = setTimeout(done, Math.min(Math.max(0, ms), 2 ** 31 - 1));
       this.#sleepers.set(which, done);
     });
   }
