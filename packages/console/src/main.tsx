@@ -1,4 +1,4 @@
-import { StrictMode } from 'react';
+import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Layout } from './components/layout';
 import { Audit } from './pages/audit';
@@ -14,10 +14,13 @@ import { useRoute } from './router';
 import { SessionProvider, useSession } from './session';
 import './styles.css';
 
+// The editor (CodeMirror) is loaded when a flow is edited, not with every page.
+const FlowEditor = lazy(async () => ({ default: (await import('./pages/flow-editor')).FlowEditor }));
+
 function Page() {
   const [section = 'connections', a, b, c] = useRoute();
   if (section === 'connections') return a === 'new' ? <NewConnection app={b} /> : a ? <ConnectionPage id={a} /> : <Integrations />;
-  if (section === 'flows') return a && b === 'runs' && c ? <RunPage flow={a} runId={c} /> : a ? <FlowPage name={a} /> : <Flows />;
+  if (section === 'flows') return a === 'new' ? <FlowEditor /> : a && b === 'edit' ? <FlowEditor name={a} /> : a && b === 'runs' && c ? <RunPage flow={a} runId={c} /> : a ? <FlowPage name={a} /> : <Flows />;
   if (section === 'audit') return <Audit />;
   if (section === 'credentials') return <Credentials />;
   return <p>No such page. <a href="#/connections">Integrations</a></p>;
@@ -28,7 +31,7 @@ function App() {
   const [section = 'connections'] = useRoute();
   if (user === undefined) return <p>Loading…</p>;
   if (user === null) return <SignIn />;
-  return <Layout section={section}><Page /></Layout>;
+  return <Layout section={section}><Suspense fallback={<p>Loading…</p>}><Page /></Suspense></Layout>;
 }
 
 createRoot(document.getElementById('root')!).render(<StrictMode><SessionProvider><App /></SessionProvider></StrictMode>);

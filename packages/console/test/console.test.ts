@@ -182,6 +182,31 @@ describe('the console in Chromium: seed 003 walked click by click', () => {
     await context.close();
   });
 
+  it('writes a flow from a template: problems shown inline at line:column as you type, the flow drawn, saved', async () => {
+    const { context, page } = await open();
+    await signIn(page, 'ada');
+    await page.getByRole('link', { name: 'Flows' }).click();
+    await page.getByRole('button', { name: 'New flow' }).click();
+    await page.getByRole('button', { name: 'Use template webhook-lead-capture' }).click();
+    await page.getByRole('status').filter({ hasText: 'No problems.' }).waitFor();
+    await page.getByLabel('Flow diagram').getByText('Trigger: webhook').waitFor();
+    await page.getByRole('cell', { name: 'ERP_Contact_Id__c' }).waitFor();
+    await shoot(page, '08c-flow-editor');
+    // A misspelt field: the server's problem comes back with its line and column, with a suggestion.
+    const editor = page.getByRole('textbox', { name: 'Flow document' });
+    await editor.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n      Emial: { path: email }');
+    await page.getByRole('status').filter({ hasText: /\d+:\d+ actions\[0\]\.mapping\.Emial: unknown field Emial on Lead/ }).waitFor();
+    assert.ok(await page.locator('.cm-lint-marker-error').count() >= 1, 'marked in the gutter');
+    await page.keyboard.press('Control+z');
+    await page.getByRole('status').filter({ hasText: 'No problems.' }).waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: /^webhook-lead-capture/ }).waitFor();
+    assert.equal((await hub.api(admin, 'DELETE', '/api/v1/flows/webhook-lead-capture?force=true')).status, 204);
+    await context.close();
+  });
+
   it('tests a connection (the message and Last Tested Date update), shows its flows, refuses to delete it while a flow uses it, then deletes it', async () => {
     const flow = `name: leads-from-hook
 trigger: { type: webhook, idPath: ref }

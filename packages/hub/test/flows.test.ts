@@ -205,6 +205,19 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     assert.equal((await hub.api(await hub.key(['connections:read']), 'PUT', '/api/v1/flows', {})).status, 403, 'flows need the flows:write scope');
   });
 
+  it('offers templates (the seed flows and three more), each valid against the demo wiring', async () => {
+    const key = await hub.key(['flows:read']);
+    const templates = (await hub.api(key, 'GET', '/api/v1/flows/templates')).body.templates as { name: string; description: string; text: string }[];
+    assert.ok(templates.length >= 5);
+    for (const t of ['crm-order-to-erp-sales-order', 'erp-contact-to-lead']) assert.ok(templates.some((x) => x.name === t), t);
+    for (const template of templates) {
+      assert.ok(template.description, `${template.name} is described`);
+      const res = await request(`${hub.url}/api/v1/flows/validate`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/yaml' }, body: template.text });
+      assert.equal(res.statusCode, 200, `${template.name}: ${await res.body.text()}`);
+      await res.body.dump();
+    }
+  });
+
   it('answers what the OpenAPI document\'s response schemas say (strict: an undocumented field fails)', async () => {
     const key = await hub.key(['connections:read', 'flows:read', 'audit:read', 'api-keys:manage']);
     const doc = (await hub.api(key, 'GET', '/api/v1/openapi.json')).body as { components: { schemas: Record<string, unknown> } };

@@ -56,6 +56,7 @@ export function FlowPage({ name }: { name: string }) {
         <h1>{flow.name} <StatusBadge status={flow.status} /></h1>
         {mayWrite ? (
           <div className="actions">
+            <a className="button" href={href('flows', flow.name, 'edit')}>Edit</a>
             {flow.status === 'active' ? <button type="button" onClick={() => void act('pause')}>Pause</button> : <button type="button" onClick={() => void act('resume')}>Resume</button>}
             {(flow.definition.trigger as { type?: string }).type === 'schedule' ? <button type="button" onClick={() => void act('run')}>Run now</button> : null}
           </div>

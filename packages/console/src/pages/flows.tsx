@@ -2,13 +2,15 @@ import { useEffect, useState } from 'react';
 import { api } from '../api/client';
 import type { components } from '../api/schema';
 import { StatusBadge, when } from '../components/ui';
-import { href } from '../router';
+import { go, href } from '../router';
+import { useSession } from '../session';
 
 type Flow = components['schemas']['Flow'];
 type Stats = components['schemas']['FlowStats'];
 
 /** Every flow with its counts (never capped): runs by outcome, backlog, lag, last run and error. */
 export function Flows() {
+  const { can } = useSession();
   const [rows, setRows] = useState<{ flow: Flow; stats?: Stats | undefined }[]>();
   useEffect(() => {
     void (async () => {
@@ -18,7 +20,7 @@ export function Flows() {
   }, []);
   return (
     <>
-      <h1>Flows</h1>
+      <div className="title-row"><h1>Flows</h1>{can('flows:write') ? <button type="button" onClick={() => go('flows', 'new')}>New flow</button> : null}</div>
       {rows === undefined ? <p>Loading…</p> : rows.length === 0 ? <p>No flows yet: save one with <code>handshake flows save FILE</code>.</p> : (
         <table>
           <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">Succeeded</th><th scope="col">Failed</th><th scope="col">Dead letters</th><th scope="col">Backlog</th><th scope="col">Lag</th><th scope="col">Last run</th><th scope="col">Last error</th></tr></thead>

@@ -7,6 +7,7 @@ import { registerExternalService } from '../flows/external-services.js';
 import { deadLetters, deleteFlow, flowWarnings, getFlow, listFlows, replayDeadLetters, runFlowNow, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
 import { flowStats, getRun, listRuns, type RunQuery } from '../flows/runs.js';
 import { invalid } from '../problem.js';
+import { flowTemplates } from '../flows/templates.js';
 import { receiveWebhook } from '../flows/triggers/webhook.js';
 
 type IdParams = { Params: { id: string } };
@@ -23,6 +24,7 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.get('/api/v1/flows/schema.json', async () => flowJsonSchema());
+  app.get('/api/v1/flows/templates', { preHandler: guard('flows:read') }, async () => ({ templates: flowTemplates() }));
   // A flow document is text: sent with no content type, or with curl's default form type
   // (`curl --data-binary @flow.yaml`), it is read as YAML, not refused as "not JSON".
   void app.register(async (documents) => {

@@ -123,6 +123,7 @@ export function openApiDocument() {
         get: op('List flows (flows:read)', { 200: answer('Flows', envelope({ flows: list('Flow') })) }),
       },
       '/api/v1/flows/validate': { post: op('Check a flow document without saving it (flows:read)', { 200: { description: 'Valid, with warnings' } }, { requestBody: flowDocument }) },
+      '/api/v1/flows/templates': { get: op('Flow templates: the seed flows and more, as YAML to start from (flows:read)', { 200: answer('Templates', envelope({ templates: { type: 'array', items: { type: 'object', required: ['name', 'description', 'text'], properties: { name: { type: 'string' }, description: { type: 'string' }, text: { type: 'string', description: 'the flow document (YAML)' } } } } })) }) },
       '/api/v1/flows/schema.json': { get: { summary: 'The flow document\'s JSON Schema', security: [], responses: { 200: { description: 'JSON Schema' } } } },
       '/api/v1/flows/{id}': {
         parameters: [flowId],
