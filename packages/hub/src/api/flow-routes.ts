@@ -15,7 +15,15 @@ type IdParams = { Params: { id: string } };
 /** A flow document arrives as YAML (application/yaml, text/plain) or as JSON. */
 function documentText(body: unknown): string {
   if (typeof body === 'string' && body.trim() !== '') return body;
-  if (body && typeof body === 'object') return JSON.stringify(body);
+  if (body && typeof body === 'object') {
+    try {
+      return JSON.stringify(body);
+    } catch (error) {
+      // A JSON body nested thousands deep is refused as the YAML path refuses it, not answered with a 500.
+      if (error instanceof RangeError) throw invalid([{ path: '(body)', message: 'the document is nested too deeply' }]);
+      throw error;
+    }
+  }
   throw invalid([{ path: '(body)', message: 'send the flow document as YAML (Content-Type: application/yaml) or JSON' }]);
 }
 
