@@ -98,5 +98,28 @@ for (const store of STORES) {
         if (path) assert.ok((res.body.errors as { path: string }[]).some((e) => e.path === path), `${query} names ${path}: ${res.text}`);
       }
     });
+
+    it('streams runs as they are recorded (server-sent events), a run committed late included; an open stream does not hold up shutdown', async () => {
+      const res = await fetch(`${hub.url}/api/v1/flows/paged/runs/stream`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type')!, /^text\/event-stream/);
+      const reader = res.body!.getReader();
+      let text = '';
+      const now = Date.now();
+      const run = (record: string, startedAt: number): FlowRunTable => ({ id: uuidv7(), flow_id: 'flow-1', event_id: `live-${record}`, status: 'success', attempt: 1, steps: '[]', error: null, started_at: startedAt, duration_ms: 3 });
+      await hub.ctx.db.insertInto('flow_runs').values(run('now', now + 100)).execute();
+      // Written after a newer one, though it started earlier (a slower unit of the same wave).
+      setTimeout(() => void hub.ctx.db.insertInto('flow_runs').values(run('late', now - 5000)).execute(), 1500);
+      const deadline = Date.now() + 8000;
+      while (!(text.includes('live-now') && text.includes('live-late')) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+      }
+      assert.match(text, /event: run\ndata: \{"id":"[^"]+","eventId":"live-now"/);
+      assert.ok(text.includes('"eventId":"live-late"'), 'the late run is sent too');
+      assert.equal(text.match(/live-now/g)?.length, 1, 'each run once');
+      // Left open: the hub's close (after all tests) must end it rather than wait for it.
+    });
   });
 }

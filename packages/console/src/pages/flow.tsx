@@ -36,6 +36,18 @@ export function FlowPage({ name }: { name: string }) {
   }, [name]);
   useEffect(() => { void load(); }, [load]);
   useEffect(() => { setCursors([]); void loadRuns(); }, [loadRuns]);
+  // New runs arrive live (server-sent events) while the newest page is shown.
+  const live = cursors.length === 0;
+  useEffect(() => {
+    if (!live) return;
+    const source = new EventSource(`/api/v1/flows/${encodeURIComponent(name)}/runs/stream`);
+    source.addEventListener('run', (event) => {
+      const run = JSON.parse((event as MessageEvent<string>).data) as Run;
+      if (status && run.status !== status) return;
+      setRuns((shown) => (shown.some((r) => r.id === run.id) ? shown : [run, ...shown].slice(0, 50)));
+    });
+    return () => source.close();
+  }, [name, status, live]);
 
   const act = async (what: 'pause' | 'resume' | 'run' | 'replay') => {
     const result = what === 'pause' ? await api.POST('/api/v1/flows/{id}/pause', id)
@@ -66,6 +78,7 @@ export function FlowPage({ name }: { name: string }) {
       {flow.pollError ? <Notice kind="error">Last poll failed: {flow.pollError}</Notice> : null}
       <section aria-labelledby="runs-title">
         <h2 id="runs-title">Runs</h2>
+        <p className="hint">{live ? 'New runs appear here as they are recorded.' : 'Older runs: go back to the newest page to see new runs arrive.'}</p>
         <label>Status
           <select value={status} onChange={(e) => setStatus(e.target.value as (typeof STATUSES)[number])}>
             {STATUSES.map((s) => <option key={s} value={s}>{s || 'any'}</option>)}

@@ -8,6 +8,7 @@ import { deadLetters, deleteFlow, flowWarnings, getFlow, listFlows, replayDeadLe
 import { flowStats, getRun, listRuns, type RunQuery } from '../flows/runs.js';
 import { invalid } from '../problem.js';
 import { flowTemplates } from '../flows/templates.js';
+import { followRuns } from '../flows/run-feed.js';
 import { receiveWebhook } from '../flows/triggers/webhook.js';
 
 type IdParams = { Params: { id: string } };
@@ -59,6 +60,26 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
   app.post<IdParams>('/api/v1/flows/:id/pause', { preHandler: guard('flows:write') }, async (request) => ({ flow: await setFlowStatus(ctx, actor(request), request.params.id, 'paused') }));
   app.post<IdParams>('/api/v1/flows/:id/resume', { preHandler: guard('flows:write') }, async (request) => ({ flow: await setFlowStatus(ctx, actor(request), request.params.id, 'active') }));
   app.get<IdParams & { Querystring: RunQuery }>('/api/v1/flows/:id/runs', { preHandler: guard('flows:read') }, async (request) => listRuns(ctx, request.params.id, request.query));
+  // Live runs as server-sent events (the console's runs list); each stream ends when the hub stops.
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => { for (const end of streams) end(); });
+  app.get<IdParams>('/api/v1/flows/:id/runs/stream', { preHandler: guard('flows:read') }, async (request, reply) => {
+    const flow = await getFlow(ctx, request.params.id);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    raw.write(': runs of this flow, as they are recorded\n\n');
+    const feed = followRuns(ctx, flow.id, (run) => raw.write(`event: run\ndata: ${JSON.stringify(run)}\n\n`));
+    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
+    const end = () => {
+      feed.stop();
+      clearInterval(heartbeat);
+      streams.delete(end);
+      raw.end();
+    };
+    streams.add(end);
+    request.raw.on('close', end);
+  });
   app.get<{ Params: { id: string; runId: string } }>('/api/v1/flows/:id/runs/:runId', { preHandler: guard('flows:read') }, async (request) => ({ run: await getRun(ctx, request.params.id, request.params.runId) }));
   app.get<IdParams>('/api/v1/flows/:id/stats', { preHandler: guard('flows:read') }, async (request) => flowStats(ctx, request.params.id));
   app.get<IdParams>('/api/v1/flows/:id/dead-letters', { preHandler: guard('flows:read') }, async (request) => ({ deadLetters: await deadLetters(ctx, request.params.id) }));

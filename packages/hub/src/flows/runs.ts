@@ -32,7 +32,7 @@ function decodeCursor(text: string): Cursor {
   throw invalid([{ path: 'cursor', message: 'is not a cursor this API gave (use the `next` of the previous page)' }]);
 }
 
-const runView = (r: FlowRunTable & { record_key: string | null; dedupe_key: string | null }) => ({
+export const runView = (r: FlowRunTable & { record_key: string | null; dedupe_key: string | null }) => ({
   id: r.id, eventId: r.event_id, record: r.record_key ?? null, dedupeKey: r.dedupe_key ?? null, status: r.status, attempt: r.attempt, error: r.error,
   startedAt: new Date(r.started_at).toISOString(), durationMs: r.duration_ms, steps: JSON.parse(r.steps) as unknown[],
 });
