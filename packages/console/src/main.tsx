@@ -1,4 +1,6 @@
-import { lazy, StrictMode, Suspense } from 'react';
+import { lazy, StrictMode, Suspense, useEffect, useState } from 'react';
+import { api } from './api/client';
+import { Setup } from './pages/setup';
 import { createRoot } from 'react-dom/client';
 import { Layout } from './components/layout';
 import { Audit } from './pages/audit';
@@ -27,10 +29,12 @@ function Page() {
 }
 
 function App() {
-  const { user } = useSession();
+  const { user, refresh } = useSession();
   const [section = 'connections'] = useRoute();
+  const [setupNeeded, setSetupNeeded] = useState(false);
+  useEffect(() => { if (user === null) void api.GET('/api/v1/setup').then(({ data }) => setSetupNeeded(data?.needed ?? false)); }, [user]);
   if (user === undefined) return <p>Loading…</p>;
-  if (user === null) return <SignIn />;
+  if (user === null) return setupNeeded ? <Setup onDone={() => void refresh()} /> : <SignIn />;
   return <Layout section={section}><Suspense fallback={<p>Loading…</p>}><Page /></Suspense></Layout>;
 }
 

@@ -4,19 +4,19 @@ import type { components } from './api/schema';
 
 export type User = components['schemas']['User'];
 type Scope = User['scopes'][number];
-interface SessionState { user: User | null | undefined; signIn(username: string, password: string): Promise<string | undefined>; signOut(): Promise<void>; can(scope: Scope): boolean }
+interface SessionState { user: User | null | undefined; refresh(): Promise<void>; signIn(username: string, password: string): Promise<string | undefined>; signOut(): Promise<void>; can(scope: Scope): boolean }
 
 const SessionContext = createContext<SessionState | undefined>(undefined);
 
 /** Who is signed in (undefined while asking the hub), with sign in and sign out. */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(undefined);
-  useEffect(() => {
-    void api.GET('/api/v1/session').then(({ data }) => {
-      setCsrfToken(data?.csrfToken);
-      setUser(data?.user ?? null);
-    });
+  const refresh = useCallback(async () => {
+    const { data } = await api.GET('/api/v1/session');
+    setCsrfToken(data?.csrfToken);
+    setUser(data?.user ?? null);
   }, []);
+  useEffect(() => { void refresh(); }, [refresh]);
   const signIn = useCallback(async (username: string, password: string) => {
     const { data, error } = await api.POST('/api/v1/session', { body: { username, password } });
     if (!data) return error?.detail ?? 'Sign-in failed.';
@@ -30,7 +30,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setUser(null);
   }, []);
   const can = useCallback((scope: Scope) => user?.scopes.includes(scope) ?? false, [user]);
-  return <SessionContext.Provider value={{ user, signIn, signOut, can }}>{children}</SessionContext.Provider>;
+  return <SessionContext.Provider value={{ user, refresh, signIn, signOut, can }}>{children}</SessionContext.Provider>;
 }
 
 export function useSession(): SessionState {

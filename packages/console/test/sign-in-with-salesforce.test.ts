@@ -50,6 +50,24 @@ describe('the console: Log in with Salesforce through the org\'s login and conse
     await page.getByRole('button', { name: 'Allow' }).click();
   };
 
+  it('a new hub asks for its first admin once (the one-time setup page), then signs them in', async () => {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${hub.url}/`);
+    await page.getByRole('heading', { name: 'Set up Handshake' }).waitFor();
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await page.screenshot({ path: join(ARTIFACTS, '00-setup.png') });
+    await page.getByLabel('Username').fill('owner');
+    await page.getByLabel('Your name').fill('Olive Owner');
+    await page.getByLabel(/^Password \(at least/).fill('first admin password');
+    await page.getByLabel('Password again').fill('first admin password');
+    await page.getByRole('button', { name: 'Create admin' }).click();
+    await page.getByText('Olive Owner (admin)', { exact: true }).waitFor();
+    await context.close();
+    const again = await fetch(`${hub.url}/api/v1/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'intruder', password: 'intruder password 1' }) });
+    assert.equal(again.status, 409, 'only while the hub has no user');
+  });
+
   it('refuses a person the hub does not know (no default role), saying what to do', async () => {
     hub.ctx.signInProvider = salesforceSignIn(org.loginUrl, app.consumerKey, app.consumerSecret);
     const context = await browser.newContext();
@@ -82,7 +100,7 @@ describe('the console: Log in with Salesforce through the org\'s login and conse
     await page2.getByRole('heading', { name: 'Integrations' }).waitFor();
     await again.close();
     const users = (await hub.api(await hub.key(['users:manage']), 'GET', '/api/v1/users')).body.users as { username: string }[];
-    assert.deepEqual(users.map((u) => u.username), ['admin@handshake.demo']);
+    assert.deepEqual(users.map((u) => u.username), ['admin@handshake.demo', 'owner'], 'the person once, beside the first admin');
   });
 
   it('refuses a callback with a state this browser did not start (a forged or replayed sign-in)', async () => {

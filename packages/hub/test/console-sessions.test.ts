@@ -136,3 +136,27 @@ for (const store of STORES) {
     });
   });
 }
+
+for (const store of STORES) {
+  describe(`the one-time setup page on ${store.name}`, () => {
+    let hub: TestHub;
+    before(async () => {
+      hub = await startTestHub(store, { flows: false, consoleDir: false });
+    });
+    after(() => hub.close());
+
+    it('creates exactly one first admin when five people race for it, signed in; then it is closed', async () => {
+      assert.deepEqual((await (await fetch(`${hub.url}/api/v1/setup`)).json()), { needed: true });
+      const bad = await fetch(`${hub.url}/api/v1/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'x', password: 'short' }) });
+      assert.equal(bad.status, 400);
+      const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => fetch(`${hub.url}/api/v1/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `first${i}`, password: 'a long first password' }) })));
+      assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409, 409, 409, 409]);
+      const winner = answers.find((a) => a.status === 201)!;
+      assert.match(winner.headers.get('set-cookie')!, /hs_session=.*HttpOnly; SameSite=Strict/);
+      assert.equal(((await winner.json()) as { user: { role: string } }).user.role, 'admin');
+      const rows = await sql<{ role: string }>`SELECT role FROM users`.execute(hub.ctx.db);
+      assert.deepEqual(rows.rows.map((r) => r.role), ['admin']);
+      assert.deepEqual((await (await fetch(`${hub.url}/api/v1/setup`)).json()), { needed: false });
+    });
+  });
+}

@@ -92,6 +92,10 @@ export function openApiDocument() {
       '/api/v1/session/providers': { get: { summary: 'OAuth 2.0 providers people may sign in with ("Log in with Salesforce")', security: [], responses: { 200: answer('Providers', envelope({ providers: { type: 'array', items: { type: 'object', required: ['name', 'startUrl'], properties: { name: { type: 'string' }, startUrl: { type: 'string' } } } } })) } } },
       '/api/v1/session/sso': { get: { summary: 'Start signing in through the provider: redirects to its authorize endpoint (PKCE, state in a sealed cookie)', security: [], responses: { 302: { description: 'To the provider' }, 404: problem('No provider configured') } } },
       '/api/v1/session/sso/callback': { get: { summary: 'Where the provider sends the browser back: signs in and redirects to the console (errors come back as ?sign_in_error=)', security: [], responses: { 302: { description: 'To the console' } } } },
+      '/api/v1/setup': {
+        get: { summary: 'Whether the hub still needs its first admin (no user yet)', security: [], responses: { 200: answer('Whether setup is needed', envelope({ needed: { type: 'boolean' } })) } },
+        post: { summary: 'The one-time setup page: creates the first admin and signs them in, only while the hub has no user', security: [], requestBody: jsonBody(createUserInput.omit({ role: true, manageConnections: true })), responses: { 201: answer('Created and signed in', ref('Session')), 409: problem('Already set up') } },
+      },
       '/api/v1/users': {
         get: op('People who sign in to the console (users:manage)', { 200: answer('Users', envelope({ users: list('User') })) }),
         post: op('Create a user with a role (admin, builder, viewer) and, for builders, Manage Integration Connections (users:manage)', { 201: answer('Created', envelope({ user: ref('User') })), 409: problem('Username taken') }, { requestBody: jsonBody(createUserInput) }),

@@ -5,7 +5,7 @@ import type { HubContext } from '../context.js';
 import { parse } from '../credentials/common.js';
 import { createSession, csrfTokenOf, endSession, findSession, pruneSessions, SESSION_COOKIE, SESSION_IDLE_MS } from '../people/sessions.js';
 import { SignInLimit } from '../people/sign-in-limit.js';
-import { addSignedInUser, checkPassword, createUser, findUser, listUsers, userView } from '../people/users.js';
+import { addSignedInUser, checkPassword, countUsers, createFirstAdmin, createUser, createUserInput, findUser, listUsers, userView } from '../people/users.js';
 import { finishSignIn, SIGN_IN_CALLBACK_PATH, SIGN_IN_COOKIE, startSignIn } from '../people/sign-in-provider.js';
 import { Problem } from '../problem.js';
 import { actorOf, sessionPrincipal, type Guard } from './authenticate.js';
@@ -78,6 +78,17 @@ export function sessionRoutes(app: FastifyInstance, ctx: HubContext, guard: Guar
     const session = await createSession(ctx.db, user.id, now);
     await audit(ctx.db, now, { actor: user.username, action: 'session.sign_in', targetType: 'user', targetId: user.id, outcome: 'success', detail: `through ${ctx.signInProvider!.name}` });
     return reply.setCookie(SESSION_COOKIE, session.token, { ...cookie, secure: secure(), maxAge: SESSION_IDLE_MS / 1000 }).redirect('/#/connections');
+  });
+
+  // The one-time setup page: while the hub has no user at all, the first person to come creates its admin.
+  app.get('/api/v1/setup', async () => ({ needed: (await countUsers(ctx.db)) === 0 }));
+  app.post('/api/v1/setup', async (request, reply) => {
+    const input = parse(createUserInput.omit({ role: true, manageConnections: true }), request.body);
+    const now = ctx.now();
+    const user = await createFirstAdmin(ctx.db, input, now);
+    if (!user) throw new Problem(409, 'Already set up', 'This hub has users; sign in, or ask an admin to add you.');
+    const session = await createSession(ctx.db, user.id, now);
+    return reply.code(201).setCookie(SESSION_COOKIE, session.token, { ...cookie, secure: secure(), maxAge: SESSION_IDLE_MS / 1000 }).send({ user, csrfToken: session.csrfToken });
   });
 
   app.get('/api/v1/users', { preHandler: guard('users:manage') }, async () => ({ users: await listUsers(ctx.db) }));

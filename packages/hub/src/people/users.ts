@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import { audit } from '../audit/audit-log.js';
 import type { Actor } from '../context.js';
@@ -37,6 +37,25 @@ export async function createUser(db: Kysely<HubDatabase>, actor: Actor, body: un
   };
   await db.insertInto('users').values(row).execute();
   await audit(db, now, { actor: actor.name, action: 'user.create', targetType: 'user', targetId: row.id, outcome: 'success', detail: `${row.username} (${row.role})` });
+  return userView(row);
+}
+
+/**
+ * The hub's first admin, from the one-time setup page: only while there is no user at all. The
+ * check and the insert are one transaction, so two people racing get one admin (SQLite serializes
+ * writers; on PostgreSQL the table is locked for the moment it takes).
+ */
+export async function createFirstAdmin(db: Kysely<HubDatabase>, input: { username: string; password: string; displayName?: string | undefined }, now: number): Promise<UserView | undefined> {
+  const passwordHash = await hashPassword(input.password);
+  const row: UserTable = { id: randomUUID(), username: input.username, display_name: input.displayName ?? input.username, password_hash: passwordHash, role: 'admin', manage_connections: 1, disabled: 0, created_at: now };
+  const created = await db.transaction().execute(async (trx) => {
+    if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`LOCK TABLE users IN EXCLUSIVE MODE`.execute(trx);
+    if ((await countUsers(trx)) > 0) return false;
+    await trx.insertInto('users').values(row).execute();
+    return true;
+  });
+  if (!created) return undefined;
+  await audit(db, now, { actor: input.username, action: 'user.create', targetType: 'user', targetId: row.id, outcome: 'success', detail: `${row.username} (admin) from the setup page` });
   return userView(row);
 }
 
