@@ -17,6 +17,7 @@ import { SessionProvider, useSession } from './session';
 import './styles.css';
 
 // The editor (CodeMirror) is loaded when a flow is edited, not with every page.
+const Dashboard = lazy(async () => ({ default: (await import('./pages/dashboard')).DashboardPage }));
 const FlowEditor = lazy(async () => ({ default: (await import('./pages/flow-editor')).FlowEditor }));
 
 function Page() {
@@ -25,6 +26,7 @@ function Page() {
   if (section === 'flows') return a === 'new' ? <FlowEditor /> : a && b === 'edit' ? <FlowEditor name={a} /> : a && b === 'runs' && c ? <RunPage flow={a} runId={c} /> : a ? <FlowPage name={a} /> : <Flows />;
   if (section === 'audit') return <Audit />;
   if (section === 'credentials') return <Credentials />;
+  if (section === 'dashboard') return <Dashboard />;
   return <p>No such page. <a href="#/connections">Integrations</a></p>;
 }
 

@@ -270,6 +270,11 @@ actions:
     await page.getByRole('heading', { name: /^Billing API/ }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Delete' }).count(), 0);
     await shoot(page, '13-viewer');
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('img', { name: /^Token requests per minute, by connection, last 60 minutes\. Totals: .*Salesforce: [1-9]/ }).waitFor();
+    await page.getByRole('img', { name: /^Runs per minute, by flow/ }).waitFor();
+    assert.ok(await page.locator('canvas').count() >= 3, 'three charts drawn');
+    await shoot(page, '14-dashboard');
     const status = await page.evaluate(async () => {
       const session = (await (await fetch('/api/v1/session')).json()) as { csrfToken: string };
       const connections = (await (await fetch('/api/v1/connections')).json()) as { connections: { id: string }[] };

@@ -1,8 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MinuteCounts } from './minute-counts.js';
 
 /** The hub's Prometheus metrics; one registry per hub, so tests can run several in one process. */
 export class HubMetrics {
   readonly registry = new Registry();
+  /** Token requests per minute over the last hour, by connection (the console's dashboard). */
+  readonly tokenRequestsPerMinute = new MinuteCounts();
   readonly #tokenRequests = new Counter({ name: 'handshake_hub_token_requests_total', help: 'Token requests made to identity providers, by connection and outcome.', labelNames: ['connection', 'outcome'], registers: [this.registry] });
   readonly #cacheHits = new Counter({ name: 'handshake_hub_token_cache_hits_total', help: 'Calls served with a cached token, by connection.', labelNames: ['connection'], registers: [this.registry] });
   readonly #refreshFailures = new Counter({ name: 'handshake_hub_token_refresh_failures_total', help: 'Token requests that failed, by connection.', labelNames: ['connection'], registers: [this.registry] });
@@ -21,6 +24,7 @@ export class HubMetrics {
 
   tokenRequest(connection: string, outcome: 'success' | 'failure'): void {
     this.#tokenRequests.inc({ connection, outcome });
+    this.tokenRequestsPerMinute.add(connection, outcome, Date.now());
     if (outcome === 'failure') this.#refreshFailures.inc({ connection });
   }
 

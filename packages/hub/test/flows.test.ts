@@ -16,7 +16,7 @@ import { deadLetters, replayDeadLetters, saveFlow, saveFlowFolder, setFlowStatus
 import type { Problem } from '../src/problem.js';
 import { listRuns } from '../src/flows/runs.js';
 import { z } from 'zod';
-import { apiKeySchema, auditEntrySchema, connectionSchema, deadLetterSchema, flowSchemaView, flowStatsSchema, problemSchema, RESPONSE_SCHEMAS, runPageSchema, runSchema } from '../src/api/responses.js';
+import { apiKeySchema, auditEntrySchema, connectionSchema, dashboardSchema, deadLetterSchema, flowSchemaView, flowStatsSchema, problemSchema, RESPONSE_SCHEMAS, runPageSchema, runSchema } from '../src/api/responses.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
 
 const flowFile = (name: string) => readFileSync(fileURLToPath(new URL(`../flows/${name}.yaml`, import.meta.url)), 'utf8');
@@ -203,6 +203,26 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     for (const kind of ['SalesforceTrigger', 'FeedTrigger', 'ScheduleTrigger', 'WebhookTrigger', 'SalesforceRecordAction', 'ServiceAction', 'FieldMapping']) assert.ok(defs[kind]?.description, `${kind} is described`);
     assert.ok(JSON.stringify(schema.body.properties).includes('dead letter'), 'top-level keys are described');
     assert.equal((await hub.api(await hub.key(['connections:read']), 'PUT', '/api/v1/flows', {})).status, 403, 'flows need the flows:write scope');
+  });
+
+  it('draws the last hour: token requests per connection and runs per flow per minute (each run counted once), backlog and lag', async () => {
+    const key = await hub.key(['flows:read']);
+    const res = await hub.api(key, 'GET', '/api/v1/dashboard');
+    assert.equal(res.status, 200, res.text);
+    const parsed = dashboardSchema.safeParse(res.body);
+    assert.ok(parsed.success, parsed.error?.message);
+    const board = parsed.data!;
+    assert.equal(board.runs[0]!.points.length, 60);
+    const tokens = board.tokenRequests.find((c) => c.connection === 'Salesforce');
+    assert.ok(tokens && tokens.points.reduce((n, p) => n + p.success, 0) >= 1, 'the Salesforce connection requested tokens');
+    const from = board.runs[0]!.points[0]!.at;
+    for (const flow of board.runs) {
+      const drawn = flow.points.reduce((n, p) => n + p.success + p.skipped + p.failed + p.dead, 0);
+      const stored = await hub.ctx.db.selectFrom('flow_runs').innerJoin('flows', 'flows.id', 'flow_runs.flow_id').select((eb) => eb.fn.countAll<number>().as('n')).where('flows.name', '=', flow.flow).where('flow_runs.started_at', '>=', from).executeTakeFirstOrThrow();
+      assert.equal(drawn, Number(stored.n), `${flow.flow}: every run in the window, once`);
+    }
+    assert.ok(board.runs.some((f) => f.flow === 'erp-contact-to-lead'));
+    assert.deepEqual(board.flows.map((f) => f.flow).sort(), ['crm-order-to-erp-sales-order', 'erp-contact-to-lead']);
   });
 
   it('offers templates (the seed flows and three more), each valid against the demo wiring', async () => {

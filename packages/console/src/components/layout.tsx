@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { href } from '../router';
 import { useSession } from '../session';
 
-const TABS = [['Integrations', 'connections'], ['Credentials', 'credentials'], ['Flows', 'flows'], ['Audit', 'audit']] as const;
+const TABS = [['Integrations', 'connections'], ['Credentials', 'credentials'], ['Flows', 'flows'], ['Dashboard', 'dashboard'], ['Audit', 'audit']] as const;
 
 export function Layout({ section, children }: { section: string; children: ReactNode }) {
   const { user, signOut } = useSession();

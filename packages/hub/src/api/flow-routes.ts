@@ -9,6 +9,7 @@ import { flowStats, getRun, listRuns, type RunQuery } from '../flows/runs.js';
 import { invalid } from '../problem.js';
 import { flowTemplates } from '../flows/templates.js';
 import { followRuns } from '../flows/run-feed.js';
+import { dashboard } from '../flows/dashboard.js';
 import { receiveWebhook } from '../flows/triggers/webhook.js';
 
 type IdParams = { Params: { id: string } };
@@ -48,6 +49,7 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
     });
   });
   app.get('/api/v1/flows', { preHandler: guard('flows:read') }, async () => ({ flows: await listFlows(ctx) }));
+  app.get('/api/v1/dashboard', { preHandler: guard('flows:read') }, async () => dashboard(ctx));
   app.get<IdParams>('/api/v1/flows/:id', { preHandler: guard('flows:read') }, async (request) => {
     const flow = await getFlow(ctx, request.params.id);
     return { flow: { ...flow, pollError: engine?.pollError(flow.id) ?? null } };

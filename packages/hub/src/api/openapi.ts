@@ -126,6 +126,7 @@ export function openApiDocument() {
         put: op('Save (create or replace) a flow from YAML or JSON; refused with each problem\'s path, line and column (flows:write)', { 200: { description: 'Saved, with warnings' } }, { requestBody: flowDocument }),
         get: op('List flows (flows:read)', { 200: answer('Flows', envelope({ flows: list('Flow') })) }),
       },
+      '/api/v1/dashboard': { get: op('The last hour: token requests per connection and runs per flow, per minute; backlog and lag; Salesforce API usage (flows:read)', { 200: answer('Dashboard', ref('Dashboard')) }) },
       '/api/v1/flows/validate': { post: op('Check a flow document without saving it (flows:read)', { 200: { description: 'Valid, with warnings' } }, { requestBody: flowDocument }) },
       '/api/v1/flows/templates': { get: op('Flow templates: the seed flows and more, as YAML to start from (flows:read)', { 200: answer('Templates', envelope({ templates: { type: 'array', items: { type: 'object', required: ['name', 'description', 'text'], properties: { name: { type: 'string' }, description: { type: 'string' }, text: { type: 'string', description: 'the flow document (YAML)' } } } } })) }) },
       '/api/v1/flows/schema.json': { get: { summary: 'The flow document\'s JSON Schema', security: [], responses: { 200: { description: 'JSON Schema' } } } },

@@ -130,5 +130,14 @@ export const connectorSchema = z.strictObject({
   methods: z.array(z.strictObject({ name: z.string(), kind: z.string(), label: z.string(), credentials: z.record(z.string(), z.unknown()).describe('JSON Schema of the credentials') })),
 }).meta({ id: 'Connector', description: 'A connector and its standard authentication methods.' });
 
+const minute = z.number().int().describe('the minute, epoch milliseconds');
+export const dashboardSchema = z.strictObject({
+  minutes: z.number().int(),
+  tokenRequests: z.array(z.strictObject({ connection: z.string(), points: z.array(z.strictObject({ at: minute, success: z.number().int(), failure: z.number().int() })) })).describe('token requests per minute since the hub started (in memory), by connection'),
+  runs: z.array(z.strictObject({ flow: z.string(), points: z.array(z.strictObject({ at: minute, success: z.number().int(), skipped: z.number().int(), failed: z.number().int(), dead: z.number().int() })) })).describe('runs per minute, by flow and outcome'),
+  flows: z.array(z.strictObject({ flow: z.string(), status: z.enum(['active', 'paused']), backlog: z.number().int(), lagMs: z.number().int() })),
+  apiUsage: z.array(z.strictObject({ connection: z.string(), share: z.number().min(0).describe('share of the daily API allowance used, from Sforce-Limit-Info') })),
+}).meta({ id: 'Dashboard', description: 'The last hour at a glance.' });
+
 /** Every response schema by its id, for the OpenAPI document's components. */
-export const RESPONSE_SCHEMAS = [problemSchema, connectionSchema, flowSchemaView, runSchema, runPageSchema, flowStatsSchema, apiKeySchema, auditEntrySchema, deadLetterSchema, userSchema, sessionSchema, connectorSchema];
+export const RESPONSE_SCHEMAS = [problemSchema, connectionSchema, flowSchemaView, runSchema, runPageSchema, flowStatsSchema, apiKeySchema, auditEntrySchema, deadLetterSchema, userSchema, sessionSchema, connectorSchema, dashboardSchema];
