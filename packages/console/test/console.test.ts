@@ -203,6 +203,22 @@ describe('the console in Chromium: seed 003 walked click by click', () => {
     await page.getByRole('status').filter({ hasText: 'No problems.' }).waitFor();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('heading', { name: /^webhook-lead-capture/ }).waitFor();
+    // A second version, compared with the first, then rolled back.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('status').filter({ hasText: 'No problems.' }).waitFor();
+    const saved = (await hub.api(admin, 'GET', '/api/v1/flows/webhook-lead-capture/versions')).body.versions as { text: string }[];
+    assert.equal(saved.length, 1);
+    await page.getByRole('textbox', { name: 'Flow document' }).click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.insertText(saved[0]!.text.replace('      Email: { path: email, omitIfNull: true }', '      Email: { path: email, omitIfNull: true }\n      Status: { const: Open - Not Contacted }'));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('version 2', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Changes from 1' }).click();
+    await page.getByLabel('Changes in version 2').getByText(/^\+ +Status: \{ const: Open - Not Contacted \}/).waitFor();
+    await shoot(page, '08d-flow-versions');
+    await page.getByRole('button', { name: 'Roll back to 1' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rolled back to version 1 (saved as a new version).' }).waitFor();
+    await page.getByText('version 3', { exact: true }).waitFor();
     assert.equal((await hub.api(admin, 'DELETE', '/api/v1/flows/webhook-lead-capture?force=true')).status, 204);
     await context.close();
   });

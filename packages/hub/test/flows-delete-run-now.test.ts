@@ -87,6 +87,32 @@ for (const store of STORES) {
       assert.ok(audit.some((a) => new RegExp(`forced: ${backlog} events? still to run`).test(a.detail ?? '')), JSON.stringify(audit));
     });
 
+    it('keeps each save that changes the document as a version (as sent, comments too), and rolls back by saving an old one again', async () => {
+      const first = `# first draft\n${flow('versioned', '{ type: webhook }')}`;
+      const second = `# second draft\n${flow('versioned', '{ type: webhook }').replace('const: hi', 'const: hello')}`;
+      await put(first);
+      await put(second);
+      await put(second); // the same document again is not a new version
+      const api = (method: string, path: string) => hub.api(key, method, `/api/v1/flows/versioned${path}`);
+      const versions = (await api('GET', '/versions')).body.versions as { version: number; text: string; savedBy: string }[];
+      assert.deepEqual(versions.map((v) => v.version), [2, 1]);
+      assert.equal(versions[1]!.text, first, 'kept as sent, comment included');
+      assert.equal(versions[0]!.savedBy, 'api-key:test');
+      assert.equal(((await api('GET', '')).body.flow as { version: number }).version, 2);
+      const restored = await api('POST', '/versions/1/restore');
+      assert.equal(restored.status, 200, restored.text);
+      assert.equal((restored.body.flow as { version: number }).version, 3);
+      const now = (await api('GET', '')).body.flow as { definition: { actions: { mapping: { note: { const: string } } }[] } };
+      assert.equal(now.definition.actions[0]!.mapping.note.const, 'hi', 'the flow runs version 1 again');
+      assert.equal(((await api('GET', '/versions')).body.versions as { text: string }[])[0]!.text, first);
+      assert.equal((await api('POST', '/versions/99/restore')).status, 404);
+      const bad = await api('POST', '/versions/x/restore');
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /"path":"version"/);
+      assert.equal((await api('DELETE', '?force=true')).status, 204);
+      assert.equal((await hub.ctx.db.selectFrom('flow_versions').selectAll().execute()).filter((v) => v.text.includes('versioned')).length, 0, 'deleted with the flow');
+    });
+
     it('the CLI deletes and runs flows, and its help never prints the API key from the environment', async () => {
       const env = { ...process.env, HANDSHAKE_HUB_URL: hub.url, HANDSHAKE_API_KEY: key };
       // Asynchronously: the hub answering the CLI lives in this test process.

@@ -31,7 +31,7 @@ export function ConnectionPage({ id }: { id: string }) {
     for (const u of usages.filter((x) => x.type === 'flow')) {
       const flow = (await api.GET('/api/v1/flows/{id}', { params: { path: { id: u.id } } })).data?.flow;
       const stats = (await api.GET('/api/v1/flows/{id}/stats', { params: { path: { id: u.id } } })).data;
-      rows.push({ name: u.name, status: flow?.status ?? 'deleted', version: flow ? new Date(flow.updatedAt).toISOString().slice(0, 19).replace('T', ' ') : '', owner: String((flow as { savedBy?: string } | undefined)?.savedBy ?? '—'), lastRun: stats?.lastRun ? `${stats.lastRun.status} ${when(stats.lastRun.startedAt)}` : 'no runs' });
+      rows.push({ name: u.name, status: flow?.status ?? 'deleted', version: flow?.version ? String(flow.version) : '—', owner: flow?.savedBy ?? '—', lastRun: stats?.lastRun ? `${stats.lastRun.status} ${when(stats.lastRun.startedAt)}` : 'no runs' });
     }
     setFlows(rows);
   }, [id]);

@@ -72,7 +72,14 @@ export function FlowEditor({ name }: { name?: string | undefined }) {
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string }>();
   useEffect(() => {
     void api.GET('/api/v1/flows/schema.json').then(({ data }) => setKeys(schemaKeys(data)));
-    if (name) void api.GET('/api/v1/flows/{id}', { params: { path: { id: name } } }).then(({ data }) => data && setText(stringify(data.flow.definition)));
+    // The document as it was last saved (comments and all), or the stored definition for a flow saved before versions were kept.
+    if (name) {
+      void (async () => {
+        const saved = (await api.GET('/api/v1/flows/{id}/versions', { params: { path: { id: name } } })).data?.versions[0]?.text;
+        const flow = saved ? undefined : (await api.GET('/api/v1/flows/{id}', { params: { path: { id: name } } })).data?.flow;
+        setText(saved ?? (flow ? stringify(flow.definition) : ''));
+      })();
+    }
     else void api.GET('/api/v1/flows/templates').then(({ data }) => setTemplates(data?.templates ?? []));
   }, [name]);
   const doc = useMemo(() => {

@@ -4,6 +4,7 @@ import type { components } from '../api/schema';
 import { Notice, StatusBadge, when } from '../components/ui';
 import { href } from '../router';
 import { useSession } from '../session';
+import { FlowVersions } from './flow-versions';
 
 type Flow = components['schemas']['Flow'];
 type Run = components['schemas']['Run'];
@@ -65,7 +66,7 @@ export function FlowPage({ name }: { name: string }) {
     <>
       <p><a href={href('flows')}>Flows</a> › {flow.name}</p>
       <div className="title-row">
-        <h1>{flow.name} <StatusBadge status={flow.status} /></h1>
+        <h1>{flow.name} <StatusBadge status={flow.status} /> {flow.version ? <small>version {flow.version}</small> : null}</h1>
         {mayWrite ? (
           <div className="actions">
             <a className="button" href={href('flows', flow.name, 'edit')}>Edit</a>
@@ -104,6 +105,7 @@ export function FlowPage({ name }: { name: string }) {
           <button type="button" disabled={!next} onClick={() => { setCursors([...cursors, next!]); void loadRuns(next!); }}>Older</button>
         </div>
       </section>
+      <FlowVersions name={flow.name} onRestored={() => void load()} />
       <section aria-labelledby="dead-title">
         <h2 id="dead-title">Dead letters ({dead.length})</h2>
         {dead.length ? (

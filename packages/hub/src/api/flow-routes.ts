@@ -10,6 +10,7 @@ import { invalid } from '../problem.js';
 import { flowTemplates } from '../flows/templates.js';
 import { followRuns } from '../flows/run-feed.js';
 import { dashboard } from '../flows/dashboard.js';
+import { listVersions, restoreVersion } from '../flows/versions.js';
 import { receiveWebhook } from '../flows/triggers/webhook.js';
 
 type IdParams = { Params: { id: string } };
@@ -83,6 +84,13 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
     request.raw.on('close', end);
   });
   app.get<{ Params: { id: string; runId: string } }>('/api/v1/flows/:id/runs/:runId', { preHandler: guard('flows:read') }, async (request) => ({ run: await getRun(ctx, request.params.id, request.params.runId) }));
+  app.get<IdParams>('/api/v1/flows/:id/versions', { preHandler: guard('flows:read') }, async (request) => ({ versions: await listVersions(ctx, request.params.id) }));
+  app.post<{ Params: { id: string; version: string } }>('/api/v1/flows/:id/versions/:version/restore', { preHandler: guard('flows:write') }, async (request) => {
+    const version = Number(request.params.version);
+    if (!Number.isInteger(version) || version < 1) throw invalid([{ path: 'version', message: 'must be a version number (1, 2, …)' }]);
+    const { warnings, ...flow } = await restoreVersion(ctx, actor(request), request.params.id, version);
+    return { flow, warnings };
+  });
   app.get<IdParams>('/api/v1/flows/:id/stats', { preHandler: guard('flows:read') }, async (request) => flowStats(ctx, request.params.id));
   app.get<IdParams>('/api/v1/flows/:id/dead-letters', { preHandler: guard('flows:read') }, async (request) => ({ deadLetters: await deadLetters(ctx, request.params.id) }));
   app.post<IdParams>('/api/v1/flows/:id/dead-letters/replay', { preHandler: guard('flows:write') }, async (request) => {

@@ -45,6 +45,8 @@ export const flowSchemaView = z.strictObject({
   status: z.enum(['active', 'paused']),
   definition: z.record(z.string(), z.unknown()).describe('the flow document with defaults filled in (see /api/v1/flows/schema.json)'),
   updatedAt: z.number().int().describe('epoch milliseconds'),
+  version: z.number().int().nullable().describe('the latest saved version (1, 2, …); null for a flow saved before versions were kept'),
+  savedBy: z.string().nullable().describe('who saved it last: the flow runs as them'),
   pollError: z.string().nullable().optional().describe('the trigger\'s last poll error, if its last poll failed (GET of one flow only)'),
 }).meta({ id: 'Flow' });
 
@@ -139,5 +141,12 @@ export const dashboardSchema = z.strictObject({
   apiUsage: z.array(z.strictObject({ connection: z.string(), share: z.number().min(0).describe('share of the daily API allowance used, from Sforce-Limit-Info') })),
 }).meta({ id: 'Dashboard', description: 'The last hour at a glance.' });
 
+export const flowVersionSchema = z.strictObject({
+  version: z.number().int(),
+  savedBy: z.string(),
+  savedAt: time,
+  text: z.string().describe('the document as it was sent'),
+}).meta({ id: 'FlowVersion' });
+
 /** Every response schema by its id, for the OpenAPI document's components. */
-export const RESPONSE_SCHEMAS = [problemSchema, connectionSchema, flowSchemaView, runSchema, runPageSchema, flowStatsSchema, apiKeySchema, auditEntrySchema, deadLetterSchema, userSchema, sessionSchema, connectorSchema, dashboardSchema];
+export const RESPONSE_SCHEMAS = [problemSchema, connectionSchema, flowSchemaView, runSchema, runPageSchema, flowStatsSchema, apiKeySchema, auditEntrySchema, deadLetterSchema, userSchema, sessionSchema, connectorSchema, dashboardSchema, flowVersionSchema];

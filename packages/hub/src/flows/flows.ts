@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { recordVersion } from './versions.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { audit } from '../audit/audit-log.js';
@@ -13,7 +14,7 @@ import { actionKind } from './actions/registry.js';
 import { backlogOf } from './engine/event-store.js';
 import { pendingEvent, queueEvents } from './engine/event-queue.js';
 
-export interface FlowView { id: string; name: string; status: string; definition: FlowDefinition; updatedAt: number }
+export interface FlowView { id: string; name: string; status: string; definition: FlowDefinition; updatedAt: number; version: number | null; savedBy: string | null }
 
 /** A flow that saves but may not do what its author expects: each with where it is. */
 export interface FlowWarning { path: string; message: string }
@@ -42,7 +43,10 @@ export function flowWarnings(definition: FlowDefinition): FlowWarning[] {
   return warnings;
 }
 
-const flowView = (row: FlowTable): FlowView => ({ id: row.id, name: row.name, status: row.status, definition: JSON.parse(row.definition) as FlowDefinition, updatedAt: row.updated_at });
+const flowView = (row: FlowTable & { version: number | string | null }): FlowView => ({ id: row.id, name: row.name, status: row.status, definition: JSON.parse(row.definition) as FlowDefinition, updatedAt: row.updated_at, version: row.version === null ? null : Number(row.version), savedBy: row.saved_by });
+/** Flows with their latest version number. */
+const selectFlows = (ctx: HubContext) => ctx.db.selectFrom('flows').selectAll('flows')
+  .select((eb) => eb.selectFrom('flow_versions').select((v) => v.fn.max('flow_versions.version').as('v')).whereRef('flow_versions.flow_id', '=', 'flows.id').as('version'));
 
 /** Refused flows answer 400 with each problem's line and path. */
 function refuse(error: FlowDefinitionError): Problem {
@@ -75,18 +79,19 @@ export async function saveFlow(ctx: HubContext, actor: Actor, text: string): Pro
   else await ctx.db.insertInto('flows').values({ id, name: definition.name, definition: JSON.stringify(definition), status: 'active', saved_by: savedBy, created_at: now, updated_at: now }).execute();
   const connections = new Set([...(definition.trigger.type === 'salesforce' ? [definition.trigger.connection] : []), ...definition.actions.flatMap((a) => (a.type === 'service' ? [] : [a.connection]))]);
   for (const name of connections) await registerUsage(ctx, (await connectionByName(ctx, name)).id, { type: 'flow', id, name: definition.name });
-  await audit(ctx.db, now, { actor: actor.name, action: existing ? 'flow.update' : 'flow.create', targetType: 'flow', targetId: id, outcome: 'success', detail: definition.name });
-  return { id, name: definition.name, status: existing?.status ?? 'active', definition, updatedAt: now, warnings: flowWarnings(definition) };
+  const version = await recordVersion(ctx.db, id, text, actor.name, now);
+  await audit(ctx.db, now, { actor: actor.name, action: existing ? 'flow.update' : 'flow.create', targetType: 'flow', targetId: id, outcome: 'success', detail: `${definition.name} version ${version}` });
+  return { id, name: definition.name, status: existing?.status ?? 'active', definition, updatedAt: now, version, savedBy, warnings: flowWarnings(definition) };
 }
 
 export async function getFlow(ctx: HubContext, idOrName: string): Promise<FlowView> {
-  const row = await ctx.db.selectFrom('flows').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
+  const row = await selectFlows(ctx).where((eb) => eb.or([eb('flows.id', '=', idOrName), eb('flows.name', '=', idOrName)])).executeTakeFirst();
   if (!row) throw notFound(`flow "${idOrName}"`);
   return flowView(row);
 }
 
 export async function listFlows(ctx: HubContext): Promise<FlowView[]> {
-  const rows = await ctx.db.selectFrom('flows').selectAll().orderBy('name').execute();
+  const rows = await selectFlows(ctx).orderBy('flows.name').execute();
   return rows.map(flowView);
 }
 
@@ -114,6 +119,7 @@ export async function deleteFlow(ctx: HubContext, actor: Actor, idOrName: string
     await trx.deleteFrom('flow_runs').where('flow_id', '=', flow.id).execute();
     await trx.deleteFrom('flow_events').where('flow_id', '=', flow.id).execute();
     await trx.deleteFrom('flow_cursors').where('flow_id', '=', flow.id).execute();
+    await trx.deleteFrom('flow_versions').where('flow_id', '=', flow.id).execute();
     await trx.deleteFrom('connection_usages').where('consumer_type', '=', 'flow').where('consumer_id', '=', flow.id).execute();
     await trx.deleteFrom('flows').where('id', '=', flow.id).execute();
   });

@@ -173,6 +173,18 @@ export function hubMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('flow_runs_started').on('flow_runs').column('started_at').execute();
       },
     },
+    '0009_flow_versions': {
+      async up(db: Kysely<unknown>) {
+        // Every saved document of a flow, as sent (comments and all): listed, diffed, restored.
+        await db.schema.createTable('flow_versions')
+          .addColumn('flow_id', 'varchar(36)', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('saved_by', 'varchar(200)', (c) => c.notNull())
+          .addColumn('saved_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('flow_versions_pk', ['flow_id', 'version']).execute();
+      },
+    },
     '0008_people': {
       async up(db: Kysely<unknown>) {
         // People who sign in to the console, and their sessions (tokens stored as SHA-256 only).

@@ -167,7 +167,10 @@ export interface FlowRunTable { id: string; flow_id: string; event_id: string; s
 export interface UserTable { id: string; username: string; display_name: string; password_hash: string; role: string; manage_connections: number; disabled: number; created_at: number }
 export interface SessionTable { id_hash: string; user_id: string; created_at: number; last_seen_at: number }
 
+export interface FlowVersionTable { flow_id: string; version: number; text: string; saved_by: string; saved_at: number }
+
 export interface HubDatabase {
+  flow_versions: FlowVersionTable;
   users: UserTable;
   sessions: SessionTable;
   external_services: ExternalServiceTable;
