@@ -2,6 +2,7 @@
 import { benchOAuthTokens } from './oauth-tokens.js';
 import { benchDataApi } from './data-api.js';
 import { benchFlows } from './flows.js';
+import { benchConsole } from './console.js';
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -40,6 +41,16 @@ rows.push(
 );
 targets.push(['flows (a)', flows.ratios.a >= 0.9], ['flows (b)', flows.ratios.b >= 10], ['flows (c)', flows.ratios.c >= 5], ['flows (d) CPU', flows.ratios.d <= 1.5], ['flows RSS', Math.max(flows.hubBatched.peakRssMb, flows.hubBatchedNoLatency.peakRssMb) < 300], ['trigger latency', flows.triggerLatency.p50 <= 1250]);
 console.log(`\nflows summary: ${JSON.stringify(flows)}`);
+
+log(`Console in Chromium against ${Number(process.env.BENCH_CONSOLE_RUNS ?? 1_000_000).toLocaleString('en')} runs`);
+const ui = await benchConsole(log);
+rows.push(
+  [`console: first load of a flow's runs page (${fmt(ui.runs)} runs), until the runs show`, `${ui.firstLoadMs} ms`, '', '', '< 1,000 ms'],
+  ['console: JavaScript of the first page, gzipped', `${ui.jsGzippedKb.toFixed(0)} KB`, '', '', '≤ 300 KB'],
+  [`console: runs list answer, newest page / deep page / failed only (median of 20)`, `${ui.newestPageMs.toFixed(1)} / ${ui.deepPageMs.toFixed(1)} / ${ui.failedOnlyMs.toFixed(1)} ms`, '', '', '< 200 ms'],
+  [`console: page heap after ${ui.liveSeconds} s of live runs (${fmt(ui.liveRuns)} arrived)`, `${ui.heapAfterMb.toFixed(1)} MB (${ui.heapBeforeMb.toFixed(1)} MB before)`, '', '', '< 50 MB'],
+);
+targets.push(['console load', ui.firstLoadMs < 1000], ['console JS', ui.jsGzippedKb <= 300], ['runs list', Math.max(ui.newestPageMs, ui.deepPageMs, ui.failedOnlyMs) < 200], ['console heap', ui.heapAfterMb < 50]);
 
 console.log('\n' + rows.map((r) => `| ${r.join(' | ')} |`).join('\n'));
 console.log(`\nTargets: ${targets.map(([name, met]) => `${name} ${met ? 'met' : 'NOT met'}`).join('; ')}.`);
