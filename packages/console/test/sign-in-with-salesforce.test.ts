@@ -103,6 +103,42 @@ describe('the console: Log in with Salesforce through the org\'s login and conse
     assert.deepEqual(users.map((u) => u.username), ['admin@handshake.demo', 'owner'], 'the person once, beside the first admin');
   });
 
+  it('reconnects an authorization code connection in a popup through the org\'s login and consent pages (PKCE), keeping its id', async () => {
+    const setup = `apps:
+  - name: Hub Web
+    apiName: Hub_Web
+    contactEmail: admin@handshake.demo
+    oauth: { scopes: [api, refresh_token], flows: [authorization_code, refresh_token], callbackUrls: ['${hub.url}/api/v1/oauth/callback'], requireSecret: true, requirePkce: true }
+`;
+    const applied = await fetch(`${org.instanceUrl}/services/admin/v1/setup`, { method: 'POST', headers: { authorization: `Bearer ${await tokenFor(org, 'Admin_Tools')}`, 'content-type': 'application/yaml' }, body: setup });
+    const web = ((await applied.json()) as { newApps: { apiName: string; consumerKey: string; consumerSecret: string }[] }).newApps.find((a) => a.apiName === 'Hub_Web')!;
+    const key = await hub.key(['connections:write', 'connections:read']);
+    const created = await hub.api(key, 'POST', '/api/v1/connections', { name: 'Salesforce as a person', app: 'salesforce', method: 'oauth2_authorization_code', credentials: { instanceUrl: org.instanceUrl, consumerKey: web.consumerKey, consumerSecret: web.consumerSecret } });
+    const id = (created.body.connection as { id: string; status: string }).id;
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${hub.url}/`);
+    await page.getByLabel('Username').fill('owner');
+    await page.getByLabel('Password').fill('first admin password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Salesforce as a person' }).click();
+    await page.getByText('not authorized yet').waitFor();
+    const popupOpened = page.waitForEvent('popup');
+    await page.getByRole('button', { name: 'Reconnect' }).click();
+    const popup = await popupOpened;
+    await popup.getByLabel('Username').fill('admin@handshake.demo');
+    await popup.getByLabel('Password').fill('handshake-demo-1');
+    await popup.getByRole('button', { name: 'Log In' }).click();
+    await popup.getByRole('button', { name: 'Allow' }).click();
+    await popup.waitForEvent('close', { timeout: 15_000 });
+    await page.getByRole('heading', { name: /Salesforce as a person active/ }).waitFor();
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await page.screenshot({ path: join(ARTIFACTS, '18-reconnected.png') });
+    const after = (await hub.api(key, 'GET', `/api/v1/connections/${id}`)).body.connection as { id: string; status: string };
+    assert.deepEqual([after.id, after.status], [id, 'active'], 'the same connection, now connected');
+    await context.close();
+  });
+
   it('refuses a callback with a state this browser did not start (a forged or replayed sign-in)', async () => {
     const res = await fetch(`${hub.url}/api/v1/session/sso/callback?code=stolen&state=forged`, { redirect: 'manual' });
     assert.equal(res.status, 302);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { v7 as uuidv7 } from 'uuid';
 import type { FlowEventTable, FlowRunTable } from '../src/store/schema.js';
+import { dashboardSchema } from '../src/api/responses.js';
 import { STORES, startTestHub, type TestHub } from './helpers.js';
 
 const RUNS = 1234;
@@ -97,6 +98,17 @@ for (const store of STORES) {
         assert.equal(res.status, 400, `${query}: ${res.text}`);
         if (path) assert.ok((res.body.errors as { path: string }[]).some((e) => e.path === path), `${query} names ${path}: ${res.text}`);
       }
+    });
+
+    it('draws the dashboard on this store: runs per minute in the last hour, each run once', async () => {
+      const recent = Date.now() - 5 * 60_000;
+      await hub.ctx.db.insertInto('flow_runs').values(Array.from({ length: 7 }, (_, i) => ({ id: uuidv7(), flow_id: 'flow-1', event_id: `recent-${i}`, status: i < 5 ? 'success' : 'dead', attempt: 1, steps: '[]', error: null, started_at: recent + i * 1000, duration_ms: 1 }))).execute();
+      const res = await hub.api(key, 'GET', '/api/v1/dashboard');
+      assert.equal(res.status, 200, res.text);
+      const parsed = dashboardSchema.parse(res.body);
+      const paged = parsed.runs.find((f) => f.flow === 'paged')!;
+      assert.deepEqual([paged.points.reduce((n, p) => n + p.success, 0), paged.points.reduce((n, p) => n + p.dead, 0)], [5, 2]);
+      await hub.ctx.db.deleteFrom('flow_runs').where('event_id', 'like', 'recent-%').execute();
     });
 
     it('streams runs as they are recorded (server-sent events), a run committed late included; an open stream does not hold up shutdown', async () => {

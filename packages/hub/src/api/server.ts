@@ -118,8 +118,9 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
   // The IdP redirects the user's browser here; the single-use state, not an API key, proves it.
   app.get(CALLBACK_PATH, async (request, reply) => {
     const params = new URLSearchParams(request.url.split('?')[1] ?? '');
+    // Opened as the console's Reconnect popup, a successful page closes itself and the console reloads the connection.
     const page = (status: number, title: string, text: string) => reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store')
-      .send(`<!doctype html><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(text)}</p>`);
+      .send(`<!doctype html><html lang="en"><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(text)}</p>${status === 200 ? '<script>if (window.opener) window.close();</script>' : ''}</html>`);
     try {
       const connection = await finishAuthorization(ctx, params);
       return connection.status === 'active'

@@ -12,7 +12,8 @@ export async function flowActivity(ctx: HubContext, minutes = 60) {
   const now = ctx.now();
   const last = now - (now % MINUTE);
   const from = last - (minutes - 1) * MINUTE;
-  const minute = sql<number>`flow_runs.started_at - (flow_runs.started_at % ${MINUTE})`;
+  // A literal, not a parameter: PostgreSQL matches the GROUP BY expression to the select's only if they are the same text.
+  const minute = sql<number>`flow_runs.started_at - (flow_runs.started_at % ${sql.lit(MINUTE)})`;
   const rows = await ctx.db.selectFrom('flow_runs').innerJoin('flows', 'flows.id', 'flow_runs.flow_id')
     .select(['flows.name as flow', 'flow_runs.status', minute.as('minute'), (eb) => eb.fn.countAll<number>().as('n')])
     .where('flow_runs.started_at', '>=', from)
