@@ -129,8 +129,10 @@ describe('the console: Log in with Salesforce through the org\'s login and conse
     await popup.getByLabel('Username').fill('admin@handshake.demo');
     await popup.getByLabel('Password').fill('handshake-demo-1');
     await popup.getByRole('button', { name: 'Log In' }).click();
+    // Listening before the click: the popup may close before the click's own wait ends.
+    const closed = popup.waitForEvent('close', { timeout: 20_000 });
     await popup.getByRole('button', { name: 'Allow' }).click();
-    await popup.waitForEvent('close', { timeout: 15_000 });
+    await closed;
     await page.getByRole('heading', { name: /Salesforce as a person active/ }).waitFor();
     assert.deepEqual(await accessibilityViolations(page), []);
     await page.screenshot({ path: join(ARTIFACTS, '18-reconnected.png') });
