@@ -262,6 +262,19 @@ actions:
     await page.getByRole('heading', { name: 'Steps' }).waitFor();
     await page.getByText('"create-lead"').first().waitFor();
     await shoot(page, '11-run');
+    // A run that cannot succeed (no last name): dead at once, opened, then replayed from the dead letters.
+    await page.goBack();
+    await page.getByText('New runs appear here as they are recorded.').waitFor();
+    assert.equal((await hub.api(admin, 'POST', '/api/v1/hooks/leads-from-hook', { ref: 'h-2' })).status, 202);
+    await page.getByRole('row', { name: /h-2/ }).getByText('dead').waitFor({ timeout: 10_000 });
+    await page.getByRole('row', { name: /h-2/ }).getByRole('link').click();
+    await page.getByText(/REQUIRED_FIELD_MISSING/).first().waitFor();
+    await shoot(page, '11a-failed-run');
+    await page.goBack();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Dead letters (1)' }).waitFor();
+    await page.getByRole('button', { name: 'Replay all' }).click();
+    await page.getByRole('status').filter({ hasText: 'Dead letters sent back to run.' }).waitFor();
     assert.equal((await hub.api(admin, 'DELETE', '/api/v1/flows/leads-from-hook?force=true')).status, 204);
     await page.goto(`${hub.url}/#/connections`);
     await page.getByRole('link', { name: 'Salesforce', exact: true }).click();

@@ -51,7 +51,7 @@ export function FlowVersions({ name, onRestored }: { name: string; onRestored():
 
 function Diff({ before, after, label }: { before: string; after: string; label: string }) {
   return (
-    <pre className="diff" aria-label={label}>
+    <pre className="diff" aria-label={label} tabIndex={0}>
       {diffLines(before, after).map((part, i) => (
         <span key={i} className={part.added ? 'added' : part.removed ? 'removed' : undefined}>
           {part.value.split('\n').filter((line, j, all) => j < all.length - 1 || line).map((line) => `${part.added ? '+ ' : part.removed ? '- ' : '  '}${line}\n`).join('')}

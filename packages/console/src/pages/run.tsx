@@ -27,7 +27,8 @@ export function RunPage({ flow, runId }: { flow: string; runId: string }) {
       </dl>
       <h2>Steps</h2>
       <ol className="steps">
-        {run.steps.map((step, i) => <li key={i}><pre>{JSON.stringify(step, null, 2)}</pre></li>)}
+        {/* Focusable: a long step scrolls sideways, and must scroll from the keyboard too. */}
+        {run.steps.map((step, i) => <li key={i}><pre tabIndex={0} aria-label={`Step ${i + 1}`}>{JSON.stringify(step, null, 2)}</pre></li>)}
       </ol>
     </>
   );
