@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { audit } from '../audit/audit-log.js';
 import type { HubContext } from '../context.js';
@@ -17,6 +17,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: HubContext, guard: Guar
   const limit = new SignInLimit();
   const secure = () => ctx.publicUrl().startsWith('https:');
   const cookie = { httpOnly: true, sameSite: 'strict' as const, path: '/' };
+  /** A new session for the user, its cookie set on the answer; the CSRF token for the console. */
+  const startSession = async (reply: FastifyReply, userId: string, now: number) => {
+    const session = await createSession(ctx.db, userId, now);
+    reply.setCookie(SESSION_COOKIE, session.token, { ...cookie, secure: secure(), maxAge: SESSION_IDLE_MS / 1000 });
+    return session.csrfToken;
+  };
 
   app.post('/api/v1/session', async (request, reply) => {
     const input = parse(signInInput, request.body);
@@ -31,9 +37,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: HubContext, guard: Guar
     }
     limit.succeeded(keys);
     await pruneSessions(ctx.db, now);
-    const session = await createSession(ctx.db, user.id, now);
+    const csrfToken = await startSession(reply, user.id, now);
     await audit(ctx.db, now, { actor: user.username, action: 'session.sign_in', targetType: 'user', targetId: user.id, outcome: 'success', detail: `from ${request.ip}` });
-    return reply.code(201).setCookie(SESSION_COOKIE, session.token, { ...cookie, secure: secure(), maxAge: SESSION_IDLE_MS / 1000 }).send({ user: userView(user), csrfToken: session.csrfToken });
+    return reply.code(201).send({ user: userView(user), csrfToken });
   });
 
   app.get('/api/v1/session', async (request) => {
@@ -75,9 +81,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: HubContext, guard: Guar
       await audit(ctx.db, now, { actor: 'sign-in provider', action: 'session.sign_in', targetType: 'user', outcome: 'failure', detail: error.detail.slice(0, 300) });
       return reply.redirect(`/?sign_in_error=${encodeURIComponent(error.detail)}#/`);
     }
-    const session = await createSession(ctx.db, user.id, now);
+    await startSession(reply, user.id, now);
     await audit(ctx.db, now, { actor: user.username, action: 'session.sign_in', targetType: 'user', targetId: user.id, outcome: 'success', detail: `through ${ctx.signInProvider!.name}` });
-    return reply.setCookie(SESSION_COOKIE, session.token, { ...cookie, secure: secure(), maxAge: SESSION_IDLE_MS / 1000 }).redirect('/#/connections');
+    return reply.redirect('/#/connections');
   });
 
   // The one-time setup page: while the hub has no user at all, the first person to come creates its admin.
@@ -87,8 +93,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: HubContext, guard: Guar
     const now = ctx.now();
     const user = await createFirstAdmin(ctx.db, input, now);
     if (!user) throw new Problem(409, 'Already set up', 'This hub has users; sign in, or ask an admin to add you.');
-    const session = await createSession(ctx.db, user.id, now);
-    return reply.code(201).setCookie(SESSION_COOKIE, session.token, { ...cookie, secure: secure(), maxAge: SESSION_IDLE_MS / 1000 }).send({ user, csrfToken: session.csrfToken });
+    const csrfToken = await startSession(reply, user.id, now);
+    return reply.code(201).send({ user, csrfToken });
   });
 
   app.get('/api/v1/users', { preHandler: guard('users:manage') }, async () => ({ users: await listUsers(ctx.db) }));

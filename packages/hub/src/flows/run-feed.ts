@@ -1,5 +1,5 @@
 import type { HubContext } from '../context.js';
-import { runView, type RunView } from './runs.js';
+import { runView, selectRuns, type RunView } from './runs.js';
 
 /**
  * Follows a flow's runs as they are recorded, for live views (the console's runs list over SSE).
@@ -15,9 +15,7 @@ export function followRuns(ctx: HubContext, flowId: string, send: (run: RunView)
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const look = async () => {
-    const rows = await ctx.db.selectFrom('flow_runs').leftJoin('flow_events', 'flow_events.id', 'flow_runs.event_id')
-      .selectAll('flow_runs').select(['flow_events.record_key', 'flow_events.dedupe_key'])
-      .where('flow_runs.flow_id', '=', flowId).where('flow_runs.started_at', '>=', since - LATE_WINDOW_MS)
+    const rows = await selectRuns(ctx, flowId).where('flow_runs.started_at', '>=', since - LATE_WINDOW_MS)
       .orderBy('flow_runs.started_at').orderBy('flow_runs.id').limit(500).execute();
     for (const row of rows) {
       if (stopped || sent.has(row.id) || row.started_at < since - LATE_WINDOW_MS) continue;

@@ -32,6 +32,10 @@ function decodeCursor(text: string): Cursor {
   throw invalid([{ path: 'cursor', message: 'is not a cursor this API gave (use the `next` of the previous page)' }]);
 }
 
+/** Runs with the record and dedupe key of their event: what every view of runs reads. */
+export const selectRuns = (ctx: HubContext, flowId: string) => ctx.db.selectFrom('flow_runs').leftJoin('flow_events', 'flow_events.id', 'flow_runs.event_id')
+  .selectAll('flow_runs').select(['flow_events.record_key', 'flow_events.dedupe_key']).where('flow_runs.flow_id', '=', flowId);
+
 export const runView = (r: FlowRunTable & { record_key: string | null; dedupe_key: string | null }) => ({
   id: r.id, eventId: r.event_id, record: r.record_key ?? null, dedupeKey: r.dedupe_key ?? null, status: r.status, attempt: r.attempt, error: r.error,
   startedAt: new Date(r.started_at).toISOString(), durationMs: r.duration_ms, steps: JSON.parse(r.steps) as unknown[],
@@ -48,9 +52,7 @@ export async function listRuns(ctx: HubContext, idOrName: string, query: RunQuer
   if (!parsed.success) throw invalid(zodIssues(parsed.error));
   const q = parsed.data;
   const flow = await getFlow(ctx, idOrName);
-  let select = ctx.db.selectFrom('flow_runs').leftJoin('flow_events', 'flow_events.id', 'flow_runs.event_id')
-    .selectAll('flow_runs').select(['flow_events.record_key', 'flow_events.dedupe_key'])
-    .where('flow_runs.flow_id', '=', flow.id);
+  let select = selectRuns(ctx, flow.id);
   if (q.status) select = select.where('flow_runs.status', '=', q.status);
   if (q.since !== undefined) select = select.where('flow_runs.started_at', '>=', q.since);
   if (q.until !== undefined) select = select.where('flow_runs.started_at', '<', q.until);
@@ -68,9 +70,7 @@ export async function listRuns(ctx: HubContext, idOrName: string, query: RunQuer
 /** One run with its steps. */
 export async function getRun(ctx: HubContext, idOrName: string, runId: string): Promise<RunView> {
   const flow = await getFlow(ctx, idOrName);
-  const row = await ctx.db.selectFrom('flow_runs').leftJoin('flow_events', 'flow_events.id', 'flow_runs.event_id')
-    .selectAll('flow_runs').select(['flow_events.record_key', 'flow_events.dedupe_key'])
-    .where('flow_runs.flow_id', '=', flow.id).where('flow_runs.id', '=', runId).executeTakeFirst();
+  const row = await selectRuns(ctx, flow.id).where('flow_runs.id', '=', runId).executeTakeFirst();
   if (!row) throw notFound(`run "${runId}" of flow "${flow.name}"`);
   return runView(row);
 }

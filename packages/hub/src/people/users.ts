@@ -28,7 +28,7 @@ export const userView = (u: UserTable): UserView => ({
 
 export async function createUser(db: Kysely<HubDatabase>, actor: Actor, body: unknown, now: number): Promise<UserView> {
   const input = parse(createUserInput, body);
-  if (await db.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst()) {
+  if (await findUser(db, input.username)) {
     throw new Problem(409, 'Username taken', `A user named ${input.username} exists.`, [{ path: 'username', message: 'is taken' }]);
   }
   const row: UserTable = {
@@ -77,7 +77,7 @@ export const findUser = (db: Kysely<HubDatabase>, username: string) => db.select
 
 /** The user whose password this is, or undefined; as slow for an unknown username as for a wrong password. */
 export async function checkPassword(db: Kysely<HubDatabase>, username: string, password: string): Promise<UserTable | undefined> {
-  const user = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+  const user = await findUser(db, username);
   const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
   return ok && user && user.disabled === 0 ? user : undefined;
 }
