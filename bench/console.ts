@@ -17,7 +17,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function benchConsole(log: (line: string) => void) {
   const runs = Number(process.env.BENCH_CONSOLE_RUNS ?? 1_000_000);
-  const liveSeconds = Number(process.env.BENCH_CONSOLE_LIVE_SECONDS ?? 120);
+  const liveSeconds = Number(process.env.BENCH_CONSOLE_LIVE_SECONDS ?? 600);
   const dir = mkdtempSync(join(tmpdir(), 'hs-bench-console-'));
   const hub = await startHub({ dataDir: dir, masterKeys: `1:${randomBytes(32).toString('base64')}`, port: 0, logLevel: false, flows: false });
   const browser = await launchChromium();
@@ -69,23 +69,34 @@ export async function benchConsole(log: (line: string) => void) {
     const firstLoadMs = Date.now() - t0;
     const jsGzipped = gzippedAssets();
 
-    const cdp = await context.newCDPSession(page);
-    const heap = async () => {
+    // The dashboard beside it, in its own tab, redrawing its charts on every refresh.
+    const dashboard = await context.newPage();
+    await dashboard.goto(`${hub.url}/#/dashboard`, { waitUntil: 'load' });
+    await dashboard.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const heapOf = async (of: typeof page) => {
+      const cdp = await context.newCDPSession(of);
       await cdp.send('HeapProfiler.collectGarbage');
-      return (await cdp.send('Runtime.getHeapUsage')).usedSize / 1024 / 1024;
+      const mb = (await cdp.send('Runtime.getHeapUsage')).usedSize / 1024 / 1024;
+      await cdp.detach();
+      return mb;
     };
+    const heap = () => heapOf(page);
     const heapBefore = await heap();
+    const dashboardHeapBefore = await heapOf(dashboard);
+    log(`  live updates for ${liveSeconds} s (BENCH_CONSOLE_LIVE_SECONDS)…`);
     let live = 0;
     const until = Date.now() + liveSeconds * 1000;
     while (Date.now() < until) {
       await db.insertInto('flow_runs').values(Array.from({ length: 10 }, (_, k) => run(runs + live + k, Date.now()))).execute();
       live += 10;
       await new Promise((r) => setTimeout(r, 1000));
+      if (live % 600 === 0) log(`  ${live / 10} s of live runs…`);
     }
     await new Promise((r) => setTimeout(r, 2000));
     const heapAfter = await heap();
+    const dashboardHeapAfter = await heapOf(dashboard);
     await context.close();
-    return { runs, newestPageMs: newest, deepPageMs: deepPage, failedOnlyMs: failedOnly, firstLoadMs, jsGzippedKb: jsGzipped / 1024, liveSeconds, liveRuns: live, heapBeforeMb: heapBefore, heapAfterMb: heapAfter };
+    return { runs, newestPageMs: newest, deepPageMs: deepPage, failedOnlyMs: failedOnly, firstLoadMs, jsGzippedKb: jsGzipped / 1024, liveSeconds, liveRuns: live, heapBeforeMb: heapBefore, heapAfterMb: heapAfter, dashboardHeapBeforeMb: dashboardHeapBefore, dashboardHeapAfterMb: dashboardHeapAfter };
   } finally {
     await browser.close();
     await hub.close();

@@ -110,8 +110,22 @@ describe('the console in Chromium: seed 003 walked click by click', () => {
     await page.getByRole('heading', { name: /^Salesforce/ }).waitFor();
     await page.getByText('Last Tested Date').waitFor();
     await shoot(page, '05-connection-details');
-    const listed = (await hub.api(admin, 'GET', '/api/v1/connections')).body.connections as { name: string; status: string }[];
-    assert.deepEqual(listed.map((c) => [c.name, c.status]), [['Salesforce', 'active']]);
+    // Edit its credentials: settings are shown, the secret is not; a left-blank secret is kept, and new ones are tested first.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('dialog');
+    assert.equal(await edit.getByLabel(/^consumerKey/).inputValue(), org.consumerKey);
+    assert.equal(await edit.getByLabel(/^consumerSecret/).inputValue(), '', 'the secret is never shown');
+    await edit.getByLabel(/^consumerKey/).fill('not-a-consumer-key');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.getByRole('alert').filter({ hasText: 'The new credentials were not saved' }).waitFor();
+    await shoot(page, '05a-edit-credentials-refused');
+    await edit.getByLabel(/^consumerKey/).fill(org.consumerKey);
+    await edit.getByLabel(/^instanceUrl/).fill(`${org.instanceUrl}/`);
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved: the new credentials passed the connection test.' }).waitFor();
+    const listed = (await hub.api(admin, 'GET', '/api/v1/connections')).body.connections as { name: string; status: string; config: { consumerKey: string } }[];
+    assert.deepEqual(listed.map((c) => [c.name, c.status, c.config.consumerKey]), [['Salesforce', 'active', org.consumerKey]]);
     await context.close();
   });
 

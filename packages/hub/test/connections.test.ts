@@ -115,6 +115,19 @@ for (const store of STORES) {
       assert.equal((await client.request('/services/data/v66.0')).status, 200);
     });
 
+    it('a credentials PATCH names only what changes: the stored secret is kept, and the merged credentials are tested first', async () => {
+      const wrongKey = await hub.api(key, 'PATCH', `/api/v1/connections/${id}`, { credentials: { consumerKey: 'not-a-key' } });
+      assert.equal(wrongKey.status, 422, wrongKey.text);
+      assert.ok(!wrongKey.text.includes(org.consumerSecret), 'the kept secret is not echoed');
+      const unknownField = await hub.api(key, 'PATCH', `/api/v1/connections/${id}`, { credentials: { refreshToken: 'x' } });
+      assert.equal(unknownField.status, 400, 'a key the method does not take is refused, not merged');
+      const sameKey = await hub.api(key, 'PATCH', `/api/v1/connections/${id}`, { credentials: { consumerKey: org.consumerKey, instanceUrl: `${org.instanceUrl}/` } });
+      assert.equal(sameKey.status, 200, sameKey.text);
+      assert.equal((sameKey.body.connection as { config: { instanceUrl: string } }).config.instanceUrl, org.instanceUrl);
+      const revealer = await hub.key(['credentials:reveal']);
+      assert.deepEqual((await hub.api(revealer, 'POST', `/api/v1/connections/${id}/reveal`)).body, { credentials: { consumerSecret: org.consumerSecret } });
+    });
+
     it('reveals secrets only with credentials:reveal, and audits every step without values', async () => {
       const denied = await hub.api(key, 'POST', `/api/v1/connections/${id}/reveal`);
       assert.equal(denied.status, 403);

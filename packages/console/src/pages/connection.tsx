@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, problemText } from '../api/client';
 import type { components } from '../api/schema';
+import { CredentialFields, credentialFields, credentialValues, urlProblem } from '../components/credential-fields';
 import { Dialog, Notice, StatusBadge, Tabs, when } from '../components/ui';
 import { go, href } from '../router';
 import { useSession } from '../session';
@@ -20,6 +21,9 @@ export function ConnectionPage({ id }: { id: string }) {
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string }>();
   const [dialog, setDialog] = useState<'edit-warning' | 'edit' | 'delete'>();
   const [busy, setBusy] = useState(false);
+  const [editProblem, setEditProblem] = useState<string>();
+  const [connectors, setConnectors] = useState<components['schemas']['Connector'][]>([]);
+  useEffect(() => { void api.GET('/api/v1/connectors').then(({ data }) => setConnectors(data?.connectors ?? [])); }, []);
   const path = { params: { path: { id } } };
 
   const load = useCallback(async () => {
@@ -45,15 +49,22 @@ export function ConnectionPage({ id }: { id: string }) {
     setConnection(data.connection);
     setMessage(data.connection.status === 'active' ? { kind: 'success', text: 'The connection test succeeded.' } : { kind: 'error', text: `The connection test failed: ${data.connection.statusReason ?? data.connection.status}` });
   };
+  const fields = credentialFields(connectors.find((c) => c.app === connection?.app)?.methods.find((m) => m.name === connection?.method));
   const save = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const description = String(form.get('description') ?? '');
-    const { data, error } = await api.PATCH('/api/v1/connections/{id}', { ...path, body: { name: String(form.get('name')), description } });
-    if (!data) return setMessage({ kind: 'error', text: problemText(error) });
+    const credentials = credentialValues(fields, form, connection?.config);
+    const badUrl = urlProblem(credentials);
+    if (badUrl) return setEditProblem(badUrl);
+    setBusy(true);
+    const { data, error } = await api.PATCH('/api/v1/connections/{id}', { ...path, body: { name: String(form.get('name')), description, ...(Object.keys(credentials).length ? { credentials } : {}) } });
+    setBusy(false);
+    if (!data) return setEditProblem(problemText(error));
     setConnection(data.connection);
     setDialog(undefined);
-    setMessage({ kind: 'success', text: 'Saved.' });
+    setEditProblem(undefined);
+    setMessage({ kind: 'success', text: Object.keys(credentials).length ? 'Saved: the new credentials passed the connection test.' : 'Saved.' });
   };
   const remove = async () => {
     const { error, response } = await api.DELETE('/api/v1/connections/{id}', path);
@@ -124,8 +135,15 @@ export function ConnectionPage({ id }: { id: string }) {
         <form onSubmit={(e) => void save(e)}>
           <label>Connection Name<input name="name" defaultValue={connection.name} required maxLength={100} /></label>
           <label>Description<textarea name="description" defaultValue={connection.description ?? ''} maxLength={1000} /></label>
-          {named ? <p>This connection uses a named credential: manage the credential in Setup. Only the Connection Name and Description are edited here.</p> : <p>To change credentials, use the API (PATCH with new credentials, tested first).</p>}
-          <div className="actions"><button type="button" onClick={() => setDialog(undefined)}>Cancel</button><button type="submit">Save</button></div>
+          {named ? <p>This connection uses a named credential: manage the credential in Setup. Only the Connection Name and Description are edited here.</p> : (
+            <fieldset>
+              <legend>Authentication Details</legend>
+              <p>New credentials are tested before they are saved; if the test fails, the connection keeps its current ones.</p>
+              <CredentialFields fields={fields} current={connection.config} />
+            </fieldset>
+          )}
+          {editProblem ? <Notice kind="error">{editProblem}</Notice> : null}
+          <div className="actions"><button type="button" onClick={() => { setDialog(undefined); setEditProblem(undefined); }}>Cancel</button><button type="submit" disabled={busy}>{busy ? 'Testing…' : 'Save'}</button></div>
         </form>
       </Dialog>
       <Dialog title="Delete Connection" open={dialog === 'delete'} onClose={() => setDialog(undefined)}>

@@ -1,25 +1,13 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, problemText } from '../api/client';
 import type { components } from '../api/schema';
+import { CredentialFields, credentialFields, credentialValues, urlProblem } from '../components/credential-fields';
 import { Notice } from '../components/ui';
 import { go, href } from '../router';
 
 type Connector = components['schemas']['Connector'];
 type NamedCredential = { name: string; baseUrl: string };
-interface FieldSchema { type?: string | string[]; description?: string; format?: string; default?: unknown }
 const NAMED = 'named_credential';
-
-/** Secrets are typed into password fields (never shown back). */
-const isSecret = (name: string) => /(secret|password|apiKey)$|^token$/i.test(name);
-/** Seed 003: "In the URL field, make sure that you enter the value in this format: https://<domain>". */
-const urlProblem = (value: string) => {
-  try {
-    const url = new URL(value);
-    return /^https?:$/.test(url.protocol) && url.hostname ? undefined : 'Enter the URL as https://<domain>, for example https://thirdpartyconnector.com.';
-  } catch {
-    return 'Enter the URL as https://<domain>, for example https://thirdpartyconnector.com.';
-  }
-};
 
 /** New Connection: connector → Authentication Protocol → connection and authentication details → Create (tested first). */
 export function NewConnection({ app }: { app?: string | undefined }) {
@@ -38,20 +26,13 @@ export function NewConnection({ app }: { app?: string | undefined }) {
   }, []);
   const connector = connectors.find((c) => c.app === connectorApp);
   const chosen = connector?.methods.find((m) => m.name === method);
-  const fields = useMemo(() => {
-    const schema = chosen?.credentials as { properties?: Record<string, FieldSchema>; required?: string[] } | undefined;
-    return Object.entries(schema?.properties ?? {}).filter(([, f]) => f.type === 'string' || f.type === undefined).map(([name, f]) => ({ name, required: schema?.required?.includes(name) ?? false, ...f }));
-  }, [chosen]);
+  const fields = useMemo(() => credentialFields(chosen), [chosen]);
 
   const create = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const credentials: Record<string, string> = {};
-    for (const f of fields) {
-      const value = String(form.get(f.name) ?? '').trim();
-      if (value) credentials[f.name] = value;
-    }
-    const badUrl = Object.entries(credentials).map(([name, value]) => (/url$/i.test(name) ? urlProblem(value) : undefined)).find(Boolean);
+    const credentials = credentialValues(fields, form);
+    const badUrl = urlProblem(credentials);
     if (badUrl) return setError(badUrl);
     setBusy(true);
     setError(undefined);
@@ -109,12 +90,7 @@ export function NewConnection({ app }: { app?: string | undefined }) {
           ) : (
             <>
               <h2>Authentication Details</h2>
-              {fields.map((f) => (
-                <label key={f.name}>{f.name}{f.required ? ' (required)' : ''}
-                  <input name={f.name} type={isSecret(f.name) ? 'password' : /url$/i.test(f.name) ? 'url' : 'text'} required={f.required} autoComplete="off" placeholder={/url$/i.test(f.name) ? 'https://<domain>' : undefined} aria-describedby={f.description ? `${f.name}-help` : undefined} />
-                  {f.description ? <small id={`${f.name}-help`}>{f.description}</small> : null}
-                </label>
-              ))}
+              <CredentialFields fields={fields} />
             </>
           )}
           {error ? <Notice kind="error">{error}</Notice> : null}

@@ -279,7 +279,7 @@ export async function updateConnection(ctx: HubContext, actor: Actor, id: string
   if (credentialsUpdated) {
     // New credentials are tested before they replace the old ones: a typo never breaks a working connection.
     const method = methodOf(current.app, current.method);
-    const split = await parseCredentials(ctx, method, input.data.credentials);
+    const split = await parseCredentials(ctx, method, { ...storedCredentials(ctx, current, method), ...input.data.credentials });
     const sealed = sealSecrets(ctx, id, split.secrets);
     const result = await probe(ctx, resolved(ctx, id, current.name, current.app, method, split.config, sealed.secrets_sealed, `${id}#candidate`));
     ctx.tokens.forget(`${id}#candidate`);
@@ -293,6 +293,17 @@ export async function updateConnection(ctx: HubContext, actor: Actor, id: string
   await ctx.db.updateTable('connections').set(next).where('id', '=', id).execute();
   await audit(ctx.db, now, { actor: actor.name, action: 'connection.update', targetType: 'connection', targetId: id, outcome: 'success', detail: `credentialsUpdated=${credentialsUpdated}` });
   return view(next);
+}
+
+/**
+ * The stored credentials as input again, so a PATCH names only what changes: people edit a URL or a key
+ * without retyping a secret they can no longer see. Only the method's own input keys come back (not, say,
+ * a refresh token an authorization added).
+ */
+function storedCredentials(ctx: HubContext, current: ConnectionTable, method: ConnectorMethod): Record<string, unknown> {
+  const inputKeys = new Set(Object.keys((method.credentials as unknown as { shape?: Record<string, unknown> }).shape ?? {}));
+  const stored = { ...(JSON.parse(current.config) as ConnectionConfig), ...revealed(ctx, current) };
+  return Object.fromEntries(Object.entries(stored).filter(([key, value]) => inputKeys.has(key) && value !== undefined && value !== null));
 }
 
 /** Refused while flows use the connection, unless forced; never touches a named credential it came from. */
@@ -311,5 +322,7 @@ export async function deleteConnection(ctx: HubContext, actor: Actor, id: string
 export async function revealCredentials(ctx: HubContext, actor: Actor, id: string): Promise<Record<string, string>> {
   const r = await row(ctx, id);
   await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'credentials.reveal', targetType: 'connection', targetId: id, outcome: 'success' });
-  return JSON.parse(ctx.vault.open(r.secrets_sealed, secretsContext(id)).reveal()) as Record<string, string>;
+  return revealed(ctx, r);
 }
+
+const revealed = (ctx: HubContext, r: ConnectionTable) => JSON.parse(ctx.vault.open(r.secrets_sealed, secretsContext(r.id)).reveal()) as Record<string, string>;
