@@ -1,5 +1,6 @@
 import type { Dialect } from '@handshake/storage';
 import { sql, type Kysely } from 'kysely';
+import { readOrg } from '../org/settings.js';
 import type { OrgDatabase, UserTable } from '../store/schema.js';
 import { loadDataAccess, type DataAccess } from './access/data-access.js';
 import { scopeFilter, type ScopeFilter, col } from './access/scope-sql.js';
@@ -40,7 +41,8 @@ export class DataService {
     this.clock = new ModstampClock(now);
   }
 
-  private insertedSinceRefresh = 0;
+  /** Boxed, so the views `transact` hands out count into the same total. */
+  private readonly inserted = { sinceRefresh: 0 };
 
   /**
    * Records count toward a refresh of the planner's statistics, run after the current request once
@@ -48,9 +50,9 @@ export class DataService {
    * until it matters).
    */
   noteInserted(rows: number): void {
-    this.insertedSinceRefresh += rows;
-    if (this.insertedSinceRefresh < REFRESH_STATISTICS_AFTER_ROWS) return;
-    this.insertedSinceRefresh = 0;
+    this.inserted.sinceRefresh += rows;
+    if (this.inserted.sinceRefresh < REFRESH_STATISTICS_AFTER_ROWS) return;
+    this.inserted.sinceRefresh = 0;
     setImmediate(() => {
       try {
         this.refreshStatistics();
@@ -58,6 +60,16 @@ export class DataService {
         // Statistics only steer the planner; a busy or closing store must not fail anything.
       }
     });
+  }
+
+  /**
+   * Runs `work` in one transaction, with a view of this service whose every query goes through it,
+   * so several writes (a composite request with allOrNone, a record tree) commit or roll back as one.
+   * Inside a transaction already, `work` joins it.
+   */
+  async transact<T>(work: (scoped: DataService) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return work(this);
+    return this.db.transaction().execute((trx) => work(Object.create(this, { db: { value: trx } }) as DataService));
   }
 
   get orgDb(): Kysely<OrgDatabase> {
@@ -69,6 +81,7 @@ export class DataService {
     this.schema = await SchemaRegistry.load(this.orgDb);
     await syncRecordTables(this.db, this.dialect, this.schema);
     await this.syncUsers();
+    await this.syncOrganization();
     for (const object of this.schema.objects) {
       const { rows } = await sql<{ m: string | null }>`SELECT MAX(${sql.ref('SystemModstamp')}) AS m FROM ${sql.table(tableName(object))}`.execute(this.db);
       this.clock.seed(rows[0]?.m);
@@ -104,6 +117,21 @@ export class DataService {
     const { rows } = await sql<{ Id: string }>`SELECT ${col('t', 'Id')} AS ${sql.id('Id')} FROM ${sql.table(tableName(object))} AS t
       WHERE ${col('t', 'Id')} IN (${sql.join([...new Set(ids)])}) AND ${col('t', 'IsDeleted')} = 0 ${filter ? sql`AND ${filter}` : sql``}`.execute(this.db);
     return new Set(rows.map((r) => r.Id));
+  }
+
+  /** The Organization object is one row, the org, as a Developer Edition org describes itself. */
+  private async syncOrganization(): Promise<void> {
+    const org = await readOrg(this.orgDb);
+    const table = tableName(this.schema.get('Organization')!);
+    const at = new Date(this.now()).toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      await sql`DELETE FROM ${sql.table(table)}`.execute(trx);
+      await trx.insertInto(table).values({
+        Id: org.orgId, Name: org.name, InstanceName: 'HS1', IsSandbox: 0, TrialExpirationDate: null, NamespacePrefix: null,
+        OrganizationType: 'Developer Edition', LanguageLocaleKey: 'en_US', TimeZoneSidKey: 'GMT', DefaultLocaleSidKey: 'en_US',
+        IsDeleted: 0, CreatedDate: at, CreatedById: null, LastModifiedDate: at, LastModifiedById: null, SystemModstamp: at,
+      }).execute();
+    });
   }
 
   /** The User object mirrors the identity model's users (it is read-only through the API). */

@@ -18,6 +18,7 @@ import { tokenRoutes } from './routes/token.js';
 import { versionRoutes } from './routes/versions.js';
 import { dataApiRoutes } from './routes/data/index.js';
 import type { DataService } from '../data/service.js';
+import type { BulkJobRunner } from '../data/bulk/runner.js';
 import { refuseTokensInQuery } from './token-in-query.js';
 import { tokenFastPath } from './token-fast-path.js';
 import { recordFastPath } from './record-fast-path.js';
@@ -29,6 +30,7 @@ export interface ServerDeps {
   limits: TokenRateLimits;
   orgKey: Buffer;
   data: DataService;
+  bulk: BulkJobRunner;
   /** The SQLite handle under the store, for the record fast path (absent on PostgreSQL). */
   sqlite?: Store['sqlite'];
   logger: FastifyServerOptions['logger'];
@@ -39,6 +41,7 @@ export const requestSerializer = (req: { method: string; url: string; ip?: strin
 
 import { clientErrorHandler } from './client-error.js';
 import { refuseNulInPath } from './refuse-nul.js';
+import { ignoreContentTypeWithoutBody, tolerateSlashes } from './url-tolerance.js';
 
 export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance> {
   const fastPath = tokenFastPath(deps.ctx, deps.metrics, deps.limits, () => app.log);
@@ -49,11 +52,13 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
     trustProxy: false,
     clientErrorHandler,
     serverFactory: (handler) => createServer((req, res) => {
+      tolerateSlashes(req);
       if (!fastPath(req, res) && !recordPath(req, res)) handler(req, res);
     }),
   });
   registerErrorFormat(app);
   refuseNulInPath(app);
+  ignoreContentTypeWithoutBody(app);
   registerFormParser(app);
   refuseTokensInQuery(app);
   await app.register(fastifyCookie, { secret: createHmac('sha256', deps.orgKey).update('browser-cookies').digest() });
@@ -70,7 +75,7 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
   versionRoutes(app, deps.ctx);
   adminRoutes(app, deps.ctx);
   appCredentialRoutes(app, deps.ctx);
-  await dataApiRoutes(app, deps.ctx, deps.data);
+  await dataApiRoutes(app, deps.ctx, deps.data, deps.bulk);
   app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
   app.get('/', async (_request, reply) => reply.type('text/plain').send(`Handshake org ${deps.ctx.org.name} (${deps.ctx.org.orgId}). API: ${deps.ctx.urls.instanceUrl}/services/data\n`));
   return app;

@@ -19,6 +19,7 @@ export const SYSTEM_PERMISSIONS = [
   'ViewSetup',
   'ExternalClientAppDeveloper',
   'ViewClientSecret',
+  'BulkApiHardDelete',
 ] as const;
 export type SystemPermission = (typeof SYSTEM_PERMISSIONS)[number];
 
@@ -28,6 +29,7 @@ export const SYSTEM_PERMISSION_LABELS: Record<SystemPermission, string> = {
   ManageUsers: 'Manage Users',
   ViewSetup: 'View Setup and Configuration',
   ExternalClientAppDeveloper: 'External Client App Developer',
+  BulkApiHardDelete: 'Bulk API Hard Delete',
   ViewClientSecret: 'View Client Secret',
 };
 

@@ -4,6 +4,8 @@ import { DataService, type RecordDatabase } from '../data/service.js';
 import { BlobStore } from '../data/files/blob-store.js';
 import { QueryLocators } from '../data/soql/locators.js';
 import { ApiUsage } from '../data/limits/api-usage.js';
+import { BulkJobRunner } from '../data/bulk/runner.js';
+import { JobFiles } from '../data/bulk/job-files.js';
 
 const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
 import { fileURLToPath } from 'node:url';
@@ -54,6 +56,8 @@ export interface RunningOrg {
   server: FastifyInstance;
   /** The REST data API's state; `reload()` after applying setup behind its back. */
   data: DataService;
+  /** Bulk API 2.0 jobs running in the background. */
+  bulk: BulkJobRunner;
   /** What applying the setup file at start changed; new apps' secrets are shown here once. */
   setup: ApplySummary | undefined;
   close(): Promise<void>;
@@ -83,7 +87,8 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
     await data.reload();
     ctx.afterSetupApplied = () => data.reload();
     const metrics = new OrgMetrics();
-    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger, data, sqlite: store.sqlite });
+    const bulk = new BulkJobRunner(data, new JobFiles(join(options.dataDir, 'bulk')));
+    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger, data, bulk, sqlite: store.sqlite });
     const host = options.host ?? '127.0.0.1';
     await server.listen({ host, port: options.port ?? 0 });
     const address = server.server.address();
@@ -91,6 +96,8 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
     ctx.urls.instanceUrl = `http://${host}:${port}`;
     ctx.urls.loginUrl = `http://localhost:${port}`;
     ctx.urls.instanceHost = new URL(ctx.urls.instanceUrl).host.toLowerCase();
+    // Jobs a stopped org left unfinished carry on.
+    bulk.wake();
     return {
       instanceUrl: ctx.urls.instanceUrl,
       loginUrl: ctx.urls.loginUrl,
@@ -99,9 +106,11 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
       ctx,
       server,
       data,
+      bulk,
       setup,
       close: async () => {
         await server.close();
+        await bulk.stop();
         await ctx.writer.settle();
         await store.close();
       },

@@ -140,5 +140,34 @@ export function orgMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('definition', 'text', (c) => c.notNull()).execute();
       },
     },
+    '0003_bulk_jobs': {
+      // Bulk API 2.0 jobs. Progress (rows done, result file sizes) commits with each chunk's records,
+      // so a job resumed after a crash neither repeats nor skips a row.
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('bulk_jobs')
+          .addColumn('id', 'varchar(18)', (c) => c.primaryKey())
+          .addColumn('kind', 'varchar(10)', (c) => c.notNull())
+          .addColumn('operation', 'varchar(20)', (c) => c.notNull())
+          .addColumn('object', 'varchar(80)', (c) => c.notNull())
+          .addColumn('external_id_field', 'varchar(80)')
+          .addColumn('query', 'text')
+          .addColumn('state', 'varchar(20)', (c) => c.notNull())
+          .addColumn('created_by', 'varchar(18)', (c) => c.notNull())
+          .addColumn('api_version', 'varchar(10)', (c) => c.notNull())
+          .addColumn('line_ending', 'varchar(4)', (c) => c.notNull())
+          .addColumn('column_delimiter', 'varchar(10)', (c) => c.notNull())
+          .addColumn('uploads', 'integer', (c) => c.notNull())
+          .addColumn('data_key', 'varchar(36)')
+          .addColumn('rows_done', 'integer', (c) => c.notNull())
+          .addColumn('records_processed', 'integer', (c) => c.notNull())
+          .addColumn('records_failed', 'integer', (c) => c.notNull())
+          .addColumn('result_sizes', 'text', (c) => c.notNull())
+          .addColumn('error_message', 'text')
+          .addColumn('processing_ms', 'integer', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull()).execute();
+        await db.schema.createIndex('bulk_jobs_state').on('bulk_jobs').columns(['state', 'created_at']).execute();
+      },
+    },
   };
 }

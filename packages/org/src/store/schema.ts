@@ -124,6 +124,31 @@ export interface EventTable {
 /** Custom objects, and custom fields on standard objects, as declared in setup. */
 export interface DataObjectTable { name: string; key_prefix: string; definition: string }
 
+/** A Bulk API 2.0 job; `result_sizes` is JSON: bytes of each result file that belong to committed rows. */
+export interface BulkJobTable {
+  id: string;
+  kind: 'ingest' | 'query';
+  operation: string;
+  object: string;
+  external_id_field: string | null;
+  query: string | null;
+  state: string;
+  created_by: string;
+  api_version: string;
+  line_ending: string;
+  column_delimiter: string;
+  uploads: number;
+  data_key: string | null;
+  rows_done: number;
+  records_processed: number;
+  records_failed: number;
+  result_sizes: string;
+  error_message: string | null;
+  processing_ms: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface OrgDatabase {
   org_settings: OrgSettingTable;
   users: UserTable;
@@ -138,4 +163,5 @@ export interface OrgDatabase {
   authorization_codes: AuthorizationCodeTable;
   events: EventTable;
   data_objects: DataObjectTable;
+  bulk_jobs: BulkJobTable;
 }

@@ -55,7 +55,7 @@ export class DataAccess {
     if (perms.has('Delete')) perms.add('Edit');
     if (perms.has('Edit') || perms.has('ViewAll') || perms.has('Create')) perms.add('Read');
     const rights: ObjectRights = {
-      read: perms.has('Read'),
+      read: perms.has('Read') || object.everyoneReads === true,
       create: perms.has('Create') && object.writable,
       edit: perms.has('Edit') && object.writable,
       delete: perms.has('Delete') && object.writable,
@@ -73,7 +73,7 @@ export class DataAccess {
   /** Field-level security for reading. Fields outside FLS (system, required) follow the object. */
   canRead(object: ObjectDef, field: FieldDef): boolean {
     if (!this.rights(object).read) return false;
-    if (!field.permissionable || this.allFields()) return true;
+    if (!field.permissionable || this.allFields() || object.everyoneReads) return true;
     return (this.access.fields[`${object.name}.${field.name}`] ?? []).includes('Read');
   }
 

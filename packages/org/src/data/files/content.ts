@@ -41,7 +41,7 @@ export async function createContentVersion(service: DataService, access: DataAcc
   });
   if (!result!.success) throw new DmlError(result!.errors);
 
-  await service.db.transaction().execute(async (trx) => {
+  await service.transact(async ({ db: trx }) => {
     const documentValues = { Title: title, LatestPublishedVersionId: result!.id, FileType: extension?.toUpperCase() ?? 'UNKNOWN', ContentSize: blob.size, FileExtension: extension, LastModifiedDate: stamp, LastModifiedById: access.userId, SystemModstamp: stamp };
     if (existingDoc) {
       await trx.updateTable(tableName(versions)).set({ IsLatest: 0 }).where('ContentDocumentId', '=', documentId).where('Id', '<>', result!.id).execute();

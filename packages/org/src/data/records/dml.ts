@@ -24,7 +24,7 @@ interface Pending {
 }
 
 const SKIPPED_KEYS = new Set(['attributes']);
-const ROLLED_BACK = recordError('ALL_OR_NONE_OPERATION_ROLLED_BACK', 'Record rolled back because not all records were valid and the request was using AllOrNone header');
+export const ROLLED_BACK = recordError('ALL_OR_NONE_OPERATION_ROLLED_BACK', 'Record rolled back because not all records were valid and the request was using AllOrNone header');
 const insufficientAccess = () => recordError('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id');
 
 /** Reads a JSON record against the object: unknown, unreadable and unwritable fields, and values of the wrong type. */
@@ -204,7 +204,7 @@ export async function createRecords(service: DataService, access: DataAccess, ob
     const nextNumber = () => (counter = (counter ?? 0) + 1);
     if (object.name === 'Order' && good.length) counter = await maxOrderNumber(service, object);
     for (const p of good) compute(object, p.values, nextNumber);
-    await service.db.transaction().execute(async (trx) => {
+    await service.transact(async ({ db: trx }) => {
       await insertRows(trx, tableName(object), good.map((p) => p.values));
       await rollUp(service, trx, object, good.map((p) => p.values), stamp);
     });
@@ -254,7 +254,7 @@ export async function updateRecords(service: DataService, access: DataAccess, ob
   await checkUnique(service, object, pending);
   if (settle(pending, options.allOrNone) && !options.dryRun) {
     const good = pending.filter((p) => p.errors.length === 0);
-    await service.db.transaction().execute(async (trx) => {
+    await service.transact(async ({ db: trx }) => {
       for (const p of good) {
         const merged: Row = { ...p.existing!, ...p.values };
         compute(object, merged, () => 0);
@@ -285,7 +285,7 @@ export async function deleteRecords(service: DataService, access: DataAccess, id
     return { index, id, values: {}, errors: found.error ? [found.error] : [], ...(object ? { object } : {}) };
   });
   if (settle(pending, options.allOrNone)) {
-    await service.db.transaction().execute(async (trx) => {
+    await service.transact(async ({ db: trx }) => {
       for (const p of pending.filter((x) => x.errors.length === 0)) await softDelete(service, trx, p.object!, [p.id], stamp, access.userId);
     });
   }

@@ -60,6 +60,8 @@ export interface ObjectDef {
   sharing: SharingModel;
   /** Can the API create/update/delete its records at all (User is managed through setup). */
   writable: boolean;
+  /** Every user reads its records and fields, with no object permission (Salesforce's User and Organization). */
+  everyoneReads?: true;
 }
 
 export interface ChildRelationship { childSObject: string; field: string; relationshipName: string; cascadeDelete: boolean }
@@ -109,11 +111,13 @@ export function picklist(name: string, values: string[], options: FieldOptions =
 
 const readOnly = { createable: false, updateable: false } as const;
 
-/** The fields every object has; User has no owner. */
+const UNOWNED = new Set(['User', 'Organization']);
+
+/** The fields every object has; User and Organization have no owner. */
 export function systemFields(objectName: string): FieldDef[] {
   return [
     field('Id', 'id', { ...readOnly, label: `${objectName} ID`, indexed: true }),
-    ...(objectName === 'User' ? [] : [lookup('OwnerId', 'User', { label: 'Owner ID', relationshipName: 'Owner', permissionable: false })]),
+    ...(UNOWNED.has(objectName) ? [] : [lookup('OwnerId', 'User', { label: 'Owner ID', relationshipName: 'Owner', permissionable: false })]),
     field('IsDeleted', 'boolean', { ...readOnly, label: 'Deleted' }),
     field('CreatedDate', 'datetime', { ...readOnly, indexed: true }),
     lookup('CreatedById', 'User', { ...readOnly, relationshipName: 'CreatedBy', label: 'Created By ID' }),

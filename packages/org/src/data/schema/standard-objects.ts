@@ -10,7 +10,7 @@ const computed = { createable: false, updateable: false, permissionable: true } 
 const text = (name: string, length = 255, options: Parameters<typeof field>[2] = {}) => field(name, 'string', { length, ...options });
 const name = (length = 255) => text('Name', length, { required: true, nameField: true, indexed: true });
 
-interface Declaration { name: string; label: string; plural: string; prefix: string; fields: FieldDef[]; sharing?: SharingModel; writable?: boolean }
+interface Declaration { name: string; label: string; plural: string; prefix: string; fields: FieldDef[]; sharing?: SharingModel; writable?: boolean; everyoneReads?: true }
 
 const INDUSTRIES = ['Agriculture', 'Banking', 'Chemicals', 'Communications', 'Construction', 'Consulting', 'Education', 'Electronics', 'Energy', 'Engineering', 'Finance', 'Healthcare', 'Insurance', 'Manufacturing', 'Media', 'Retail', 'Technology', 'Transportation', 'Utilities', 'Other'];
 const LEAD_SOURCES = ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'];
@@ -123,11 +123,21 @@ const DECLARATIONS: Declaration[] = [
     ],
   },
   {
-    name: 'User', label: 'User', plural: 'Users', prefix: '005', sharing: { kind: 'public' }, writable: false,
+    // Every Salesforce user can read users (sf reads its own Username after an access-token login).
+    name: 'User', label: 'User', plural: 'Users', prefix: '005', sharing: { kind: 'public' }, writable: false, everyoneReads: true,
     fields: [
       text('Username', 80, { required: true, indexed: true, unique: true }), text('Name', 121, { ...computed, nameField: true, permissionable: false, indexed: true }),
       field('Email', 'email', { length: 128, required: true }), text('FirstName', 40), text('LastName', 80, { required: true }),
       field('IsActive', 'boolean'), text('ProfileId', 18), text('ProfileName', 80, computed),
+    ],
+  },
+  {
+    // One row, the org itself: @salesforce/core reads it after every login (edition, sandbox or not).
+    name: 'Organization', label: 'Organization', plural: 'Organizations', prefix: '00D', sharing: { kind: 'public' }, writable: false, everyoneReads: true,
+    fields: [
+      text('Name', 80, { ...computed, nameField: true }), text('InstanceName', 5, computed), field('IsSandbox', 'boolean', computed),
+      field('TrialExpirationDate', 'datetime', computed), text('NamespacePrefix', 15, computed), text('OrganizationType', 40, computed),
+      text('LanguageLocaleKey', 40, computed), text('TimeZoneSidKey', 40, computed), text('DefaultLocaleSidKey', 40, computed),
     ],
   },
 ];
@@ -145,4 +155,5 @@ export const STANDARD_OBJECT_DEFS: readonly ObjectDef[] = DECLARATIONS.map((d) =
   fields: [...systemFields(d.name), ...d.fields],
   sharing: d.sharing ?? { kind: 'owner' },
   writable: d.writable ?? true,
+  ...(d.everyoneReads ? { everyoneReads: true as const } : {}),
 }));

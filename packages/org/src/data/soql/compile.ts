@@ -13,7 +13,7 @@ import { dateLiteralRange } from './date-literals.js';
 export interface OutputField { kind: 'field'; name: string; key: string; field: FieldDef }
 export interface OutputParent { kind: 'parent'; name: string; object: ObjectDef; idKey: string; children: OutputNode[] }
 export interface OutputChild { kind: 'child'; name: string; relationship: ChildRelationship; query: CompiledQuery }
-export interface OutputAggregate { kind: 'aggregate'; name: string; key: string; field?: FieldDef }
+export interface OutputAggregate { kind: 'aggregate'; name: string; key: string; field?: FieldDef; label?: string }
 export type OutputNode = OutputField | OutputParent | OutputChild | OutputAggregate;
 
 export interface CompiledQuery {
@@ -149,7 +149,7 @@ export class SoqlCompiler {
         const numeric = ['int', 'double', 'currency', 'percent'].includes(target.field.type);
         if ((fn === 'SUM' || fn === 'AVG') && !numeric) throw queryError('INVALID_FIELD', this.soql, `field ${target.field.name} does not support aggregate operator ${fn}`, param);
         selected.push(sql`${sql.raw(sqlFn)}(${fn === 'COUNT_DISTINCT' ? sql`DISTINCT ${target.ref}` : target.ref}) AS ${sql.id(key)}`);
-        output.push({ kind: 'aggregate', name: item.alias ?? `expr${expr++}`, key, ...(fn === 'MIN' || fn === 'MAX' ? { field: target.field } : {}) });
+        output.push({ kind: 'aggregate', name: item.alias ?? `expr${expr++}`, key, label: `${fn.toLowerCase()}(${param})`, ...(fn === 'MIN' || fn === 'MAX' ? { field: target.field } : {}) });
         continue;
       }
       const path = item.type === 'FieldRelationship' ? item.rawValue ?? [...item.relationships, item.field].join('.') : item.field;

@@ -27,7 +27,6 @@ export function parseApiVersion(text: string): number | undefined {
 
 export function versionRoutes(app: FastifyInstance, ctx: OAuthContext): void {
   app.get('/services/data', async () => apiVersions());
-  app.get('/services/data/', async () => apiVersions());
 
   app.get<{ Params: { version: string } }>('/services/data/:version', async (request) => {
     const version = request.params.version;

@@ -4,6 +4,7 @@ import type { ObjectDef } from '../../../data/schema/fields.js';
 import type { DataService } from '../../../data/service.js';
 import type { OAuthContext } from '../../../oauth/context.js';
 import { ApiError, notFound } from '../../api-error.js';
+import { readable } from './record-operations.js';
 import { requireApiSession } from '../../bearer-auth.js';
 import { parseApiVersion } from '../versions.js';
 
@@ -38,7 +39,5 @@ export function registerDataContext(app: FastifyInstance, ctx: OAuthContext, ser
 
 /** An object the user can read, or 404 NOT_FOUND as Salesforce answers for unknown and hidden objects alike. */
 export function readableObject(service: DataService, request: FastifyRequest, name: string): ObjectDef {
-  const object = service.schema.get(name);
-  if (!object || !request.data.access.rights(object).read) throw notFound();
-  return object;
+  return readable({ service, access: request.data.access, version: request.data.version }, name);
 }

@@ -1,16 +1,21 @@
 import type { FastifyInstance } from 'fastify';
+import { bulkLimits, recordCounts, storageLimits } from '../../../data/limits/storage.js';
 import type { DataService } from '../../../data/service.js';
 
 export function limitsRoutes(app: FastifyInstance, service: DataService): void {
   app.get('/limits', async () => {
     const { used, max } = service.usage.current();
-    const fixed = (n: number) => ({ Max: n, Remaining: n });
     return {
       DailyApiRequests: { Max: max, Remaining: Math.max(0, max - used) },
-      DailyBulkV2QueryJobs: fixed(10000),
-      DataStorageMB: fixed(1024),
-      FileStorageMB: { Max: Math.floor((service.blobs.maxBytes * 1000) / 1048576), Remaining: Math.floor((service.blobs.maxBytes * 1000) / 1048576) },
-      ConcurrentSyncReportRuns: fixed(20),
+      ...(await storageLimits(service)),
+      ...(await bulkLimits(service)),
+      ConcurrentSyncReportRuns: { Max: 20, Remaining: 20 },
     };
+  });
+
+  // `sf org list sobject record-counts` sends a bare `?sObjects` for every object, or `?sObjects=A,B`.
+  app.get<{ Querystring: { sObjects?: string } }>('/limits/recordCount', async (request) => {
+    const names = request.query.sObjects ? request.query.sObjects.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    return { sObjects: await recordCounts(service, request.data.access, names) };
   });
 }

@@ -1,42 +1,22 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { DmlError, recordError } from '../../../data/data-error.js';
 import { BlobTooLargeError, type StoredBlob } from '../../../data/files/blob-store.js';
 import { createContentVersion } from '../../../data/files/content.js';
 import { deletedRecords, updatedIds } from '../../../data/records/changes.js';
 import { describeObject, objectSummary } from '../../../data/records/describe.js';
-import { createRecords, deleteRecords, updateRecords, upsertRecords, type SaveResult } from '../../../data/records/dml.js';
-import { recordJson, requestedFields, retrieveOne, retrieveRows } from '../../../data/records/retrieve.js';
-import { normalizeId, recordUrl } from '../../../data/records/values.js';
-import { findByExternalId } from '../../../data/records/lookup.js';
-import type { ObjectDef } from '../../../data/schema/fields.js';
+import { retrieveOne } from '../../../data/records/retrieve.js';
+import { normalizeId } from '../../../data/records/values.js';
 import type { DataService } from '../../../data/service.js';
 import { ApiError, notFound } from '../../api-error.js';
 import { readableObject, type VersionParams } from './context.js';
+import { createOne, deleteOne, retrieve, retrieveByExternalId, updateOne, upsertOne, type Answer, type RecordCall } from './record-operations.js';
 
 type TypeParams = VersionParams & { type: string };
 type IdParams = TypeParams & { id: string };
 type PairParams = TypeParams & { a: string; b: string };
 
 export const DATA_BODY_LIMIT = 50 * 1024 * 1024;
-
-function single(result: SaveResult): SaveResult {
-  if (!result.success) throw new DmlError(result.errors);
-  return result;
-}
-
-/** A record the caller cannot see is 404 on a single-record call; deleting one already deleted is 404 ENTITY_IS_DELETED. */
-function throwIfMissing(result: SaveResult, deletedToo: boolean): void {
-  const code = result.success ? undefined : result.errors[0]?.errorCode;
-  if (code === 'INVALID_CROSS_REFERENCE_KEY') throw notFound();
-  if (deletedToo && code === 'ENTITY_IS_DELETED') throw new ApiError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
-}
-
-function idOrNotFound(object: ObjectDef, raw: string): string {
-  const id = normalizeId(raw);
-  if (!id || !id.startsWith(object.keyPrefix)) throw notFound(`Provided external ID field does not exist or is not accessible: ${raw}`);
-  return id;
-}
 
 function tooLarge(service: DataService) {
   return new ApiError(413, 'MAXIMUM_SIZE_OF_DOCUMENT', `The file is larger than this org's limit of ${service.blobs.maxBytes} bytes (set HANDSHAKE_MAX_FILE_BYTES to change it).`);
@@ -119,9 +99,7 @@ export function sobjectRoutes(app: FastifyInstance, service: DataService): void 
       }
     }
     if (request.isMultipart()) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Multipart uploads are for objects with binary fields (ContentVersion); send ${object.name} as JSON`);
-    if (Array.isArray(request.body)) throw new ApiError(400, 'JSON_PARSER_ERROR', `Cannot deserialize instance of ${object.name} from START_ARRAY value; use composite/sobjects for several records`);
-    const [result] = await createRecords(service, access, object, [request.body], { allOrNone: true });
-    return reply.code(201).send(single(result!));
+    return answer(reply, await createOne(call(service, request), object, request.body));
   });
 
   app.get<{ Params: TypeParams; Querystring: { start?: string; end?: string } }>('/sobjects/:type/updated', async (request) => {
@@ -134,86 +112,40 @@ export function sobjectRoutes(app: FastifyInstance, service: DataService): void 
     return deletedRecords(service, request.data.access, object, request.query.start, request.query.end);
   });
 
-  app.get<{ Params: IdParams; Querystring: { fields?: string } }>('/sobjects/:type/:id', async (request) => {
+  app.get<{ Params: IdParams; Querystring: { fields?: string } }>('/sobjects/:type/:id', async (request, reply) => {
     const object = readableObject(service, request, request.params.type);
-    const id = idOrNotFound(object, request.params.id);
-    const fields = requestedFields(service, request.data.access, object, request.query.fields);
-    return recordJson(object, fields, await retrieveOne(service, request.data.access, object, id, fields), request.data.version);
+    return answer(reply, await retrieve(call(service, request), object, request.params.id, request.query.fields));
   });
 
   app.patch<{ Params: IdParams }>('/sobjects/:type/:id', { bodyLimit: DATA_BODY_LIMIT }, async (request, reply) => {
     const object = readableObject(service, request, request.params.type);
-    const id = idOrNotFound(object, request.params.id);
-    const [result] = await updateRecords(service, request.data.access, object, [{ id, body: request.body }], { allOrNone: true });
-    throwIfMissing(result!, false);
-    single(result!);
-    return reply.code(204).send();
+    return answer(reply, await updateOne(call(service, request), object, request.params.id, request.body));
   });
 
   app.delete<{ Params: IdParams }>('/sobjects/:type/:id', async (request, reply) => {
     const object = readableObject(service, request, request.params.type);
-    const id = idOrNotFound(object, request.params.id);
-    const [result] = await deleteRecords(service, request.data.access, [id], { allOrNone: true });
-    throwIfMissing(result!, true);
-    single(result!);
-    return reply.code(204).send();
+    return answer(reply, await deleteOne(call(service, request), object, request.params.id));
   });
 
   // Two segments after the type: a record's binary field (…/{id}/VersionData) or a record by external id (…/{field}/{value}).
   app.get<{ Params: PairParams; Querystring: { fields?: string } }>('/sobjects/:type/:a/:b', async (request, reply) => {
     const object = readableObject(service, request, request.params.type);
-    const { access, version } = request.data;
     const blobField = service.schema.field(object, request.params.b);
     const id = normalizeId(request.params.a);
     if (id && id.startsWith(object.keyPrefix) && blobField?.type === 'base64') {
-      const row = await retrieveOne(service, access, object, id, [blobField]);
+      const row = await retrieveOne(service, request.data.access, object, id, [blobField]);
       const key = row[blobField.name];
       if (typeof key !== 'string') throw notFound();
       return reply.type('application/octet-stream').header('content-length', service.blobs.size(key)).send(service.blobs.read(key));
     }
-    const external = externalField(service, request, object, request.params.a);
-    const fields = requestedFields(service, access, object, request.query.fields);
-    const value = request.params.b;
-    const outcome = await upsertLookup(service, request, object, external.name, value);
-    if (outcome.length === 0) throw notFound();
-    if (outcome.length > 1) return reply.code(300).send(outcome.map((rid) => recordUrl(version, object, rid)));
-    return recordJson(object, fields, await retrieveOne(service, access, object, outcome[0]!, fields), version);
+    return answer(reply, await retrieveByExternalId(call(service, request), object, request.params.a, request.params.b, request.query.fields));
   });
 
   app.patch<{ Params: PairParams }>('/sobjects/:type/:a/:b', { bodyLimit: DATA_BODY_LIMIT }, async (request, reply) => {
     const object = readableObject(service, request, request.params.type);
-    const { access, version } = request.data;
-    const external = externalField(service, request, object, request.params.a);
-    const body = request.body;
-    if (body && typeof body === 'object' && !Array.isArray(body)) {
-      const clash = Object.entries(body as Record<string, unknown>).find(([k, v]) => k.toLowerCase() === external.name.toLowerCase() && String(v) !== request.params.b);
-      if (clash) throw new ApiError(400, 'INVALID_FIELD', `The value of ${external.name} in the body (${String(clash[1])}) differs from the one in the URL (${request.params.b})`);
-    }
-    const { results, multiple } = await upsertRecords(service, access, object, external, [{ value: request.params.b, body }], { allOrNone: true });
-    if (multiple[0]) return reply.code(300).send(multiple[0].map((rid) => recordUrl(version, object, rid)));
-    const result = single(results[0]!);
-    // API 46.0 and later answer an update with 200 and the result; earlier versions with 204.
-    if (result.created) return reply.code(201).send(result);
-    return Number(version.slice(1)) >= 46 ? reply.code(200).send(result) : reply.code(204).send();
+    return answer(reply, await upsertOne(call(service, request), object, request.params.a, request.params.b, request.body));
   });
 }
 
-/** The field an upsert or lookup goes by: Id or an external id / unique field the user can read. */
-export function externalField(service: DataService, request: FastifyRequest, object: ObjectDef, name: string) {
-  const f = service.schema.field(object, name);
-  if (!f || !(f.externalId || f.unique || f.name === 'Id') || !request.data.access.canRead(object, f)) {
-    throw notFound(`Provided external ID field does not exist or is not accessible: ${name}`);
-  }
-  return f;
-}
-
-async function upsertLookup(service: DataService, request: FastifyRequest, object: ObjectDef, field: string, value: string): Promise<string[]> {
-  const { access } = request.data;
-  const f = service.schema.field(object, field)!;
-  if (f.name === 'Id') {
-    const id = normalizeId(value);
-    return id ? [...(await retrieveRows(service, access, object, [id], [])).keys()] : [];
-  }
-  return (await findByExternalId(service, access, object, f, [value])).get(value.toLowerCase()) ?? [];
-}
-
+const call = (service: DataService, request: FastifyRequest): RecordCall => ({ service, access: request.data.access, version: request.data.version });
+const answer = (reply: FastifyReply, a: Answer) => (a.status === 204 ? reply.code(204).send() : reply.code(a.status).send(a.body));

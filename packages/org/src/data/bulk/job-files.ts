@@ -1,0 +1,44 @@
+import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, ftruncateSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type ResultFile = 'successfulResults' | 'failedResults' | 'unprocessedrecords' | 'results' | 'offsets';
+const NAMES: Record<ResultFile, string> = { successfulResults: 'success.csv', failedResults: 'failed.csv', unprocessedrecords: 'unprocessed.csv', results: 'results.csv', offsets: 'offsets.bin' };
+
+/** Each job's result files, in a folder named by its id (ids are generated here; anything else is refused). */
+export class JobFiles {
+  constructor(private readonly root: string) {
+    mkdirSync(root, { recursive: true });
+  }
+
+  path(jobId: string, file: ResultFile): string {
+    if (!/^750[0-9A-Za-z]{15}$/.test(jobId)) throw new Error('invalid job id');
+    return join(this.root, jobId, NAMES[file]);
+  }
+
+  append(jobId: string, file: ResultFile, data: string | Buffer): void {
+    mkdirSync(join(this.root, jobId.replace(/[^0-9A-Za-z]/g, '')), { recursive: true });
+    appendFileSync(this.path(jobId, file), data);
+  }
+
+  size(jobId: string, file: ResultFile): number {
+    const path = this.path(jobId, file);
+    return existsSync(path) ? statSync(path).size : 0;
+  }
+
+  /** Cuts a file back to what committed rows wrote: a crash between the append and the commit leaves extra bytes. */
+  truncate(jobId: string, file: ResultFile, size: number): void {
+    const path = this.path(jobId, file);
+    if (!existsSync(path)) return;
+    const fd = openSync(path, 'r+');
+    try {
+      ftruncateSync(fd, size);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  remove(jobId: string): void {
+    this.path(jobId, 'results');
+    rmSync(join(this.root, jobId), { recursive: true, force: true });
+  }
+}
