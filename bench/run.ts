@@ -3,6 +3,7 @@ import { benchOAuthTokens } from './oauth-tokens.js';
 import { benchDataApi } from './data-api.js';
 import { benchFlows } from './flows.js';
 import { benchConsole } from './console.js';
+import { benchBulk } from './bulk.js';
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -26,6 +27,14 @@ rows.push(
   [`indexed SOQL filter, median latency at 10,000 vs ${fmt(data.rows)} rows`, `${data.indexedLatency.large.toFixed(2)} ms`, `${data.indexedLatency.small.toFixed(2)} ms at 10,000 rows`, `${data.indexedLatency.ratio.toFixed(2)}×`, 'does not grow with the table'],
 );
 targets.push(['(a) GETs', data.get.ratio >= 0.35], ['(b) inserts', data.insert.recordsPerSecond >= 20_000], ['(c) query', data.query.recordsPerSecond >= 50_000], ['indexed latency', data.indexedLatency.ratio <= 1.5]);
+
+log('Bulk API 2.0 against the REST calls it replaces (composite/sobjects, paginated SOQL), same org, same run');
+const bulk = await benchBulk(log);
+rows.push(
+  [`Bulk API 2.0 ingest, ${fmt(bulk.rows)} accounts in one job (upload to JobComplete)`, `${fmt(bulk.ingest.recordsPerSecond)} /s`, `composite/sobjects, 200 a call, 4 in flight: ${fmt(bulk.ingest.baselineRecordsPerSecond)} /s`, `${bulk.ingest.ratio.toFixed(2)}×`, '≥ 50,000 /s'],
+  [`Bulk API 2.0 query, every account (job to the last CSV byte)`, `${fmt(bulk.query.recordsPerSecond)} /s`, `paginated SOQL: ${fmt(bulk.query.baselineRecordsPerSecond)} /s`, `${bulk.query.ratio.toFixed(2)}×`, '≥ 100,000 /s'],
+);
+targets.push(['bulk ingest', bulk.ingest.recordsPerSecond >= 50_000], ['bulk query', bulk.query.recordsPerSecond >= 100_000]);
 
 log(`Flows: the seed's order flow org → ERP through the hub, against a script with 10 requests in flight, ${Number(process.env.BENCH_LATENCY_MS ?? 50)} ms added to every request`);
 const flows = await benchFlows(log);

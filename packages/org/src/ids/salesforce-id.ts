@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesFromPool } from '../crypto/random-pool.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const CHECKSUM_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
@@ -32,7 +32,8 @@ export function idChecksum(id15: string): string {
 
 /** A new 18-character id: prefix + instance-ish "0" filler + random base62 + checksum. */
 export function newSalesforceId(prefix: string): string {
-  const bytes = randomBytes(12);
+  // From the pool: a bulk job makes a million ids, and one OpenSSL call each cost 7 µs.
+  const bytes = randomBytesFromPool(12);
   let body = '';
   for (const b of bytes) body += BASE62[b % 62];
   const id15 = (prefix + '00' + body).slice(0, 15);
@@ -60,7 +61,7 @@ export function newRecordId(prefix: string): string {
     body = BASE62[Number(tick % 62n)] + body;
     tick /= 62n;
   }
-  const random = randomBytes(2);
+  const random = randomBytesFromPool(2);
   const id15 = `${prefix}0${body}${BASE62[random[0]! % 62]}${BASE62[random[1]! % 62]}`;
   return id15 + idChecksum(id15);
 }

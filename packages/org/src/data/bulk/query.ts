@@ -44,12 +44,13 @@ export async function runBulkQuery(service: DataService, files: JobFiles, job: B
     let text = '';
     const offsets = Buffer.alloc(page.records.length * 8);
     page.records.forEach((record, i) => {
-      offsets.writeDoubleLE(offset + Buffer.byteLength(text), i * 8);
-      text += csvRow(paths.map((path) => cell(path.reduce<unknown>((v, key) => (v === null || v === undefined ? v : (v as Record<string, unknown>)[key]), record))), format);
+      offsets.writeDoubleLE(offset, i * 8);
+      const row = csvRow(paths.map((path) => cell(path.reduce<unknown>((v, key) => (v === null || v === undefined ? v : (v as Record<string, unknown>)[key]), record))), format);
+      offset += Buffer.byteLength(row);
+      text += row;
     });
     files.append(job.id, 'results', text);
     files.append(job.id, 'offsets', offsets);
-    offset += Buffer.byteLength(text);
     rows += page.records.length;
     if (page.done || !page.nextRecordsUrl) break;
     page = await nextPage(service, access, page.nextRecordsUrl.split('/').pop()!, job.api_version);
