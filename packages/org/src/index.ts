@@ -1,4 +1,5 @@
 export { startOrg, DEMO_SETUP_FILE, type OrgOptions, type RunningOrg } from './org/start.js';
+export { orgCertificate } from './org/tls.js';
 export { openStore, type Store } from './store/database.js';
 export { applySetupText, type ApplySummary } from './setup/apply.js';
 export { SetupError, formatProblem, type SetupProblem } from './setup/problems.js';

@@ -97,6 +97,24 @@ for (const store of STORES) {
       assert.ok(after < before, `600 records (1.2 MB at 2 KB each) use data storage: ${before} → ${after}`);
     });
 
+    it('describe answers If-Modified-Since with 304 until setup changes the schema or permissions, and If-Unmodified-Since with 412 after', async () => {
+      await new Promise((r) => setTimeout(r, 1100));
+      const since = new Date().toUTCString();
+      await new Promise((r) => setTimeout(r, 1100));
+      for (const path of ['/sobjects', '/sobjects/Account/describe']) {
+        const unchanged = await rest(org, token, 'GET', path, undefined, { 'if-modified-since': since });
+        assert.deepEqual([unchanged.status, unchanged.body], [304, undefined], path);
+      }
+      const { applySetupText } = await import('../src/setup/apply.js');
+      await applySetupText({ db: org.store.db, box: org.ctx.box, actor: 'test' }, 'objects:\n  Account:\n    fields:\n      Region__c: { type: text, length: 20 }\n', 'region.yaml');
+      await org.data.reload();
+      const changed = await rest(org, token, 'GET', '/sobjects/Account/describe', undefined, { 'if-modified-since': since });
+      assert.equal(changed.status, 200, 'a new field is a change');
+      const precondition = await rest(org, token, 'GET', '/sobjects/Account/describe', undefined, { 'if-unmodified-since': since });
+      assert.deepEqual([precondition.status, precondition.body[0].errorCode], [412, 'PRECONDITION_FAILED']);
+      assert.equal((await rest(org, token, 'GET', '/sobjects/Account/describe', undefined, { 'if-modified-since': 'not a date' })).status, 200);
+    });
+
     it('/composite: references between subrequests, Location headers, 204 bodies, a halted dependent; allOrNone rolls everything back', async () => {
       const v = '/services/data/v62.0';
       const ok = await rest(org, token, 'POST', '/composite', {
@@ -262,3 +280,33 @@ for (const store of STORES) {
     });
   });
 }
+
+describe('org serve --tls: https with a certificate made once, trusted by Node clients through NODE_EXTRA_CA_CERTS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-org-tls-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('serves https on both host names; jsforce (unmodified, in a child process) queries through it; an untrusting client is refused', async () => {
+    const { orgCertificate } = await import('../src/org/tls.js');
+    const { startTestOrg } = await import('./helpers/org.js');
+    const tls = await orgCertificate(dir);
+    const again = await orgCertificate(dir);
+    assert.equal(again.cert, tls.cert, 'made once, kept in the data folder');
+    const org = await startTestOrg(STORES[0]!, { tls }, { dataDir: dir });
+    try {
+      assert.match(org.instanceUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(org.loginUrl, /^https:\/\/localhost:\d+$/);
+      await assert.rejects(fetch(`${org.instanceUrl}/services/data`), 'a client that does not trust the certificate is refused');
+      const { execFile } = await import('node:child_process');
+      const app = org.apps.MuleSoft_Integration!;
+      const script = `
+        const { Connection } = require('jsforce');
+        const conn = new Connection({ oauth2: { loginUrl: process.env.URL, clientId: process.env.ID, clientSecret: process.env.SECRET }, instanceUrl: process.env.URL, version: '62.0' });
+        conn.oauth2.requestToken({ grant_type: 'client_credentials' }).then((t) => { conn.accessToken = t.access_token; return conn.query('SELECT Id FROM Organization'); })
+          .then((r) => console.log(JSON.stringify({ size: r.totalSize })), (e) => { console.error(String(e)); process.exit(1); });`;
+      const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['-e', script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certFile, URL: org.instanceUrl, ID: app.consumerKey, SECRET: app.consumerSecret } }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout))));
+      assert.deepEqual(JSON.parse(out), { size: 1 });
+    } finally {
+      await org.close();
+    }
+  });
+});

@@ -10,6 +10,7 @@ import {
   issueLocalToken,
   listEvents,
   loadOrgKey,
+  orgCertificate,
   revealPrimaryConsumer,
   openStore,
   SecretBox,
@@ -46,9 +47,15 @@ export function registerOrgCommands(program: Command): void {
     .option('--log-level <level>', 'log level (fatal, error, warn, info, debug)', 'warn')
     .option('--token-limit-per-address <n>', 'token requests per minute from one address', positive, 30_000)
     .option('--token-limit-per-client <n>', 'token requests per minute naming one client id', positive, 20_000)
-    .action(async (flags: StoreFlags & { port?: number; host: string; setup?: string; logLevel: string; tokenLimitPerAddress: number; tokenLimitPerClient: number }) => {
+    .option('--tls', 'serve https, with a certificate made once in <data>/tls (or the one given)')
+    .option('--tls-cert <file>', 'PEM certificate for --tls')
+    .option('--tls-key <file>', 'PEM private key for --tls')
+    .action(async (flags: StoreFlags & { port?: number; host: string; setup?: string; logLevel: string; tokenLimitPerAddress: number; tokenLimitPerClient: number; tls?: boolean; tlsCert?: string; tlsKey?: string }) => {
+      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+      const tls = flags.tls || flags.tlsCert ? await orgCertificate(storeOptions(flags).dataDir, flags.tlsCert ? { certFile: resolve(flags.tlsCert), keyFile: resolve(flags.tlsKey!) } : undefined) : undefined;
       const options = {
         ...storeOptions(flags),
+        ...(tls ? { tls } : {}),
         host: flags.host,
         setupFile: flags.setup ?? DEMO_SETUP_FILE,
         logLevel: flags.logLevel,
@@ -62,6 +69,7 @@ export function registerOrgCommands(program: Command): void {
         running = await startOrg({ ...options, port: 0 }).catch((e: unknown) => { throw friendly(e); });
       }
       printBanner(running, flags.setup === undefined);
+      if (tls) console.log(`\nTLS: the certificate is ${tls.certFile}. Node clients (jsforce, sf) trust it with:\n  export NODE_EXTRA_CA_CERTS=${tls.certFile}`);
       const stop = async () => {
         await running.close();
         process.exit(0);

@@ -26,6 +26,8 @@ const REFRESH_STATISTICS_AFTER_ROWS = 10_000;
  */
 export class DataService {
   schema: SchemaRegistry = new SchemaRegistry([]);
+  /** When objects, fields or permissions last changed (every setup change reloads): what describe's If-Modified-Since compares. */
+  describeChangedAt = 0;
   readonly clock: ModstampClock;
   private readonly accessCache = new Map<string, { at: number; access: DataAccess }>();
 
@@ -87,6 +89,7 @@ export class DataService {
       this.clock.seed(rows[0]?.m);
     }
     this.accessCache.clear();
+    this.describeChangedAt = this.now();
     await this.usage.load(this.orgDb);
   }
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -34,6 +35,8 @@ export interface ServerDeps {
   /** The SQLite handle under the store, for the record fast path (absent on PostgreSQL). */
   sqlite?: Store['sqlite'];
   logger: FastifyServerOptions['logger'];
+  /** PEM certificate and key: the org then speaks https. */
+  tls?: { cert: string; key: string } | undefined;
 }
 
 /** Requests are logged by method and path only: query strings and headers can hold credentials. */
@@ -51,10 +54,14 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
     bodyLimit: 1024 * 1024,
     trustProxy: false,
     clientErrorHandler,
-    serverFactory: (handler) => createServer((req, res) => {
-      tolerateSlashes(req);
-      if (!fastPath(req, res) && !recordPath(req, res)) handler(req, res);
-    }),
+    serverFactory: (handler) => {
+      const listener = (req: IncomingMessage, res: ServerResponse) => {
+        tolerateSlashes(req);
+        if (!fastPath(req, res) && !recordPath(req, res)) handler(req, res);
+      };
+      // An https server is a net.Server too; fastify only listens and closes it.
+      return deps.tls ? (createTlsServer({ cert: deps.tls.cert, key: deps.tls.key }, listener) as unknown as Server) : createServer(listener);
+    },
   });
   registerErrorFormat(app);
   refuseNulInPath(app);

@@ -43,6 +43,8 @@ export interface OrgOptions {
   maxFileBytes?: number;
   /** For tests that move the clock. */
   now?: () => number;
+  /** Serve https with this certificate (see org/tls.ts). */
+  tls?: { cert: string; key: string };
 }
 
 export interface RunningOrg {
@@ -88,13 +90,14 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
     ctx.afterSetupApplied = () => data.reload();
     const metrics = new OrgMetrics();
     const bulk = new BulkJobRunner(data, new JobFiles(join(options.dataDir, 'bulk')));
-    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger, data, bulk, sqlite: store.sqlite });
+    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger, data, bulk, sqlite: store.sqlite, tls: options.tls });
     const host = options.host ?? '127.0.0.1';
     await server.listen({ host, port: options.port ?? 0 });
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
-    ctx.urls.instanceUrl = `http://${host}:${port}`;
-    ctx.urls.loginUrl = `http://localhost:${port}`;
+    const scheme = options.tls ? 'https' : 'http';
+    ctx.urls.instanceUrl = `${scheme}://${host}:${port}`;
+    ctx.urls.loginUrl = `${scheme}://localhost:${port}`;
     ctx.urls.instanceHost = new URL(ctx.urls.instanceUrl).host.toLowerCase();
     // Jobs a stopped org left unfinished carry on.
     bulk.wake();

@@ -70,7 +70,8 @@ async function readFileUpload(service: DataService, request: FastifyRequest): Pr
 }
 
 export function sobjectRoutes(app: FastifyInstance, service: DataService): void {
-  app.get<{ Params: VersionParams }>('/sobjects', async (request) => {
+  app.get<{ Params: VersionParams }>('/sobjects', async (request, reply) => {
+    if (unchangedSince(service, request, reply)) return reply;
     const { access, version } = request.data;
     return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: service.schema.objects.filter((o) => access.rights(o).read).map((o) => objectSummary(access, o, version)) };
   });
@@ -80,8 +81,9 @@ export function sobjectRoutes(app: FastifyInstance, service: DataService): void 
     return { objectDescribe: objectSummary(request.data.access, object, request.data.version), recentItems: [] };
   });
 
-  app.get<{ Params: TypeParams }>('/sobjects/:type/describe', async (request) => {
+  app.get<{ Params: TypeParams }>('/sobjects/:type/describe', async (request, reply) => {
     const object = readableObject(service, request, request.params.type);
+    if (unchangedSince(service, request, reply)) return reply;
     return describeObject(service.schema, request.data.access, object, request.data.version);
   });
 
@@ -145,6 +147,26 @@ export function sobjectRoutes(app: FastifyInstance, service: DataService): void 
     const object = readableObject(service, request, request.params.type);
     return answer(reply, await upsertOne(call(service, request), object, request.params.a, request.params.b, request.body));
   });
+}
+
+/**
+ * Describe's conditional requests: `If-Modified-Since` answers 304 with no body when neither the
+ * schema nor permissions changed since; `If-Unmodified-Since` answers 412 when they did. Dates are
+ * HTTP dates (second precision), so a change within the same second counts as a change.
+ */
+function unchangedSince(service: DataService, request: FastifyRequest, reply: FastifyReply): boolean {
+  const changed = Math.floor(service.describeChangedAt / 1000);
+  const since = Date.parse(String(request.headers['if-modified-since'] ?? ''));
+  if (Number.isFinite(since) && changed < Math.floor(since / 1000)) {
+    reply.code(304).send();
+    return true;
+  }
+  const unmodified = Date.parse(String(request.headers['if-unmodified-since'] ?? ''));
+  if (Number.isFinite(unmodified) && changed >= Math.floor(unmodified / 1000)) {
+    reply.code(412).send(new ApiError(412, 'PRECONDITION_FAILED', 'The describe changed since the If-Unmodified-Since date').body());
+    return true;
+  }
+  return false;
 }
 
 const call = (service: DataService, request: FastifyRequest): RecordCall => ({ service, access: request.data.access, version: request.data.version });
