@@ -55,8 +55,8 @@ export const hasApiScope = (scopes: readonly string[]) => scopes.includes('api')
  * A live session whose token may call the REST API: one granted without `api` (or `full`), such as
  * a client credentials token asked only for `refresh_token`, gets Salesforce's 401.
  */
-export async function requireApiSession(ctx: OAuthContext, request: FastifyRequest): Promise<Session> {
-  return sessionOf(ctx, bearerToken(request), true);
+export async function requireApiSession(ctx: OAuthContext, request: FastifyRequest, token = bearerToken(request)): Promise<Session> {
+  return sessionOf(ctx, token, true);
 }
 
 /**

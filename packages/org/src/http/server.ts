@@ -18,6 +18,7 @@ import { singleAccessRoutes } from './routes/single-access.js';
 import { tokenRoutes } from './routes/token.js';
 import { versionRoutes } from './routes/versions.js';
 import { dataApiRoutes } from './routes/data/index.js';
+import { bulkV1Routes } from './routes/bulk-v1.js';
 import type { DataService } from '../data/service.js';
 import type { BulkJobRunner } from '../data/bulk/runner.js';
 import { refuseTokensInQuery } from './token-in-query.js';
@@ -83,6 +84,7 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
   adminRoutes(app, deps.ctx);
   appCredentialRoutes(app, deps.ctx);
   await dataApiRoutes(app, deps.ctx, deps.data, deps.bulk);
+  await bulkV1Routes(app, deps.ctx, deps.data, deps.bulk);
   app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
   app.get('/', async (_request, reply) => reply.type('text/plain').send(`Handshake org ${deps.ctx.org.name} (${deps.ctx.org.orgId}). API: ${deps.ctx.urls.instanceUrl}/services/data\n`));
   return app;

@@ -141,7 +141,7 @@ export function orgMigrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0003_bulk_jobs': {
-      // Bulk API 2.0 jobs. Progress (rows done, result file sizes) commits with each chunk's records,
+      // Bulk API jobs (2.0 ingest and query; 1.0 jobs and their batches, a batch's parent its job). Progress (rows done, result file sizes) commits with each chunk's records,
       // so a job resumed after a crash neither repeats nor skips a row.
       async up(db: Kysely<unknown>) {
         await db.schema.createTable('bulk_jobs')
@@ -151,6 +151,7 @@ export function orgMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('object', 'varchar(80)', (c) => c.notNull())
           .addColumn('external_id_field', 'varchar(80)')
           .addColumn('query', 'text')
+          .addColumn('parent_id', 'varchar(18)')
           .addColumn('state', 'varchar(20)', (c) => c.notNull())
           .addColumn('created_by', 'varchar(18)', (c) => c.notNull())
           .addColumn('api_version', 'varchar(10)', (c) => c.notNull())
@@ -167,6 +168,7 @@ export function orgMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('created_at', time, (c) => c.notNull())
           .addColumn('updated_at', time, (c) => c.notNull()).execute();
         await db.schema.createIndex('bulk_jobs_state').on('bulk_jobs').columns(['state', 'created_at']).execute();
+        await db.schema.createIndex('bulk_jobs_parent').on('bulk_jobs').column('parent_id').execute();
       },
     },
   };

@@ -127,11 +127,13 @@ export interface DataObjectTable { name: string; key_prefix: string; definition:
 /** A Bulk API 2.0 job; `result_sizes` is JSON: bytes of each result file that belong to committed rows. */
 export interface BulkJobTable {
   id: string;
-  kind: 'ingest' | 'query';
+  /** 2.0 ingest or query jobs; a 1.0 (classic) job, and each of its batches. */
+  kind: 'ingest' | 'query' | 'classic' | 'batch';
   operation: string;
   object: string;
   external_id_field: string | null;
   query: string | null;
+  parent_id: string | null;
   state: string;
   created_by: string;
   api_version: string;

@@ -104,7 +104,10 @@ export async function runIngest(service: DataService, files: JobFiles, job: Bulk
   if (!object) throw new JobFailure(`InvalidJob : Unknown object ${job.object}`);
   const format = formatOf(job);
   const sizes = JSON.parse(job.result_sizes) as Record<string, number>;
-  for (const file of ['successfulResults', 'failedResults'] as const) files.truncate(job.id, file, sizes[file] ?? 0);
+  // A Bulk 1.0 batch also answers one result line per row, in input order.
+  const ordered = job.kind === 'batch';
+  const resultFiles = ordered ? (['successfulResults', 'failedResults', 'results'] as const) : (['successfulResults', 'failedResults'] as const);
+  for (const file of resultFiles) files.truncate(job.id, file, sizes[file] ?? 0);
   const parser = service.blobs.read(job.data_key!).pipe(parse({ delimiter: format.delimiter, record_delimiter: format.lineEnding, bom: true, skip_empty_lines: true, relax_column_count: false }));
   let header: string[] | undefined;
   let cols: Column[] = [];
@@ -120,6 +123,7 @@ export async function runIngest(service: DataService, files: JobFiles, job: Bulk
     const valid = prepared.map((p, i) => ({ ...p, i })).filter((p) => !p.error);
     let success = '';
     let failure = '';
+    let inOrder = '';
     await service.transact(async (scoped) => {
       const saved = await apply(scoped, access, job, object, valid.map((p) => p.body));
       const results = new Map(valid.map((p, k) => [p.i, saved[k]!]));
@@ -128,7 +132,9 @@ export async function runIngest(service: DataService, files: JobFiles, job: Bulk
         const echoed = csvValues(row, format).join(format.delimiter);
         if (result.success) success += csvRow([result.id!, String(job.operation === 'insert' || result.created === true)], format).slice(0, -format.lineEnding.length) + format.delimiter + echoed + format.lineEnding;
         else failure += csvRow([result.id ?? '', errorText(result.errors)], format).slice(0, -format.lineEnding.length) + format.delimiter + echoed + format.lineEnding;
+        if (ordered) inOrder += csvRow([result.id ?? '', String(result.success), String(result.success && (job.operation === 'insert' || result.created === true)), result.success ? '' : errorText(result.errors)], format);
       });
+      if (ordered) files.append(job.id, 'results', inOrder);
       files.append(job.id, 'successfulResults', success);
       files.append(job.id, 'failedResults', failure);
       done += chunk.length;
@@ -136,7 +142,7 @@ export async function runIngest(service: DataService, files: JobFiles, job: Bulk
       failed += chunk.length - valid.filter((p) => results.get(p.i)!.success).length;
       await scoped.orgDb.updateTable('bulk_jobs').set({
         rows_done: done, records_processed: processed, records_failed: failed, processing_ms: job.processing_ms + (Date.now() - started),
-        result_sizes: JSON.stringify({ successfulResults: files.size(job.id, 'successfulResults'), failedResults: files.size(job.id, 'failedResults') }), updated_at: service.now(),
+        result_sizes: JSON.stringify(Object.fromEntries(resultFiles.map((f) => [f, files.size(job.id, f)]))), updated_at: service.now(),
       }).where('id', '=', job.id).execute();
     });
     job.processing_ms += Date.now() - started;
@@ -172,10 +178,10 @@ export async function runIngest(service: DataService, files: JobFiles, job: Bulk
 function writeHeaders(files: JobFiles, job: BulkJobTable, header: string[], format: CsvFormat): void {
   const echoed = csvValues(header, format).join(format.delimiter);
   const sized = (first: string[]) => csvRow(first, format).slice(0, -format.lineEnding.length) + format.delimiter + echoed + format.lineEnding;
-  files.truncate(job.id, 'successfulResults', 0);
-  files.truncate(job.id, 'failedResults', 0);
+  for (const file of ['successfulResults', 'failedResults', 'results'] as const) files.truncate(job.id, file, 0);
   files.append(job.id, 'successfulResults', sized(['sf__Id', 'sf__Created']));
   files.append(job.id, 'failedResults', sized(['sf__Id', 'sf__Error']));
+  if (job.kind === 'batch') files.append(job.id, 'results', csvRow(['Id', 'Success', 'Created', 'Error'], format));
 }
 
 /** After an abort: the rows never processed, under the upload's header. */

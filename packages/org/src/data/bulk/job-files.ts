@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, ftruncateSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, existsSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 
 export type ResultFile = 'successfulResults' | 'failedResults' | 'unprocessedrecords' | 'results' | 'offsets';
@@ -11,7 +12,7 @@ export class JobFiles {
   }
 
   path(jobId: string, file: ResultFile): string {
-    if (!/^750[0-9A-Za-z]{15}$/.test(jobId)) throw new Error('invalid job id');
+    if (!/^75[01][0-9A-Za-z]{15}$/.test(jobId)) throw new Error('invalid job id');
     return join(this.root, jobId, NAMES[file]);
   }
 
@@ -35,6 +36,11 @@ export class JobFiles {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** A result file up to the size its committed rows wrote. */
+  read(jobId: string, file: ResultFile, size: number): Readable {
+    return createReadStream(this.path(jobId, file), { start: 0, end: size - 1 });
   }
 
   remove(jobId: string): void {

@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import { ApiError } from '../../http/api-error.js';
 import { newSalesforceId } from '../../ids/salesforce-id.js';
 import type { BulkJobTable, OrgDatabase } from '../../store/schema.js';
+import type { DataAccess } from '../access/data-access.js';
+import type { DataService } from '../service.js';
 import { DELIMITERS, LINE_ENDINGS } from './csv-format.js';
 
 export type JobKind = BulkJobTable['kind'];
@@ -38,7 +40,10 @@ export function jobInfo(job: BulkJobTable, full: boolean): Record<string, unknow
   };
 }
 
-export interface NewJob { kind: JobKind; operation: string; object: string; externalIdField?: string; query?: string; userId: string; version: string; lineEnding?: unknown; columnDelimiter?: unknown; state: string }
+export interface NewJob {
+  kind: JobKind; operation: string; object: string; externalIdField?: string | undefined; query?: string; userId: string; version: string;
+  lineEnding?: unknown; columnDelimiter?: unknown; state: string; parentId?: string; dataKey?: string;
+}
 
 export function readFormat(lineEnding: unknown, columnDelimiter: unknown): { line_ending: string; column_delimiter: string } {
   const line = lineEnding ?? 'LF';
@@ -50,9 +55,10 @@ export function readFormat(lineEnding: unknown, columnDelimiter: unknown): { lin
 
 export async function insertJob(db: Kysely<OrgDatabase>, job: NewJob, now: number): Promise<BulkJobTable> {
   const row: BulkJobTable = {
-    id: newSalesforceId('750'), kind: job.kind, operation: job.operation, object: job.object, external_id_field: job.externalIdField ?? null,
-    query: job.query ?? null, state: job.state, created_by: job.userId, api_version: job.version, ...readFormat(job.lineEnding, job.columnDelimiter),
-    uploads: 0, data_key: null, rows_done: 0, records_processed: 0, records_failed: 0, result_sizes: '{}', error_message: null, processing_ms: 0,
+    // Salesforce's key prefixes: 750 for jobs, 751 for Bulk 1.0 batches.
+    id: newSalesforceId(job.kind === 'batch' ? '751' : '750'), kind: job.kind, operation: job.operation, object: job.object, external_id_field: job.externalIdField ?? null,
+    query: job.query ?? null, parent_id: job.parentId ?? null, state: job.state, created_by: job.userId, api_version: job.version, ...readFormat(job.lineEnding, job.columnDelimiter),
+    uploads: job.dataKey ? 1 : 0, data_key: job.dataKey ?? null, rows_done: 0, records_processed: 0, records_failed: 0, result_sizes: '{}', error_message: null, processing_ms: 0,
     created_at: now, updated_at: now,
   };
   await db.insertInto('bulk_jobs').values(row).execute();
@@ -82,4 +88,29 @@ export async function listJobs(db: Kysely<OrgDatabase>, userId: string, kind: Jo
   if (kind) q = q.where('kind', '=', kind);
   if (after) q = q.where('id', '>', after);
   return q.orderBy('id').limit(limit).execute();
+}
+
+/**
+ * An ingest job's request checked against the object and what the user may do with it (Bulk 2.0
+ * and 1.0 alike): the operation, an object the user can read, the right to that operation, the
+ * Bulk API Hard Delete permission for hardDelete, and an external id field the user can see for upsert.
+ */
+export function checkIngestJob(service: DataService, access: DataAccess, input: { operation: unknown; object: unknown; externalIdFieldName: unknown }) {
+  const { operation } = input;
+  if (typeof operation !== 'string' || !(INGEST_OPERATIONS as readonly string[]).includes(operation)) throw bulkError(400, 'INVALIDJOB', `operation: must be one of ${INGEST_OPERATIONS.join(', ')} (got ${String(operation)})`);
+  if (typeof input.object !== 'string') throw bulkError(400, 'INVALIDJOB', 'object: the sObject type is required, e.g. "Account"');
+  const object = service.schema.get(input.object);
+  if (!object || !access.rights(object).read) throw bulkError(400, 'INVALIDJOB', `object: ${input.object} is not an object you can see`);
+  const rights = access.rights(object);
+  const allowed = operation === 'insert' ? rights.create : operation === 'update' ? rights.edit : operation === 'upsert' ? rights.create && rights.edit : rights.delete;
+  if (!allowed) throw bulkError(400, 'INSUFFICIENT_ACCESS_OR_READONLY', `You do not have permission to ${operation} ${object.name} records`);
+  if (operation === 'hardDelete' && !access.access.system.includes('BulkApiHardDelete')) throw bulkError(400, 'FEATURENOTENABLED', 'Bulk API Hard Delete permission is required for hardDelete jobs');
+  let externalIdField: string | undefined;
+  if (operation === 'upsert') {
+    const name = input.externalIdFieldName;
+    const f = typeof name === 'string' ? service.schema.field(object, name) : undefined;
+    if (!f || !(f.externalId || f.unique || f.name === 'Id') || !access.canRead(object, f)) throw bulkError(400, 'INVALIDJOB', `externalIdFieldName: ${String(name)} is not an external id field of ${object.name} you can see`);
+    externalIdField = f.name;
+  }
+  return { operation, object: object.name, externalIdField };
 }

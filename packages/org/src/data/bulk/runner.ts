@@ -67,7 +67,7 @@ export class BulkJobRunner {
       const user = await this.db.selectFrom('users').selectAll().where('id', '=', job.created_by).executeTakeFirst();
       if (!user || !user.active) throw new JobFailure('InvalidJob : The user who created the job is no longer active');
       const access = await this.service.accessFor(user);
-      if (job.kind === 'ingest') {
+      if (job.kind === 'ingest' || job.kind === 'batch') {
         const aborted = async () => {
           // Stopping leaves the job InProgress: the next start carries on after its last committed chunk.
           if (this.stopped) throw new Stopped();

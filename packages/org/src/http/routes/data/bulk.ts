@@ -1,14 +1,13 @@
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BlobTooLargeError } from '../../../data/files/blob-store.js';
-import { bulkError, findJob, INGEST_OPERATIONS, insertJob, jobInfo, listJobs, moveJob, QUERY_OPERATIONS, TERMINAL, type JobKind } from '../../../data/bulk/jobs.js';
+import { bulkError, checkIngestJob, findJob, insertJob, jobInfo, listJobs, moveJob, QUERY_OPERATIONS, TERMINAL, type JobKind } from '../../../data/bulk/jobs.js';
 import { checkBulkQuery, resultPage } from '../../../data/bulk/query.js';
 import type { BulkJobRunner } from '../../../data/bulk/runner.js';
 import type { DataService } from '../../../data/service.js';
 import type { ResultFile } from '../../../data/bulk/job-files.js';
 import { parseApiVersion } from '../versions.js';
-import { readableObject, type VersionParams } from './context.js';
+import type { VersionParams } from './context.js';
 
 type JobParams = VersionParams & { id: string };
 const LIST_PAGE = 1000;
@@ -26,27 +25,10 @@ function minimumVersion(request: FastifyRequest, kind: JobKind): void {
   if ((parseApiVersion(request.data.version) ?? 0) < needed) throw bulkError(404, 'NOT_FOUND', `Bulk API 2.0 ${kind} jobs need API version ${needed}.0 or later`);
 }
 
-/** Validates an ingest job's request against the object and what the user may do with it. */
 function ingestJob(service: DataService, request: FastifyRequest) {
   const body = jsonBody(request);
-  const operation = body.operation;
-  if (typeof operation !== 'string' || !(INGEST_OPERATIONS as readonly string[]).includes(operation)) throw bulkError(400, 'INVALIDJOB', `operation: must be one of ${INGEST_OPERATIONS.join(', ')} (got ${String(operation)})`);
-  if (typeof body.object !== 'string') throw bulkError(400, 'INVALIDJOB', 'object: the sObject type is required, e.g. "Account"');
   if (body.contentType !== undefined && body.contentType !== 'CSV') throw bulkError(400, 'INVALIDJOB', 'contentType: only CSV is supported');
-  const object = readableObject(service, request, body.object);
-  const { access } = request.data;
-  const rights = access.rights(object);
-  const allowed = operation === 'insert' ? rights.create : operation === 'update' ? rights.edit : operation === 'upsert' ? rights.create && rights.edit : rights.delete;
-  if (!allowed) throw bulkError(400, 'INSUFFICIENT_ACCESS_OR_READONLY', `You do not have permission to ${operation} ${object.name} records`);
-  if (operation === 'hardDelete' && !access.access.system.includes('BulkApiHardDelete')) throw bulkError(400, 'FEATURENOTENABLED', 'Bulk API Hard Delete permission is required for hardDelete jobs');
-  let externalIdField: string | undefined;
-  if (operation === 'upsert') {
-    const name = body.externalIdFieldName;
-    const f = typeof name === 'string' ? service.schema.field(object, name) : undefined;
-    if (!f || !(f.externalId || f.unique || f.name === 'Id') || !access.canRead(object, f)) throw bulkError(400, 'INVALIDJOB', `externalIdFieldName: ${String(name)} is not an external id field of ${object.name} you can see`);
-    externalIdField = f.name;
-  }
-  return { operation, object: object.name, externalIdField, lineEnding: body.lineEnding, columnDelimiter: body.columnDelimiter };
+  return { ...checkIngestJob(service, request.data.access, body as { operation: unknown; object: unknown; externalIdFieldName: unknown }), lineEnding: body.lineEnding, columnDelimiter: body.columnDelimiter };
 }
 
 const csv = (reply: FastifyReply) => reply.type('text/csv; charset=UTF-8');
@@ -126,7 +108,7 @@ export function bulkRoutes(app: FastifyInstance, service: DataService, runner: B
       const job = await findJob(db(), 'ingest', request.params.id, user(request));
       if (!TERMINAL.has(job.state)) throw bulkError(400, 'INVALIDJOBSTATE', `Results are ready once the job is complete (it is ${job.state})`);
       const size = runner.files.size(job.id, file);
-      return csv(reply).send(size ? readRange(runner.files.path(job.id, file), size) : '');
+      return csv(reply).send(size ? runner.files.read(job.id, file, size) : '');
     });
   }
 
@@ -158,5 +140,3 @@ async function* concat(streams: Readable[]): AsyncGenerator<Buffer> {
   for (const s of streams) for await (const chunk of s) yield chunk as Buffer;
 }
 
-/** A result file up to the size its committed rows wrote. */
-const readRange = (path: string, size: number) => createReadStream(path, { start: 0, end: size - 1 });
