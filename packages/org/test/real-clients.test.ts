@@ -199,6 +199,28 @@ for (const store of STORES) {
       assert.ok(nested.body.compositeResponse[0].httpStatusCode >= 400);
     });
 
+    it('/composite/graph: each graph all or nothing on its own; a bad graph is rolled back and the others kept', async () => {
+      const v = '/services/data/v62.0';
+      const res = await rest(org, token, 'POST', '/composite/graph', { graphs: [
+        { graphId: 'good', compositeRequest: [
+          { method: 'POST', url: `${v}/sobjects/Account`, referenceId: 'acc', body: { Name: 'Graph Good' } },
+          { method: 'POST', url: `${v}/sobjects/Contact`, referenceId: 'con', body: { LastName: 'Graphson', AccountId: '@{acc.id}' } },
+        ] },
+        { graphId: 'bad', compositeRequest: [
+          { method: 'POST', url: `${v}/sobjects/Account`, referenceId: 'acc', body: { Name: 'Graph Bad' } },
+          { method: 'POST', url: `${v}/sobjects/Contact`, referenceId: 'con', body: { FirstName: 'No last name', AccountId: '@{acc.id}' } },
+        ] },
+      ] });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(res.body.graphs.map((g: { graphId: string; isSuccessful: boolean }) => [g.graphId, g.isSuccessful]), [['good', true], ['bad', false]]);
+      assert.equal(res.body.graphs[1].graphResponse.compositeResponse[0].body[0].errorCode, 'PROCESSING_HALTED');
+      assert.equal(await countOf("SELECT Id FROM Account WHERE Name = 'Graph Good'"), 1);
+      assert.equal(await countOf("SELECT Id FROM Account WHERE Name = 'Graph Bad'"), 0, 'the failed graph was rolled back');
+      for (const bad of [{ graphs: [] }, { graphs: [{ graphId: 'x', compositeRequest: [] }] }, { graphs: [{ graphId: 'a', compositeRequest: [{ method: 'GET', url: `${v}/sobjects/Account/x`, referenceId: 'r' }] }, { graphId: 'a', compositeRequest: [{ method: 'GET', url: `${v}/sobjects/Account/x`, referenceId: 'r' }] }] }]) {
+        assert.equal((await rest(org, token, 'POST', '/composite/graph', bad)).status, 400, JSON.stringify(bad));
+      }
+    });
+
     it('/composite/batch: independent subrequests from vXX.X/, haltOnError answers the rest 412', async () => {
       const res = await rest(org, token, 'POST', '/composite/batch', { haltOnError: true, batchRequests: [
         { method: 'POST', url: 'v62.0/sobjects/Account', richInput: { Name: 'Batch Co' } },
@@ -277,6 +299,17 @@ for (const store of STORES) {
       assert.equal(await errorCodeOf(org.integration.search('FIND {Zephyr} IN TYPE FIELDS')), 'MALFORMED_SEARCH');
       const injection = await org.integration.search("FIND {Zephyr' OR Name LIKE '%} RETURNING Account(Name)");
       assert.equal(injection.searchRecords.length, 0, 'a quote in the term is searched for, not run');
+      // parameterizedSearch: the same search without SOSL, by GET parameters or a POST body.
+      const get = await rest(org, token, 'GET', '/parameterizedSearch/?q=Zephyr&sobject=Account&Account.fields=Id,Name&Account.where=Phone%20!=%20null&Account.limit=5');
+      assert.deepEqual(get.body.searchRecords.map((r: { Name: string }) => r.Name), ['Zephyr Widgets']);
+      const post = await rest(org, token, 'POST', '/parameterizedSearch', { q: 'Zephyr', in: 'NAME', fields: ['Id'], sobjects: [{ name: 'Contact', fields: ['LastName'] }, { name: 'Account' }], overallLimit: 10 });
+      assert.deepEqual(post.body.searchRecords.map((r: { attributes: { type: string } }) => r.attributes.type).sort(), ['Account', 'Contact']);
+      const everything = await rest(org, token, 'GET', '/parameterizedSearch?q=Zephyr');
+      assert.ok(everything.body.searchRecords.length >= 2, 'no sobject: every searchable object');
+      assert.equal((await rest(org, await org.token('Reader_Tools'), 'POST', '/parameterizedSearch', { q: 'Zephyr', sobjects: [{ name: 'Contact' }] })).body[0].errorCode, 'INVALID_TYPE');
+      for (const bad of [{}, { q: '' }, { q: 'Zephyr', in: 'TYPE' }, { q: 'Zephyr', sobjects: 'Account' }, { q: 'Zephyr', overallLimit: 0 }, { q: 'Z' }]) {
+        assert.equal((await rest(org, token, 'POST', '/parameterizedSearch', bad)).status, 400, JSON.stringify(bad));
+      }
     });
   });
 }

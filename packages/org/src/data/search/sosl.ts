@@ -127,7 +127,40 @@ function condition(term: Term, fields: FieldDef[]): string {
 
 /** Runs a search for a user: `{searchRecords: [...]}` with each record's attributes, as API 36.0 and later answer. */
 export async function search(service: DataService, access: DataAccess, sosl: string, version: string): Promise<{ searchRecords: unknown[] }> {
-  const parsed = parseSosl(sosl);
+  return runSearch(service, access, parseSosl(sosl), sosl, version);
+}
+
+export interface ParameterizedSearch {
+  q: string;
+  in?: string;
+  fields?: string[];
+  sobjects?: { name: string; fields?: string[]; where?: string; limit?: number }[];
+  overallLimit?: number;
+  defaultLimit?: number;
+}
+
+/**
+ * parameterizedSearch (GET parameters or a POST body): the same search without SOSL syntax, `q` as
+ * the search text; each object's fields, WHERE and LIMIT given apart, checked and run as SOSL is.
+ */
+export async function parameterizedSearch(service: DataService, access: DataAccess, input: ParameterizedSearch, version: string): Promise<{ searchRecords: unknown[] }> {
+  const text = `parameterizedSearch q=${input.q}`;
+  const scope = (input.in ?? 'ALL').toUpperCase();
+  if (!SCOPES[scope]) throw malformed(text, `Malformed search token: ${input.in}`, input.in);
+  const limit = (n: unknown, name: string) => {
+    if (n === undefined) return undefined;
+    if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_LIMIT) throw malformed(text, `${name}: a whole number from 1 to ${MAX_LIMIT}`);
+    return n as number;
+  };
+  const defaultLimit = limit(input.defaultLimit, 'defaultLimit');
+  const returning = !input.sobjects?.length ? undefined : input.sobjects.map((o, i): Returning => {
+    const rowLimit = limit(o.limit, `sobjects[${i}].limit`) ?? defaultLimit;
+    return { object: o.name, fields: (o.fields ?? input.fields ?? ['Id']).join(', '), rest: `${o.where ? `WHERE ${o.where} ` : ''}${rowLimit ? `LIMIT ${rowLimit}` : ''}`.trim() };
+  });
+  return runSearch(service, access, { terms: parseTerms(text, input.q), scope, returning, limit: limit(input.overallLimit, 'overallLimit') ?? MAX_LIMIT }, text, version);
+}
+
+async function runSearch(service: DataService, access: DataAccess, parsed: Parsed, sosl: string, version: string): Promise<{ searchRecords: unknown[] }> {
   const targets: { object: ObjectDef; spec: Returning }[] = [];
   if (parsed.returning) {
     for (const spec of parsed.returning) {

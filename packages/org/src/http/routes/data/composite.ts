@@ -110,26 +110,29 @@ function objectBody(request: FastifyRequest): Record<string, unknown> {
 
 interface CompositeSubrequest extends Subrequest { referenceId: string }
 
-function readComposite(request: FastifyRequest): { allOrNone: boolean; subrequests: CompositeSubrequest[] } {
-  const body = objectBody(request);
-  const list = body.compositeRequest;
-  if (!Array.isArray(list) || list.length === 0) throw new ApiError(400, 'INVALID_API_INPUT', 'compositeRequest: a list of subrequests is required');
-  if (list.length > MAX_SUBREQUESTS) throw new ApiError(400, 'INVALID_API_INPUT', `compositeRequest: at most ${MAX_SUBREQUESTS} subrequests (got ${list.length})`);
-  if (body.allOrNone !== undefined && typeof body.allOrNone !== 'boolean') throw new ApiError(400, 'JSON_PARSER_ERROR', 'allOrNone must be true or false');
+/** A list of composite subrequests, checked whole before anything runs; `where` names it in errors. */
+function readSubrequests(list: unknown, where: string, max: number): CompositeSubrequest[] {
+  if (!Array.isArray(list) || list.length === 0) throw new ApiError(400, 'INVALID_API_INPUT', `${where}: a list of subrequests is required`);
+  if (list.length > max) throw new ApiError(400, 'INVALID_API_INPUT', `${where}: at most ${max} subrequests (got ${list.length})`);
   const seen = new Set<string>();
   const subrequests = list.map((raw: unknown, i): CompositeSubrequest => {
-    const where = `compositeRequest[${i}]`;
+    const at = `${where}[${i}]`;
     const sub = raw as Partial<CompositeSubrequest> | null;
-    if (!sub || typeof sub !== 'object' || typeof sub.method !== 'string' || typeof sub.url !== 'string') throw new ApiError(400, 'INVALID_API_INPUT', `${where}: method and url are required`);
-    if (typeof sub.referenceId !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,79}$/.test(sub.referenceId)) throw new ApiError(400, 'INVALID_API_INPUT', `${where}.referenceId: required; letters, digits and underscores, starting with a letter`);
-    if (seen.has(sub.referenceId)) throw new ApiError(400, 'INVALID_API_INPUT', `${where}.referenceId: "${sub.referenceId}" is used twice`);
+    if (!sub || typeof sub !== 'object' || typeof sub.method !== 'string' || typeof sub.url !== 'string') throw new ApiError(400, 'INVALID_API_INPUT', `${at}: method and url are required`);
+    if (typeof sub.referenceId !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,79}$/.test(sub.referenceId)) throw new ApiError(400, 'INVALID_API_INPUT', `${at}.referenceId: required; letters, digits and underscores, starting with a letter`);
+    if (seen.has(sub.referenceId)) throw new ApiError(400, 'INVALID_API_INPUT', `${at}.referenceId: "${sub.referenceId}" is used twice`);
     seen.add(sub.referenceId);
     return { method: sub.method, url: sub.url, referenceId: sub.referenceId, ...(sub.body !== undefined ? { body: sub.body } : {}) };
   });
   // Refused before anything runs: a subrequest that can never be served (its reference filled in or not).
-  const queries = subrequests.filter((s, i) => operationFor({ ...s, url: s.url.replace(REFERENCE, 'x') }, '/services/data/', `compositeRequest[${i}]`).op.query).length;
-  if (queries > MAX_QUERIES) throw new ApiError(400, 'INVALID_API_INPUT', `compositeRequest: at most ${MAX_QUERIES} query subrequests (got ${queries})`);
-  return { allOrNone: body.allOrNone === true, subrequests };
+  const queries = subrequests.filter((s, i) => operationFor({ ...s, url: s.url.replace(REFERENCE, 'x') }, '/services/data/', `${where}[${i}]`).op.query).length;
+  if (queries > MAX_QUERIES) throw new ApiError(400, 'INVALID_API_INPUT', `${where}: at most ${MAX_QUERIES} query subrequests (got ${queries})`);
+  return subrequests;
+}
+
+function readAllOrNone(body: Record<string, unknown>): boolean {
+  if (body.allOrNone !== undefined && typeof body.allOrNone !== 'boolean') throw new ApiError(400, 'JSON_PARSER_ERROR', 'allOrNone must be true or false');
+  return body.allOrNone === true;
 }
 
 class Rollback extends Error {
@@ -143,12 +146,10 @@ function halted(message: string): Answer {
 }
 
 /**
- * POST /composite: subrequests in order, each able to use the answers before it. With allOrNone
- * they share one transaction: the first failure rolls everything back.
+ * Subrequests in order, each able to use the answers before it. With allOrNone they share one
+ * transaction: the first failure rolls everything back, and every other subrequest says so.
  */
-async function runComposite(service: DataService, request: FastifyRequest) {
-  const { allOrNone, subrequests } = readComposite(request);
-  const { access } = request.data;
+async function runSubrequests(service: DataService, access: RecordCall['access'], subrequests: CompositeSubrequest[], allOrNone: boolean, where: string) {
   const runAll = async (scoped: DataService) => {
     const results = new Map<string, Answer>();
     for (const [i, sub] of subrequests.entries()) {
@@ -156,7 +157,7 @@ async function runComposite(service: DataService, request: FastifyRequest) {
       try {
         const url = substitute(sub.url, results) as string;
         const body = substitute(sub.body, results);
-        const { op, match, params, version } = operationFor({ ...sub, url }, '/services/data/', `compositeRequest[${i}]`);
+        const { op, match, params, version } = operationFor({ ...sub, url }, '/services/data/', `${where}[${i}]`);
         answer = await answerOf(() => op.run({ service: scoped, access, version }, match, params, body));
       } catch (error) {
         if (!(error instanceof MissingReference)) throw error;
@@ -175,11 +176,45 @@ async function runComposite(service: DataService, request: FastifyRequest) {
     results = new Map(subrequests.map((s) => [s.referenceId, s.referenceId === error.failed ? error.results.get(s.referenceId)! : halted(HALTED)]));
   }
   return {
+    ok: [...results.values()].every((a) => a.status < 400),
     compositeResponse: subrequests.map((s) => {
       const a = results.get(s.referenceId)!;
       return { body: a.status === 204 ? null : a.body, httpHeaders: a.location ? { Location: a.location } : {}, httpStatusCode: a.status, referenceId: s.referenceId };
     }),
   };
+}
+
+/** POST /composite. */
+async function runComposite(service: DataService, request: FastifyRequest) {
+  const body = objectBody(request);
+  const allOrNone = readAllOrNone(body);
+  const { compositeResponse } = await runSubrequests(service, request.data.access, readSubrequests(body.compositeRequest, 'compositeRequest', MAX_SUBREQUESTS), allOrNone, 'compositeRequest');
+  return { compositeResponse };
+}
+
+const MAX_GRAPHS = 75;
+const MAX_GRAPH_NODES = 500;
+
+/** POST /composite/graph: graphs of composite subrequests, each all or nothing on its own. */
+async function runGraphs(service: DataService, request: FastifyRequest) {
+  const list = objectBody(request).graphs;
+  if (!Array.isArray(list) || list.length === 0) throw new ApiError(400, 'INVALID_API_INPUT', 'graphs: a list of graphs is required');
+  if (list.length > MAX_GRAPHS) throw new ApiError(400, 'INVALID_API_INPUT', `graphs: at most ${MAX_GRAPHS} graphs (got ${list.length})`);
+  const ids = new Set<string>();
+  const graphs = list.map((raw: unknown, i) => {
+    const graph = raw as { graphId?: unknown; compositeRequest?: unknown } | null;
+    if (!graph || typeof graph.graphId !== 'string' || graph.graphId === '' || ids.has(graph.graphId)) throw new ApiError(400, 'INVALID_API_INPUT', `graphs[${i}].graphId: a unique id is required`);
+    ids.add(graph.graphId);
+    return { graphId: graph.graphId, subrequests: readSubrequests(graph.compositeRequest, `graphs[${i}].compositeRequest`, MAX_GRAPH_NODES) };
+  });
+  const nodes = graphs.reduce((n, g) => n + g.subrequests.length, 0);
+  if (nodes > MAX_GRAPH_NODES) throw new ApiError(400, 'INVALID_API_INPUT', `graphs: at most ${MAX_GRAPH_NODES} nodes in all (got ${nodes})`);
+  const out = [];
+  for (const [i, g] of graphs.entries()) {
+    const { ok, compositeResponse } = await runSubrequests(service, request.data.access, g.subrequests, true, `graphs[${i}].compositeRequest`);
+    out.push({ graphId: g.graphId, graphResponse: { compositeResponse }, isSuccessful: ok });
+  }
+  return { graphs: out };
 }
 
 /** POST /composite/batch: independent subrequests (urls from `vXX.X/`), each committing on its own. */
@@ -211,4 +246,5 @@ async function runBatch(service: DataService, request: FastifyRequest) {
 export function compositeRoutes(app: FastifyInstance, service: DataService): void {
   app.post<{ Params: VersionParams }>('/composite', { bodyLimit: DATA_BODY_LIMIT }, (request) => runComposite(service, request));
   app.post<{ Params: VersionParams }>('/composite/batch', { bodyLimit: DATA_BODY_LIMIT }, (request) => runBatch(service, request));
+  app.post<{ Params: VersionParams }>('/composite/graph', { bodyLimit: DATA_BODY_LIMIT }, (request) => runGraphs(service, request));
 }
