@@ -1,6 +1,7 @@
 import type { Dialect } from '@handshake/storage';
 import { sql, type Kysely } from 'kysely';
-import { readOrg } from '../org/settings.js';
+import { EventEmitter } from 'node:events';
+import { ORG_SETTING_CHANGE_DATA_CAPTURE, orgSetting, readOrg } from '../org/settings.js';
 import type { OrgDatabase, UserTable } from '../store/schema.js';
 import { loadDataAccess, type DataAccess } from './access/data-access.js';
 import { scopeFilter, type ScopeFilter, col } from './access/scope-sql.js';
@@ -26,6 +27,10 @@ const REFRESH_STATISTICS_AFTER_ROWS = 10_000;
  */
 export class DataService {
   schema: SchemaRegistry = new SchemaRegistry([]);
+  /** Objects enabled for Change Data Capture (setup's `changeDataCapture`). */
+  cdcObjects = new Set<string>();
+  /** Emits `change` after a DML call committed change events (subscribers' long polls wake on it). */
+  readonly changeSignal = new EventEmitter();
   /** When objects, fields or permissions last changed (every setup change reloads): what describe's If-Modified-Since compares. */
   describeChangedAt = 0;
   readonly clock: ModstampClock;
@@ -41,6 +46,7 @@ export class DataService {
     private readonly refreshStatistics: () => void,
   ) {
     this.clock = new ModstampClock(now);
+    this.changeSignal.setMaxListeners(0);
   }
 
   /** Boxed, so the views `transact` hands out count into the same total. */
@@ -74,6 +80,11 @@ export class DataService {
     return this.db.transaction().execute((trx) => work(Object.create(this, { db: { value: trx } }) as DataService));
   }
 
+  /** After a commit: wake subscribers when the object's changes were captured. */
+  changesCommitted(object: ObjectDef): void {
+    if (this.cdcObjects.has(object.name)) this.changeSignal.emit('change');
+  }
+
   get orgDb(): Kysely<OrgDatabase> {
     return this.db as unknown as Kysely<OrgDatabase>;
   }
@@ -90,6 +101,7 @@ export class DataService {
     }
     this.accessCache.clear();
     this.describeChangedAt = this.now();
+    this.cdcObjects = new Set(JSON.parse((await orgSetting(this.orgDb, ORG_SETTING_CHANGE_DATA_CAPTURE)) ?? '[]') as string[]);
     await this.usage.load(this.orgDb);
   }
 

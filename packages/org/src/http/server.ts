@@ -19,6 +19,8 @@ import { tokenRoutes } from './routes/token.js';
 import { versionRoutes } from './routes/versions.js';
 import { dataApiRoutes } from './routes/data/index.js';
 import { bulkV1Routes } from './routes/bulk-v1.js';
+import { cometdRoutes } from './routes/cometd.js';
+import type { StreamingHub } from '../data/cdc/streaming.js';
 import type { DataService } from '../data/service.js';
 import type { BulkJobRunner } from '../data/bulk/runner.js';
 import { refuseTokensInQuery } from './token-in-query.js';
@@ -33,6 +35,7 @@ export interface ServerDeps {
   orgKey: Buffer;
   data: DataService;
   bulk: BulkJobRunner;
+  streaming: StreamingHub;
   /** The SQLite handle under the store, for the record fast path (absent on PostgreSQL). */
   sqlite?: Store['sqlite'];
   logger: FastifyServerOptions['logger'];
@@ -85,6 +88,7 @@ export async function buildOrgServer(deps: ServerDeps): Promise<FastifyInstance>
   appCredentialRoutes(app, deps.ctx);
   await dataApiRoutes(app, deps.ctx, deps.data, deps.bulk);
   await bulkV1Routes(app, deps.ctx, deps.data, deps.bulk);
+  cometdRoutes(app, deps.ctx, deps.data, deps.streaming);
   app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
   app.get('/', async (_request, reply) => reply.type('text/plain').send(`Handshake org ${deps.ctx.org.name} (${deps.ctx.org.orgId}). API: ${deps.ctx.urls.instanceUrl}/services/data\n`));
   return app;

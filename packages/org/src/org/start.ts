@@ -6,6 +6,7 @@ import { QueryLocators } from '../data/soql/locators.js';
 import { ApiUsage } from '../data/limits/api-usage.js';
 import { BulkJobRunner } from '../data/bulk/runner.js';
 import { JobFiles } from '../data/bulk/job-files.js';
+import { StreamingHub } from '../data/cdc/streaming.js';
 
 const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,8 @@ export interface RunningOrg {
   data: DataService;
   /** Bulk API 2.0 jobs running in the background. */
   bulk: BulkJobRunner;
+  /** Change Data Capture subscribers (the Streaming API). */
+  streaming: StreamingHub;
   /** What applying the setup file at start changed; new apps' secrets are shown here once. */
   setup: ApplySummary | undefined;
   close(): Promise<void>;
@@ -90,7 +93,10 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
     ctx.afterSetupApplied = () => data.reload();
     const metrics = new OrgMetrics();
     const bulk = new BulkJobRunner(data, new JobFiles(join(options.dataDir, 'bulk')));
-    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger, data, bulk, sqlite: store.sqlite, tls: options.tls });
+    const streaming = new StreamingHub(data);
+    // Change events past their 72 hours go once an hour.
+    const purge = setInterval(() => void streaming.purge().catch(() => undefined), 60 * 60 * 1000).unref();
+    const server = await buildOrgServer({ ctx, metrics, limits: new TokenRateLimits({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }), orgKey, logger, data, bulk, streaming, sqlite: store.sqlite, tls: options.tls });
     const host = options.host ?? '127.0.0.1';
     await server.listen({ host, port: options.port ?? 0 });
     const address = server.server.address();
@@ -110,8 +116,11 @@ export async function startOrg(options: OrgOptions): Promise<RunningOrg> {
       server,
       data,
       bulk,
+      streaming,
       setup,
       close: async () => {
+        clearInterval(purge);
+        streaming.stop();
         await server.close();
         await bulk.stop();
         await ctx.writer.settle();

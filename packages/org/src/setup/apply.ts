@@ -10,7 +10,7 @@ import { loadSetup, type LoadedSetup } from './load.js';
 import { SetupError } from './problems.js';
 import { durationSeconds, type AppSpec, type SetupDocument } from './schema.js';
 import { crossCheck } from './validate.js';
-import { ORG_SETTING_DAILY_API_REQUESTS, ORG_SETTING_SECRETS_VIA_REST } from '../org/settings.js';
+import { ORG_SETTING_CHANGE_DATA_CAPTURE, ORG_SETTING_DAILY_API_REQUESTS, ORG_SETTING_SECRETS_VIA_REST } from '../org/settings.js';
 import { customKeyPrefix } from '../data/schema/custom-objects.js';
 import { STANDARD_OBJECT_DEFS } from '../data/schema/standard-objects.js';
 
@@ -132,6 +132,13 @@ async function applyDocument(trx: Transaction<OrgDatabase>, ctx: ApplyContext, d
     const current = await trx.selectFrom('org_settings').select('value').where('key', '=', ORG_SETTING_DAILY_API_REQUESTS).executeTakeFirst();
     if (current?.value !== value) await trx.insertInto('org_settings').values({ key: ORG_SETTING_DAILY_API_REQUESTS, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
     note('limit DailyApiRequests', current?.value === value ? 'unchanged' : 'updated');
+  }
+
+  if (doc.changeDataCapture) {
+    const value = JSON.stringify([...new Set(doc.changeDataCapture)].sort());
+    const current = await trx.selectFrom('org_settings').select('value').where('key', '=', ORG_SETTING_CHANGE_DATA_CAPTURE).executeTakeFirst();
+    if (current?.value !== value) await trx.insertInto('org_settings').values({ key: ORG_SETTING_CHANGE_DATA_CAPTURE, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    note('change data capture', current?.value === value ? 'unchanged' : 'updated');
   }
 
   for (const [object, sharing] of Object.entries(doc.sharing)) {

@@ -106,6 +106,8 @@ export const setupSchema = z.object({
   /** Custom objects (`Name__c`) and custom fields added to standard objects. */
   objects: z.record(z.string(), objectSchema).default({}),
   sharing: z.record(z.string(), sharingSchema).default({}),
+  /** Objects whose committed changes become change events (Setup → Change Data Capture); the whole list, replaced. */
+  changeDataCapture: z.array(z.string()).max(100).optional(),
   /** The daily REST request allowance (Salesforce's DailyApiRequests). */
   limits: z.object({ dailyApiRequests: z.number().int().min(1).default(100000) }).strict().optional(),
   apps: z.array(appSchema).default([]),

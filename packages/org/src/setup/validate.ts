@@ -19,6 +19,10 @@ export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): P
   const objectKnown = (name: string) => isKnownObject(name, customObjects);
   const fieldKnown = (object: string, name: string) => (STANDARD_OBJECTS[object] ?? []).includes(name) || customFieldsOf(object).includes(name) || (object.endsWith('__c') && name === 'Name');
 
+  (doc.changeDataCapture ?? []).forEach((object, i) => {
+    if (!objectKnown(object) || object === 'User' || object === 'Organization') problem(['changeDataCapture', i], `"${object}" cannot send change events: name a standard object other than User, or a custom object`);
+  });
+
   for (const [object, spec] of Object.entries(doc.objects)) {
     if (object.endsWith('__c')) {
       if (!/^[A-Za-z][A-Za-z0-9_]{0,39}__c$/.test(object)) problem(['objects', object], 'custom object names hold only letters, digits and underscores before __c');

@@ -171,5 +171,16 @@ export function orgMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('bulk_jobs_parent').on('bulk_jobs').column('parent_id').execute();
       },
     },
+    '0004_change_events': {
+      // Change Data Capture: each committed change of an enabled object, kept 72 hours; the replay id only grows.
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('change_events')
+          .addColumn('replay_id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('entity', 'varchar(80)', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('event', 'text', (c) => c.notNull()).execute();
+        await db.schema.createIndex('change_events_created').on('change_events').column('created_at').execute();
+      },
+    },
   };
 }

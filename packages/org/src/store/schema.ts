@@ -151,6 +151,9 @@ export interface BulkJobTable {
   updated_at: number;
 }
 
+/** A Change Data Capture event: the change event JSON, before field-level security trims it per subscriber. */
+export interface ChangeEventTable { replay_id: Generated<number>; entity: string; created_at: number; event: string }
+
 export interface OrgDatabase {
   org_settings: OrgSettingTable;
   users: UserTable;
@@ -166,4 +169,5 @@ export interface OrgDatabase {
   events: EventTable;
   data_objects: DataObjectTable;
   bulk_jobs: BulkJobTable;
+  change_events: ChangeEventTable;
 }

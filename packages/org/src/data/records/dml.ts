@@ -6,6 +6,7 @@ import type { FieldDef, ObjectDef } from '../schema/fields.js';
 import { POLYMORPHIC_FIELDS } from '../schema/standard-objects.js';
 import type { AccessMode, DataService, RecordDatabase } from '../service.js';
 import { DELETED_AT, inValues, tableName } from '../store/record-tables.js';
+import { captureChanges } from '../cdc/capture.js';
 import { findByExternalId } from './lookup.js';
 import { toStored, type StoredValue } from './values.js';
 
@@ -207,8 +208,10 @@ export async function createRecords(service: DataService, access: DataAccess, ob
     await service.transact(async ({ db: trx }) => {
       await insertRows(trx, tableName(object), good.map((p) => p.values));
       await rollUp(service, trx, object, good.map((p) => p.values), stamp);
+      if (service.cdcObjects.has(object.name)) await captureChanges(trx, object, 'CREATE', good.map((p) => ({ id: p.id, values: p.values })), access.userId, service.now());
     });
     service.noteInserted(good.length);
+    service.changesCommitted(object);
   }
   return results(pending, false);
 }
@@ -263,7 +266,11 @@ export async function updateRecords(service: DataService, access: DataAccess, ob
         await trx.updateTable(tableName(object)).set(changes).where('Id', '=', p.id).execute();
       }
       await rollUp(service, trx, object, good.map((p) => p.existing!), stamp);
+      if (service.cdcObjects.has(object.name)) {
+        await captureChanges(trx, object, 'UPDATE', good.map((p) => ({ id: p.id, values: { ...p.values, LastModifiedDate: stamp, LastModifiedById: access.userId }, before: p.existing! })), access.userId, service.now());
+      }
     });
+    service.changesCommitted(object);
   }
   return results(pending, true);
 }
@@ -285,9 +292,14 @@ export async function deleteRecords(service: DataService, access: DataAccess, id
     return { index, id, values: {}, errors: found.error ? [found.error] : [], ...(object ? { object } : {}) };
   });
   if (settle(pending, options.allOrNone)) {
+    const deleted = pending.filter((x) => x.errors.length === 0);
     await service.transact(async ({ db: trx }) => {
-      for (const p of pending.filter((x) => x.errors.length === 0)) await softDelete(service, trx, p.object!, [p.id], stamp, access.userId);
+      for (const p of deleted) await softDelete(service, trx, p.object!, [p.id], stamp, access.userId);
+      for (const object of new Set(deleted.map((p) => p.object!))) {
+        if (service.cdcObjects.has(object.name)) await captureChanges(trx, object, 'DELETE', deleted.filter((p) => p.object === object).map((p) => ({ id: p.id, values: {} })), access.userId, service.now());
+      }
     });
+    for (const object of new Set(deleted.map((p) => p.object!))) service.changesCommitted(object);
   }
   return results(pending, true);
 }
