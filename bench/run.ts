@@ -4,6 +4,7 @@ import { benchDataApi } from './data-api.js';
 import { benchFlows } from './flows.js';
 import { benchConsole } from './console.js';
 import { benchBulk } from './bulk.js';
+import { benchCdc } from './cdc.js';
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -35,6 +36,11 @@ rows.push(
   [`Bulk API 2.0 query, every account (job to the last CSV byte)`, `${fmt(bulk.query.recordsPerSecond)} /s`, `paginated SOQL: ${fmt(bulk.query.baselineRecordsPerSecond)} /s`, `${bulk.query.ratio.toFixed(2)}×`, '≥ 100,000 /s'],
 );
 targets.push(['bulk ingest', bulk.ingest.recordsPerSecond >= 50_000], ['bulk query', bulk.query.recordsPerSecond >= 100_000]);
+
+log('Change Data Capture: commit → a jsforce subscriber, while accounts are written');
+const cdc = await benchCdc(log);
+rows.push([`CDC latency, commit → subscriber, ${fmt(cdc.rate)} writes/s (${fmt(cdc.events)} events)`, `p50 ${cdc.p50} ms, p99 ${cdc.p99} ms, max ${cdc.max} ms`, 'polling every second: 500 ms on average', '', 'p99 ≤ 50 ms']);
+targets.push(['CDC latency', cdc.p99 <= 50]);
 
 log(`Flows: the seed's order flow org → ERP through the hub, against a script with 10 requests in flight, ${Number(process.env.BENCH_LATENCY_MS ?? 50)} ms added to every request`);
 const flows = await benchFlows(log);
