@@ -113,6 +113,12 @@ for (const store of STORES) {
       assert.match(JSON.stringify(await stranger.json()), /403::Unknown client/, 'another user cannot use this client id');
       const noAuth = await fetch(`${org.instanceUrl}/cometd/62.0`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
       assert.equal(noAuth.status, 401);
+      // One token cannot hold an unbounded number of clients (each keeps subscriptions and a long poll).
+      const hello50 = JSON.stringify(Array.from({ length: 50 }, () => ({ channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['long-polling'] })));
+      const many = (await (await fetch(`${org.instanceUrl}/cometd/62.0`, { method: 'POST', headers: { authorization: `OAuth ${token}`, 'content-type': 'application/json' }, body: hello50 })).json()) as { successful: boolean; error?: string }[];
+      assert.ok(many.some((m) => !m.successful && /^403::This user has 50 streaming clients already/.test(m.error ?? '')), 'past the cap, a handshake is refused');
+      const bad = await fetch(`${org.instanceUrl}/cometd/62.0`, { method: 'POST', headers: { authorization: `OAuth ${token}`, 'content-type': 'application/json' }, body: JSON.stringify([{ nochannel: true }]) });
+      assert.equal(bad.status, 400);
     });
   });
 }

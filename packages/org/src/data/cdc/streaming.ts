@@ -8,6 +8,8 @@ import type { ChangeEvent } from './capture.js';
 /** Events are kept 72 hours, as Salesforce keeps change events. */
 export const RETENTION_MS = 72 * 60 * 60 * 1000;
 const CLIENT_IDLE_MS = 2 * 60 * 1000;
+/** Each client holds subscriptions and a long poll: one token cannot open more than this many at once. */
+export const MAX_CLIENTS_PER_USER = 50;
 /** A long poll's fallback re-read, for changes committed inside an outer transaction (their signal came early). */
 const RECHECK_MS = 250;
 const BATCH = 1000;
@@ -39,9 +41,11 @@ export class StreamingHub {
     service.changeSignal.on('change', this.onChange);
   }
 
-  handshake(userId: string, access: DataAccess): StreamingClient {
+  /** A new client, or undefined when the user already has MAX_CLIENTS_PER_USER of them. */
+  handshake(userId: string, access: DataAccess): StreamingClient | undefined {
     const now = Date.now();
     for (const [id, c] of this.clients) if (!c.connected && now - c.seenAt > CLIENT_IDLE_MS) this.clients.delete(id);
+    if ([...this.clients.values()].filter((c) => c.userId === userId).length >= MAX_CLIENTS_PER_USER) return undefined;
     const client: StreamingClient = { id: randomBytes(16).toString('base64url'), userId, access, subscriptions: new Map(), seenAt: now, connected: false };
     this.clients.set(client.id, client);
     return client;

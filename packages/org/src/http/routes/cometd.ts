@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { DataAccess } from '../../data/access/data-access.js';
-import type { StreamingClient, StreamingHub } from '../../data/cdc/streaming.js';
+import { MAX_CLIENTS_PER_USER, type StreamingClient, type StreamingHub } from '../../data/cdc/streaming.js';
 import type { DataService } from '../../data/service.js';
 import type { OAuthContext } from '../../oauth/context.js';
 import { ApiError } from '../api-error.js';
@@ -37,6 +37,7 @@ export function cometdRoutes(app: FastifyInstance, ctx: OAuthContext, service: D
     if (hub.stopped) return [{ ...base, successful: false, error: '503::The org is stopping', advice: { reconnect: 'none', interval: 0 } }];
     if (m.channel === '/meta/handshake') {
       const client = hub.handshake(userId, access);
+      if (!client) return [{ ...base, successful: false, error: `403::This user has ${MAX_CLIENTS_PER_USER} streaming clients already; disconnect one first`, advice: { reconnect: 'none', interval: 0 } }];
       return [{ ...base, version: '1.0', minimumVersion: '1.0', supportedConnectionTypes: ['long-polling'], clientId: client.id, successful: true, advice, ext: { replay: true, 'payload.format': true } }];
     }
     const client = hub.client(m.clientId, userId);
