@@ -1,4 +1,5 @@
 import type { BulkJobTable } from '../../store/schema.js';
+import { stamp } from './jobs.js';
 
 /**
  * Bulk API 1.0 (`/services/async/XX.X`), the subset jsforce falls back to for `Query#destroy()` and
@@ -8,7 +9,6 @@ import type { BulkJobTable } from '../../store/schema.js';
 export const NS = 'http://www.force.com/2009/06/asyncapi/dataload';
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const stamp = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
 
 /** An element with its fields; `standalone` adds the XML declaration and the namespace (not for one inside a list). */
 export function xml(root: string, fields: [string, string | number | undefined | null][], standalone = true): string {

@@ -108,7 +108,7 @@ export async function runIngest(service: DataService, files: JobFiles, job: Bulk
   const ordered = job.kind === 'batch';
   const resultFiles = ordered ? (['successfulResults', 'failedResults', 'results'] as const) : (['successfulResults', 'failedResults'] as const);
   for (const file of resultFiles) files.truncate(job.id, file, sizes[file] ?? 0);
-  const parser = service.blobs.read(job.data_key!).pipe(parse({ delimiter: format.delimiter, record_delimiter: format.lineEnding, bom: true, skip_empty_lines: true, relax_column_count: false }));
+  const parser = uploadRows(service, job, format);
   let header: string[] | undefined;
   let cols: Column[] = [];
   let rowNumber = 0;
@@ -129,9 +129,9 @@ export async function runIngest(service: DataService, files: JobFiles, job: Bulk
       const results = new Map(valid.map((p, k) => [p.i, saved[k]!]));
       chunk.forEach((row, i) => {
         const result = results.get(i) ?? { id: null, success: false, errors: [prepared[i]!.error!] };
-        const echoed = csvValues(row, format).join(format.delimiter);
-        if (result.success) success += csvRow([result.id!, String(job.operation === 'insert' || result.created === true)], format).slice(0, -format.lineEnding.length) + format.delimiter + echoed + format.lineEnding;
-        else failure += csvRow([result.id ?? '', errorText(result.errors)], format).slice(0, -format.lineEnding.length) + format.delimiter + echoed + format.lineEnding;
+        const echoed = csvValues(row, format);
+        if (result.success) success += csvRow([result.id!, String(job.operation === 'insert' || result.created === true)], format, echoed);
+        else failure += csvRow([result.id ?? '', errorText(result.errors)], format, echoed);
         if (ordered) inOrder += csvRow([result.id ?? '', String(result.success), String(result.success && (job.operation === 'insert' || result.created === true)), result.success ? '' : errorText(result.errors)], format);
       });
       if (ordered) files.append(job.id, 'results', inOrder);
@@ -149,7 +149,7 @@ export async function runIngest(service: DataService, files: JobFiles, job: Bulk
     chunk = [];
   };
   try {
-    for await (const record of parser as AsyncIterable<string[]>) {
+    for await (const record of parser) {
       if (!header) {
         header = record;
         cols = columns(service, access, object, header);
@@ -176,20 +176,24 @@ export async function runIngest(service: DataService, files: JobFiles, job: Bulk
 }
 
 function writeHeaders(files: JobFiles, job: BulkJobTable, header: string[], format: CsvFormat): void {
-  const echoed = csvValues(header, format).join(format.delimiter);
-  const sized = (first: string[]) => csvRow(first, format).slice(0, -format.lineEnding.length) + format.delimiter + echoed + format.lineEnding;
+  const echoed = csvValues(header, format);
   for (const file of ['successfulResults', 'failedResults', 'results'] as const) files.truncate(job.id, file, 0);
-  files.append(job.id, 'successfulResults', sized(['sf__Id', 'sf__Created']));
-  files.append(job.id, 'failedResults', sized(['sf__Id', 'sf__Error']));
+  files.append(job.id, 'successfulResults', csvRow(['sf__Id', 'sf__Created'], format, echoed));
+  files.append(job.id, 'failedResults', csvRow(['sf__Id', 'sf__Error'], format, echoed));
   if (job.kind === 'batch') files.append(job.id, 'results', csvRow(['Id', 'Success', 'Created', 'Error'], format));
+}
+
+/** The uploaded CSV's records, parsed with the job's delimiter and line ending. */
+function uploadRows(service: DataService, job: BulkJobTable, format: CsvFormat): AsyncIterable<string[]> {
+  return service.blobs.read(job.data_key!).pipe(parse({ delimiter: format.delimiter, record_delimiter: format.lineEnding, bom: true, skip_empty_lines: true })) as AsyncIterable<string[]>;
 }
 
 /** After an abort: the rows never processed, under the upload's header. */
 async function writeUnprocessed(service: DataService, files: JobFiles, job: BulkJobTable, format: CsvFormat, header: string[], done: number): Promise<void> {
-  const parser = service.blobs.read(job.data_key!).pipe(parse({ delimiter: format.delimiter, record_delimiter: format.lineEnding, bom: true, skip_empty_lines: true }));
+  const parser = uploadRows(service, job, format);
   let n = -1;
   let out = csvValues(header, format).join(format.delimiter) + format.lineEnding;
-  for await (const record of parser as AsyncIterable<string[]>) {
+  for await (const record of parser) {
     if (++n > done) out += csvValues(record, format).join(format.delimiter) + format.lineEnding;
   }
   files.truncate(job.id, 'unprocessedrecords', 0);

@@ -16,7 +16,7 @@ export const TERMINAL = new Set(['JobComplete', 'Failed', 'Aborted']);
 export const bulkError = (status: number, errorCode: string, message: string) => new ApiError(status, errorCode, message);
 
 /** Salesforce's Bulk timestamps: milliseconds and +0000, not Z. */
-const stamp = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
+export const stamp = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
 
 /** JobInfo as Salesforce answers it; `full` adds what GET shows beyond the create answer. */
 export function jobInfo(job: BulkJobTable, full: boolean): Record<string, unknown> {

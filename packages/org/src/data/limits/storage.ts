@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DataAccess } from '../access/data-access.js';
+import type { ObjectDef } from '../schema/fields.js';
 import type { DataService } from '../service.js';
 import { tableName } from '../store/record-tables.js';
 
@@ -7,6 +8,11 @@ import { tableName } from '../store/record-tables.js';
 const BYTES_PER_RECORD = 2048;
 const MB = 1024 * 1024;
 const DATA_STORAGE_MB = 1024;
+
+async function liveCount(service: DataService, object: ObjectDef): Promise<number> {
+  const { rows } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM ${sql.table(tableName(object))} WHERE ${sql.ref('IsDeleted')} = 0`.execute(service.db);
+  return Number(rows[0]?.n ?? 0);
+}
 
 /**
  * Live record counts per object (`/limits/recordCount`), for the objects the caller can read;
@@ -17,8 +23,7 @@ export async function recordCounts(service: DataService, access: DataAccess, nam
   const objects = service.schema.objects.filter((o) => access.rights(o).read && (!wanted || wanted.has(o.name.toLowerCase())));
   const counts = [];
   for (const object of objects) {
-    const { rows } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM ${sql.table(tableName(object))} WHERE ${sql.ref('IsDeleted')} = 0`.execute(service.db);
-    counts.push({ count: Number(rows[0]?.n ?? 0), name: object.name });
+    counts.push({ count: await liveCount(service, object), name: object.name });
   }
   return counts;
 }
@@ -28,8 +33,7 @@ export async function storageLimits(service: DataService): Promise<{ DataStorage
   let records = 0;
   for (const object of service.schema.objects) {
     if (object.name === 'User' || object.name === 'Organization') continue;
-    const { rows } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM ${sql.table(tableName(object))} WHERE ${sql.ref('IsDeleted')} = 0`.execute(service.db);
-    records += Number(rows[0]?.n ?? 0);
+    records += await liveCount(service, object);
   }
   const versions = service.schema.get('ContentVersion');
   const { rows } = versions ? await sql<{ n: number | string | null }>`SELECT SUM(${sql.ref('ContentSize')}) AS n FROM ${sql.table(tableName(versions))} WHERE ${sql.ref('IsDeleted')} = 0`.execute(service.db) : { rows: [] };
