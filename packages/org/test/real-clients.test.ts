@@ -288,6 +288,9 @@ for (const store of STORES) {
       assert.deepEqual(wildcard.searchRecords.map((r) => (r as { Name: string }).Name), ['Zephyr Widgets']);
       const either = await org.integration.search('FIND {Zephyr OR Unrelated} IN NAME FIELDS RETURNING Account(Name) LIMIT 1');
       assert.equal(either.searchRecords.length, 1);
+      // Many terms: written flat, not nested a level per term (the SOQL parser refused 8 nested ORs).
+      const many = await org.integration.search(`FIND {${Array.from({ length: 30 }, (_, i) => `nomatch${i}`).join(' OR ')} OR Unrelated} RETURNING Account(Name)`);
+      assert.deepEqual(many.searchRecords.map((r) => (r as { Name: string }).Name), ['Unrelated']);
       const idsOnly = await org.integration.search('FIND {"Zephyr Widgets"}');
       assert.deepEqual(idsOnly.searchRecords.map((r) => Object.keys(r).sort()), [['Id', 'attributes']]);
       // The reader sees Accounts by sharing only, and no Contacts at all.

@@ -118,11 +118,22 @@ function likes(word: string): string[] {
   return [`'${pattern}'`, `'${pattern} %'`, `'% ${pattern}'`, `'% ${pattern} %'`];
 }
 
+/**
+ * The terms as one SOQL condition. A run of the same operator is written flat (`a OR b OR c`), not
+ * nested a level per term: the SOQL parser refuses conditions nested more than a few levels deep.
+ */
 function condition(term: Term, fields: FieldDef[]): string {
   if ('word' in term) return `(${fields.flatMap((f) => likes(term.word).map((p) => `${f.name} LIKE ${p}`)).join(' OR ')})`;
-  const left = condition(term.left, fields);
-  const right = condition(term.right, fields);
-  return term.op === 'AND NOT' ? `(${left} AND NOT ${right})` : `(${left} ${term.op} ${right})`;
+  if (term.op === 'AND NOT') return `(${condition(term.left, fields)} AND NOT ${condition(term.right, fields)})`;
+  const operands: Term[] = [];
+  const collect = (t: Term): void => {
+    if ('op' in t && t.op === term.op) {
+      collect(t.left);
+      collect(t.right);
+    } else operands.push(t);
+  };
+  collect(term);
+  return `(${operands.map((t) => condition(t, fields)).join(` ${term.op} `)})`;
 }
 
 /** Runs a search for a user: `{searchRecords: [...]}` with each record's attributes, as API 36.0 and later answer. */
