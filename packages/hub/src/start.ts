@@ -94,7 +94,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const rotations = new RotationScheduler(ctx, options.rotation);
   // Engine errors go to the server's log (which exists once the server is built).
   const serverLog: { current?: FastifyBaseLogger } = {};
-  const flows = options.flows === false ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => serverLog.current?.error(object, message) }, ...options.flows });
+  const flows = options.flows === false ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => serverLog.current?.error(object, message), warn: (object, message) => serverLog.current?.warn(object, message) }, ...options.flows });
   const server = await buildHubServer(ctx, logger, rotations, flows, options.metricsToken ?? process.env.HANDSHAKE_METRICS_TOKEN, options.consoleDir === false ? undefined : options.consoleDir ?? CONSOLE_DIR);
   serverLog.current = server.log;
   const host = options.host ?? '127.0.0.1';

@@ -22,7 +22,7 @@ for (const store of STORES) {
     const clients: Faye[] = [];
     before(async () => {
       org = await startDataOrg(store);
-      await applySetupText({ db: org.store.db, box: org.ctx.box, actor: 'test' }, 'changeDataCapture: [Account, Contact, Invoice__c]\n', 'cdc.yaml');
+      await applySetupText({ db: org.store.db, box: org.ctx.box, actor: 'test' }, 'changeDataCapture: [Account, Contact, Invoice__c, Order]\n', 'cdc.yaml');
       await org.data.reload();
     });
     after(async () => {
@@ -55,6 +55,20 @@ for (const store of STORES) {
       assert.equal(update!.payload.Phone, '2');
       assert.ok(received[1]!.event.replayId > received[0]!.event.replayId && received[2]!.event.replayId > received[1]!.event.replayId);
       assert.ok(Date.now() - create!.payload.ChangeEventHeader.commitTimestamp < 10_000);
+    });
+
+    it('an item added to an order is an UPDATE of the order\'s roll-up TotalAmount (roll-ups are in change events)', async () => {
+      const { received } = await listen(org.integration, '/data/OrderChangeEvent', -1);
+      const account = await org.integration.sobject('Account').create({ Name: 'CDC Orders' });
+      const order = await org.integration.sobject('Order').create({ AccountId: account.id!, EffectiveDate: '2026-12-01', Status: 'Draft' });
+      await org.integration.sobject('OrderItem').create({ OrderId: order.id!, Quantity: 2, UnitPrice: 5 });
+      await org.integration.sobject('OrderItem').create({ OrderId: order.id!, Quantity: 1, UnitPrice: 0 });
+      await until(() => received.length >= 2, 'the create and the roll-up update');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(received.map((m) => m.payload.ChangeEventHeader.changeType), ['CREATE', 'UPDATE'], 'an item that leaves the total alone changes nothing');
+      assert.deepEqual(received[1]!.payload.ChangeEventHeader.recordIds, [order.id]);
+      assert.deepEqual(received[1]!.payload.ChangeEventHeader.changedFields, ['TotalAmount']);
+      assert.equal(received[1]!.payload.TotalAmount, 10);
     });
 
     it('applies field-level security to event bodies, not record sharing; other objects\' channels are refused', async () => {

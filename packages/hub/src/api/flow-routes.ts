@@ -53,7 +53,7 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
   app.get('/api/v1/dashboard', { preHandler: guard('flows:read') }, async () => dashboard(ctx));
   app.get<IdParams>('/api/v1/flows/:id', { preHandler: guard('flows:read') }, async (request) => {
     const flow = await getFlow(ctx, request.params.id);
-    return { flow: { ...flow, pollError: engine?.pollError(flow.id) ?? null } };
+    return { flow: { ...flow, pollError: engine?.pollError(flow.id) ?? null, triggerNotice: engine?.triggerNotice(flow.id) ?? null } };
   });
   app.delete<IdParams & { Querystring: { force?: string } }>('/api/v1/flows/:id', { preHandler: guard('flows:write') }, async (request, reply) => {
     await deleteFlow(ctx, actor(request), request.params.id, request.query.force === 'true');

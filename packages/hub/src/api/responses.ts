@@ -48,6 +48,7 @@ export const flowSchemaView = z.strictObject({
   version: z.number().int().nullable().describe('the latest saved version (1, 2, …); null for a flow saved before versions were kept'),
   savedBy: z.string().nullable().describe('who saved it last: the flow runs as them'),
   pollError: z.string().nullable().optional().describe('the trigger\'s last poll error, if its last poll failed (GET of one flow only)'),
+  triggerNotice: z.string().nullable().optional().describe('what the trigger last did on its own account, e.g. reading changes to close a gap in a change stream (GET of one flow only)'),
 }).meta({ id: 'Flow' });
 
 const step = z.object({ action: z.string(), status: z.string() }).catchall(z.unknown()).describe('one action\'s outcome (request and answer redacted)');

@@ -6,7 +6,12 @@ import type { CallLimiter } from './limiter.js';
 /** How long a call may take when nothing says otherwise (lookups, describes at save time). */
 const DEFAULT_TIMEOUT_MS = 15_000;
 
-export type CallOptions = Omit<OutboundRequest, 'signal'> & { timeoutMs?: number; onHeaders?: (header: OutboundResponse['header']) => void };
+export type CallOptions = Omit<OutboundRequest, 'signal'> & {
+  timeoutMs?: number;
+  onHeaders?: (header: OutboundResponse['header']) => void;
+  /** Ends the call early (a long poll whose flow stops); the call then fails as retryable. */
+  signal?: AbortSignal;
+};
 
 function retryAfterMs(header: string | undefined): number | undefined {
   if (!header) return undefined;
@@ -36,12 +41,15 @@ export async function callJson(client: ConnectionClient, path: string, init: Cal
 }
 
 async function callOnce(client: ConnectionClient, path: string, init: CallOptions): Promise<{ status: number; body: unknown }> {
-  const { timeoutMs = DEFAULT_TIMEOUT_MS, onHeaders, ...request } = init;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, onHeaders, signal, ...request } = init;
   // The timeout covers the body too. A timer cleared as soon as the call is over, not
   // AbortSignal.timeout: that signal holds the request's state until it fires, and at hundreds of
   // calls a second that is most of the heap.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  const stop = () => abort.abort(signal?.reason);
+  signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop();
   let response: OutboundResponse;
   let text: string;
   try {
@@ -50,11 +58,13 @@ async function callOnce(client: ConnectionClient, path: string, init: CallOption
     text = await response.text();
   } catch (error) {
     const name = (error as Error).name;
+    if (signal?.aborted) throw new RetryableError('the call was cancelled');
     if (abort.signal.aborted) throw new RetryableError(`timed out after ${timeoutMs} ms`);
     if (name === 'UnsafeRequestError') throw new PermanentError((error as Error).message);
     throw new RetryableError(`request failed: ${client.redact((error as Error).message)}`);
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
   }
   // Whatever of the request an answer echoes is removed before it is parsed and kept.
   if (response.status < 400) text = client.redactAnswer(text);

@@ -69,7 +69,7 @@ export function apiUsageShare(ctx: HubContext, connection: string): number {
  * whichever flow spent it.
  */
 export async function salesforceCall(ctx: HubContext, connection: string, path: string, init: CallOptions = {}): Promise<{ status: number; body: unknown }> {
-  const client = await cached(ctx, `connection:${connection}`, async () => connectionClient(ctx, (await connectionByName(ctx, connection)).id));
+  const client = await salesforceClient(ctx, connection);
   const limiter = limiterFor(ctx, `connection:${connection}`);
   return callJson(client, `/services/data/${SALESFORCE_API}${path}`, {
     ...init,
@@ -79,6 +79,11 @@ export async function salesforceCall(ctx: HubContext, connection: string, path: 
       if (usage) limiter.apiUsage = Number(usage[1]) / Number(usage[2]);
     },
   });
+}
+
+/** The client of a Salesforce connection (by name), for calls outside the REST API (the Streaming API). */
+export function salesforceClient(ctx: HubContext, connection: string): Promise<ConnectionClient> {
+  return cached(ctx, `connection:${connection}`, async () => connectionClient(ctx, (await connectionByName(ctx, connection)).id));
 }
 
 /**

@@ -15,7 +15,7 @@ export interface FlowEngineOptions {
   /** Units of work (an event, or a batch) in flight across every flow (default 100). */
   maxInFlight?: number;
   /** Where engine errors are logged (a pino-style logger). */
-  log?: { error(object: object, message: string): void };
+  log?: { error(object: object, message: string): void; warn?(object: object, message: string): void };
 }
 
 const DEFAULT_RETENTION_MS = 14 * 86_400_000;
@@ -57,6 +57,7 @@ export class FlowEngine {
         ran: (flow, outcomes) => { for (const o of outcomes) metrics.flowRun(flow.name, o.run.status); },
         failed,
         inFlight: (flow, events) => metrics.flowInFlight(flow.name, events),
+        notice: (flow, message) => (options.log?.warn ?? options.log?.error)?.call(options.log, { flow: flow.name }, `flow ${flow.name}: ${message}`),
       },
     };
   }
@@ -80,6 +81,11 @@ export class FlowEngine {
   /** Why the last poll of a flow failed, if it did (shown by the API). */
   pollError(flowId: string): string | undefined {
     return this.#lanes.get(flowId)?.lastPollError;
+  }
+
+  /** What the flow's trigger last did on its own account, e.g. closing a gap in a change stream (shown by the API). */
+  triggerNotice(flowId: string): string | undefined {
+    return this.#lanes.get(flowId)?.lastNotice;
   }
 
   async #loop(): Promise<void> {

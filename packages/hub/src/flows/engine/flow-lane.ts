@@ -9,6 +9,7 @@ import { pollOf } from '../triggers/registry.js';
 import { backlogOf, claimEvents, dueEvents, knownDedupeKeys, nextDueAt, releaseEvents, type Outcome, type OutcomeWriter } from './event-store.js';
 import { pendingEvent, queueEvents } from './event-queue.js';
 import { runEvents, type RunObserver } from './run-events.js';
+import type { TriggerSession } from '../triggers/trigger.js';
 import type { Semaphore } from './semaphore.js';
 
 /** Pending events per flow above which its trigger waits (the source is spared pages that would only queue). */
@@ -33,7 +34,12 @@ export interface LaneServices {
   writer: OutcomeWriter;
   /** The hub-wide cap on units of work in flight. */
   hubSlots: Semaphore;
-  observer: RunObserver & { ran(flow: LaneFlow, outcomes: { run: { status: string } }[]): void; failed(flow: LaneFlow, stage: string, error: unknown): void; inFlight(flow: LaneFlow, events: number): void };
+  observer: RunObserver & {
+    ran(flow: LaneFlow, outcomes: { run: { status: string } }[]): void;
+    failed(flow: LaneFlow, stage: string, error: unknown): void;
+    inFlight(flow: LaneFlow, events: number): void;
+    notice(flow: LaneFlow, message: string): void;
+  };
   idleMs: number;
 }
 
@@ -56,8 +62,11 @@ export class FlowLane {
   /** Wakes that came while their loop was busy. */
   #woken = new Set<'poll' | 'dispatch'>();
   #done: Promise<unknown>;
+  /** The trigger's session (a streaming subscription), if it keeps one. */
+  #session: TriggerSession | undefined;
   nextPollAt = 0;
   lastPollError: string | undefined;
+  lastNotice: string | undefined;
 
   constructor(public flow: LaneFlow, private readonly services: LaneServices) {
     this.#done = Promise.all([this.#pollLoop(), this.#dispatchLoop()]);
@@ -68,7 +77,14 @@ export class FlowLane {
     const triggerChanged = JSON.stringify(flow.definition.trigger) !== JSON.stringify(this.flow.definition.trigger);
     this.flow = flow;
     if (triggerChanged) this.nextPollAt = 0;
+    if (triggerChanged || flow.status !== 'active') this.#closeSession();
     this.wake();
+  }
+
+  #closeSession(): void {
+    const session = this.#session;
+    this.#session = undefined;
+    void session?.close().catch((error: unknown) => this.services.observer.failed(this.flow, 'poll', error));
   }
 
   wake(): void {
@@ -78,6 +94,7 @@ export class FlowLane {
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#closeSession();
     this.wake();
     await this.#done;
     await Promise.allSettled([...this.#units]);
@@ -140,9 +157,19 @@ export class FlowLane {
     const cursorRow = await ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
     let result: Awaited<ReturnType<typeof poll>>;
     try {
-      result = await poll(ctx, trigger, cursorRow?.cursor, { runAs: flow.savedBy ?? undefined, known: (keys) => knownDedupeKeys(ctx.db, flow.id, keys) });
+      result = await poll(ctx, trigger, cursorRow?.cursor, {
+        runAs: flow.savedBy ?? undefined,
+        known: (keys) => knownDedupeKeys(ctx.db, flow.id, keys),
+        session: <S extends TriggerSession>(open: () => S) => (this.#session ??= open()) as S,
+        notice: (message) => {
+          this.lastNotice = message;
+          this.services.observer.notice(flow, message);
+        },
+      });
       this.lastPollError = undefined;
     } catch (error) {
+      // Stopping or pausing ends a long poll: that is not a failure.
+      if (!this.#running || this.flow.status !== 'active') return;
       this.lastPollError = (error as Error).message;
       this.services.observer.failed(flow, 'poll', error);
       // A Retry-After holds the poll as long as it asks (and the connection's limiter holds every call).

@@ -131,16 +131,28 @@ const ROLLUPS: Record<string, { parent: string; field: string; total: string; am
   OrderItem: { parent: 'Order', field: 'OrderId', total: 'TotalAmount', amount: 'TotalPrice' },
 };
 
-/** Recomputes the roll-ups of the parents of these child rows (no-op for objects without one). */
-async function rollUp(service: DataService, trx: RecordDatabase, object: ObjectDef, rows: readonly Row[], stamp: string): Promise<void> {
+/**
+ * Recomputes the roll-ups of the parents of these child rows (no-op for objects without one). A
+ * parent whose total changed gets an UPDATE change event when it is enabled for Change Data
+ * Capture: Salesforce includes roll-up summaries in change events, and an order's items change
+ * only through them.
+ */
+async function rollUp(service: DataService, trx: RecordDatabase, object: ObjectDef, rows: readonly Row[], stamp: string, userId: string): Promise<void> {
   const rollup = ROLLUPS[object.name];
   if (!rollup) return;
   const ids = [...new Set(rows.map((r) => r[rollup.field]).filter((id): id is string => typeof id === 'string'))];
   if (ids.length === 0) return;
   const parent = service.schema.get(rollup.parent)!;
   const child = tableName(object);
+  const totals = async () => new Map((await sql<Row>`SELECT ${sql.ref('Id')}, ${sql.ref(rollup.total)} FROM ${sql.table(tableName(parent))} WHERE ${sql.ref('Id')} IN (${sql.join(ids)})`.execute(trx)).rows.map((r) => [String(r.Id), r[rollup.total]]));
+  const captured = service.cdcObjects.has(parent.name);
+  const before = captured ? await totals() : undefined;
   await sql`UPDATE ${sql.table(tableName(parent))} SET ${sql.ref(rollup.total)} = (SELECT COALESCE(SUM(${sql.ref(rollup.amount)}), 0) FROM ${sql.table(child)} WHERE ${sql.ref(rollup.field)} = ${sql.table(tableName(parent))}.${sql.ref('Id')} AND ${sql.ref('IsDeleted')} = 0), ${sql.ref('SystemModstamp')} = ${stamp}
     WHERE ${sql.ref('Id')} IN (${sql.join(ids)})`.execute(trx);
+  if (!before) return;
+  const after = await totals();
+  const changed = [...after].filter(([id, total]) => Number(total) !== Number(before.get(id)));
+  await captureChanges(trx, parent, 'UPDATE', changed.map(([id, total]) => ({ id, values: { [rollup.total]: total ?? null }, before: { [rollup.total]: before.get(id) ?? null } })), userId, service.now());
 }
 
 /** Per-record results in request order; a failed create has no id, a failed update or delete keeps its own. */
@@ -207,7 +219,7 @@ export async function createRecords(service: DataService, access: DataAccess, ob
     for (const p of good) compute(object, p.values, nextNumber);
     await service.transact(async ({ db: trx }) => {
       await insertRows(trx, tableName(object), good.map((p) => p.values));
-      await rollUp(service, trx, object, good.map((p) => p.values), stamp);
+      await rollUp(service, trx, object, good.map((p) => p.values), stamp, access.userId);
       if (service.cdcObjects.has(object.name)) await captureChanges(trx, object, 'CREATE', good.map((p) => ({ id: p.id, values: p.values })), access.userId, service.now());
     });
     service.noteInserted(good.length);
@@ -265,7 +277,7 @@ export async function updateRecords(service: DataService, access: DataAccess, ob
         for (const name of ['Name', 'TotalPrice']) if (name in merged && merged[name] !== p.existing![name]) changes[name] = merged[name]!;
         await trx.updateTable(tableName(object)).set(changes).where('Id', '=', p.id).execute();
       }
-      await rollUp(service, trx, object, good.map((p) => p.existing!), stamp);
+      await rollUp(service, trx, object, good.map((p) => p.existing!), stamp, access.userId);
       if (service.cdcObjects.has(object.name)) {
         await captureChanges(trx, object, 'UPDATE', good.map((p) => ({ id: p.id, values: { ...p.values, LastModifiedDate: stamp, LastModifiedById: access.userId }, before: p.existing! })), access.userId, service.now());
       }
@@ -311,7 +323,7 @@ async function softDelete(service: DataService, trx: RecordDatabase, object: Obj
   await trx.updateTable(tableName(object))
     .set({ IsDeleted: 1, [DELETED_AT]: stamp, SystemModstamp: stamp, LastModifiedDate: stamp, LastModifiedById: userId })
     .where('Id', 'in', ids).where('IsDeleted', '=', 0).execute();
-  await rollUp(service, trx, object, children, stamp);
+  await rollUp(service, trx, object, children, stamp, userId);
   for (const child of service.schema.childRelationships(object).filter((c) => c.cascadeDelete)) {
     const childObject = service.schema.get(child.childSObject)!;
     const { rows } = await sql<{ Id: string }>`SELECT ${sql.ref('Id')} FROM ${sql.table(tableName(childObject))} WHERE ${sql.ref(child.field)} IN (${sql.join(ids)}) AND ${sql.ref('IsDeleted')} = 0`.execute(trx);
