@@ -9,7 +9,9 @@
  *   (c) the hub with batching and no added latency vs 600 records/s, the engine before (target ≥ 5×);
  *   (d) CPU per record, hub vs script; the hub's peak RSS; and, for reference, CPU per record of the
  *       same script sending with undici's request API (the hub's HTTP client) instead of fetch;
- *   (e) trigger latency: item added to an order → sales order written, poll interval 1 s.
+ *   (e) trigger latency: item added to an order (its commit) → sales order written, poll interval 1 s;
+ *   (f) the same latency with the order flow on Change Data Capture (mode: cdc), on a hub started
+ *       caught up (its cursor at the head), so only streaming is measured.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,9 +56,11 @@ export interface FlowsResult {
   hubBatchedNoLatency: Rate & { peakRssMb: number };
   ratios: { a: number; b: number; c: number; d: number; dUndici: number };
   triggerLatency: { p50: number; p90: number };
+  cdcLatency: { p50: number; p90: number };
 }
 
 const SEED_FLOW = readFileSync(join(ROOT, 'packages/hub/flows/crm-order-to-erp-sales-order.yaml'), 'utf8');
+const CDC_FLOW = readFileSync(join(ROOT, 'packages/hub/flows/templates/crm-order-to-erp-sales-order-cdc.yaml'), 'utf8');
 
 export async function benchFlows(log: (line: string) => void): Promise<FlowsResult> {
   const org = startPinned(0, ['--import', 'tsx', 'bench/data-org-server.ts']);
@@ -92,20 +96,25 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     const script = await runScript('fetch');
     const scriptUndici = await runScript('undici');
 
-    /** One hub run: a fresh hub store with the order flow (its sales orders marked `prefix`), until `count` orders are synced. */
-    const runHub = async (name: string, flow: string, count: number, keep = false): Promise<Rate & { peakRssMb: number }> => {
+    /** A hub process on a fresh store with the order flow (its sales orders marked `name`); `cursor` starts the flow there. */
+    const startHub = async (name: string, flow: string, cursor?: string) => {
       const data = mkdtempSync(join(tmpdir(), 'hs-bench-hub-'));
       dirs.push(data);
       const masterKeys = `1:${randomBytes(32).toString('base64')}`;
       const { ctx, store } = await openHub({ dataDir: data, masterKeys, allowPrivateNetworks: true });
       await wireDemo(ctx, { name: 'bench' }, { org: { instanceUrl: o.instanceUrl, consumerKey: o.consumerKey, consumerSecret: o.consumerSecret }, erp: e }, [flow.replace('externalRef: { path: Id }', `externalRef: { template: "${name}-{Id}" }`)]);
+      if (cursor) for (const { id } of await ctx.db.selectFrom('flows').select('id').execute()) await ctx.db.insertInto('flow_cursors').values({ flow_id: id, cursor, updated_at: Date.now() }).execute();
       await store.close();
+      const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      return startPinned(1, [...profile, ...nodeArgs, 'packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys }).process;
+    };
+
+    /** One hub run: a fresh hub store with the order flow, until `count` orders are synced. */
+    const runHub = async (name: string, flow: string, count: number, keep = false): Promise<Rate & { peakRssMb: number }> => {
       log(`hub (${name}): ${count.toLocaleString('en')} orders (core 1)`);
       const before = await erpCount();
       const started = performance.now();
-      const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
-      const child = startPinned(1, [...profile, ...nodeArgs, 'packages/cli/dist/main.js', 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys });
-      hub = child.process;
+      hub = await startHub(name, flow);
       let last = 0;
       // Rate and CPU are counted from the hub's first synced record, so its start-up (loading,
       // migrations, the first token and poll: a second or so) is left out, as the script's is.
@@ -139,21 +148,36 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
     // (e) with the batched hub caught up: an order gets its item (the change that makes it eligible) → its sales order exists.
     const sf = async (path: string, body: unknown) => (await (await fetch(`${o.instanceUrl}/services/data/v62.0${path}`, { method: 'POST', headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string };
     const account = await sf('/sobjects/Account', { Name: 'Latency Co' });
-    const latencies: number[] = [];
-    for (let i = 0; i < LATENCY_SAMPLES; i++) {
-      const order = await sf('/sobjects/Order', { AccountId: account.id, EffectiveDate: '2026-11-23', Status: 'Draft' });
-      const count = await erpCount();
-      await new Promise((r) => setTimeout(r, Math.random() * POLL_INTERVAL_MS));
-      const t = performance.now();
-      await sf('/sobjects/OrderItem', { OrderId: order.id, Quantity: 1, UnitPrice: 1, Description: 'latency' });
-      while ((await erpCount()) === count) await new Promise((r) => setTimeout(r, 5));
-      latencies.push(performance.now() - t);
-    }
+    const itemToSalesOrder = async (what: string) => {
+      const latencies: number[] = [];
+      for (let i = 0; i < LATENCY_SAMPLES; i++) {
+        const order = await sf('/sobjects/Order', { AccountId: account.id, EffectiveDate: '2026-11-23', Status: 'Draft' });
+        const count = await erpCount();
+        await new Promise((r) => setTimeout(r, Math.random() * POLL_INTERVAL_MS));
+        // From the commit (the write's answer; the org's added latency is before it) to the ERP's write.
+        await sf('/sobjects/OrderItem', { OrderId: order.id, Quantity: 1, UnitPrice: 1, Description: 'latency' });
+        const t = performance.now();
+        while ((await erpCount()) === count) await new Promise((r) => setTimeout(r, 5));
+        latencies.push(performance.now() - t);
+      }
+      latencies.sort((a, b) => a - b);
+      const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+      log(`${what}: p50 ${p(0.5).toFixed(0)} ms, p90 ${p(0.9).toFixed(0)} ms (${LATENCY_MS} ms per request)`);
+      return { p50: p(0.5), p90: p(0.9) };
+    };
+    const triggerLatency = await itemToSalesOrder(`trigger latency, polling every ${POLL_INTERVAL_MS} ms`);
     hub?.kill('SIGKILL');
     hub = undefined;
-    latencies.sort((a, b) => a - b);
-    const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-    log(`trigger latency: p50 ${p(0.5).toFixed(0)} ms, p90 ${p(0.9).toFixed(0)} ms (poll interval ${POLL_INTERVAL_MS} ms, ${LATENCY_MS} ms per request)`);
+
+    // (f) the order flow on Change Data Capture, on a hub whose cursor starts at the head.
+    hub = await startHub('cdc', CDC_FLOW, JSON.stringify({ stamp: new Date().toISOString(), id: '' }));
+    const warm = await sf('/sobjects/Order', { AccountId: account.id, EffectiveDate: '2026-11-23', Status: 'Draft' });
+    const count = await erpCount();
+    await sf('/sobjects/OrderItem', { OrderId: warm.id, Quantity: 1, UnitPrice: 1, Description: 'warm-up' });
+    while ((await erpCount()) === count) await new Promise((r) => setTimeout(r, 20));
+    const cdcLatency = await itemToSalesOrder('trigger latency, Change Data Capture');
+    hub.kill('SIGKILL');
+    hub = undefined;
 
     await latency(0);
     const hubBatchedNoLatency = await runHub('batched-no-latency', SEED_FLOW, RECORDS);
@@ -165,7 +189,7 @@ export async function benchFlows(log: (line: string) => void): Promise<FlowsResu
       d: hubPerRecord.cpuMsPerRecord / script.cpuMsPerRecord,
       dUndici: hubPerRecord.cpuMsPerRecord / scriptUndici.cpuMsPerRecord,
     };
-    return { latencyMs: LATENCY_MS, records: { perRecord: PER_RECORD, batched: RECORDS }, script, scriptUndici, hubPerRecord, hubBatched, hubBatchedNoLatency, ratios, triggerLatency: { p50: p(0.5), p90: p(0.9) } };
+    return { latencyMs: LATENCY_MS, records: { perRecord: PER_RECORD, batched: RECORDS }, script, scriptUndici, hubPerRecord, hubBatched, hubBatchedNoLatency, ratios, triggerLatency, cdcLatency };
   } finally {
     hub?.kill(process.env.BENCH_HUB_PROFILE ? 'SIGINT' : 'SIGKILL');
     org.send('quit');

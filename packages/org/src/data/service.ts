@@ -14,6 +14,7 @@ import { ModstampClock } from './records/modstamp-clock.js';
 import type { BlobStore } from './files/blob-store.js';
 import type { QueryLocators } from './soql/locators.js';
 import type { ApiUsage } from './limits/api-usage.js';
+import { ROLLUPS } from './records/rollups.js';
 
 const ACCESS_TTL_MS = 2000;
 
@@ -82,7 +83,9 @@ export class DataService {
 
   /** After a commit: wake subscribers when the object's changes were captured. */
   changesCommitted(object: ObjectDef): void {
-    if (this.cdcObjects.has(object.name)) this.changeSignal.emit('change');
+    // A child's write can change its parent's roll-up, which is the parent's change event.
+    const parent = ROLLUPS[object.name]?.parent;
+    if (this.cdcObjects.has(object.name) || (parent && this.cdcObjects.has(parent))) this.changeSignal.emit('change');
   }
 
   get orgDb(): Kysely<OrgDatabase> {

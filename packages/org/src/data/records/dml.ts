@@ -7,6 +7,7 @@ import { POLYMORPHIC_FIELDS } from '../schema/standard-objects.js';
 import type { AccessMode, DataService, RecordDatabase } from '../service.js';
 import { DELETED_AT, inValues, tableName } from '../store/record-tables.js';
 import { captureChanges } from '../cdc/capture.js';
+import { ROLLUPS } from './rollups.js';
 import { findByExternalId } from './lookup.js';
 import { toStored, type StoredValue } from './values.js';
 
@@ -126,10 +127,6 @@ async function checkUnique(service: DataService, object: ObjectDef, pending: Pen
   }
 }
 
-/** Roll-up summaries: an order's TotalAmount is the sum of its items, and changing an item changes the order (its SystemModstamp moves, as in Salesforce). */
-const ROLLUPS: Record<string, { parent: string; field: string; total: string; amount: string }> = {
-  OrderItem: { parent: 'Order', field: 'OrderId', total: 'TotalAmount', amount: 'TotalPrice' },
-};
 
 /**
  * Recomputes the roll-ups of the parents of these child rows (no-op for objects without one). A
