@@ -112,6 +112,46 @@ for (const store of STORES) {
       assert.equal(all.received[0]!.payload.Name, 'CDC One', 'from the first retained event');
     });
 
+    it('platform events: a REST create publishes (201, OPERATION_ENQUEUED with the EventUuid); /event/Low_Ink__e delivers them, replayable, trimmed by field-level security', async () => {
+      const mine = await listen(org.integration, '/event/Low_Ink__e', -1);
+      const reader = await listen(org.reader, '/event/Low_Ink__e', -1);
+      const published = await org.integration.sobject('Low_Ink__e').create({ Printer_Model__c: 'XZO-5', Ink_Percentage__c: 0.2, Service_Code__c: 'S-1' });
+      assert.equal(published.success, true);
+      const enqueued = (published as unknown as { errors: { statusCode: string; message: string }[] }).errors[0]!;
+      assert.equal(enqueued.statusCode, 'OPERATION_ENQUEUED');
+      assert.match(enqueued.message, /^[0-9a-f-]{36}$/);
+      await until(() => mine.received.length >= 1 && reader.received.length >= 1, 'the event for both');
+      const got = mine.received[0] as unknown as { payload: Record<string, unknown>; event: { EventUuid: string; replayId: number } };
+      assert.equal(got.event.EventUuid, enqueued.message, 'the delivered EventUuid is the one the publish answered');
+      assert.equal(got.payload.Printer_Model__c, 'XZO-5');
+      assert.equal(got.payload.Ink_Percentage__c, 0.2);
+      assert.equal(got.payload.CreatedById !== undefined && typeof got.payload.CreatedDate, 'string');
+      assert.equal((reader.received[0] as unknown as { payload: Record<string, unknown> }).payload.Service_Code__c, undefined, 'the reader cannot read Service_Code__c');
+      assert.equal((reader.received[0] as unknown as { payload: Record<string, unknown> }).payload.Printer_Model__c, 'XZO-5');
+      // After a reconnect, from the replay id of the first: the ones published meanwhile, in order.
+      await org.integration.sobject('Low_Ink__e').create([{ Printer_Model__c: 'XZO-6' }, { Printer_Model__c: 'XZO-7' }]);
+      const again = await listen(org.integration, '/event/Low_Ink__e', got.event.replayId);
+      await until(() => again.received.length >= 2, 'the two later events');
+      assert.deepEqual(again.received.map((m) => (m as unknown as { payload: { Printer_Model__c: string } }).payload.Printer_Model__c), ['XZO-6', 'XZO-7']);
+      // Not a record: not queried, not read back; a user without Create cannot publish; a required field is required.
+      const token = await org.token('MuleSoft_Integration');
+      const text = async (answer: Promise<{ body: unknown }>) => JSON.stringify((await answer).body);
+      assert.match(await text(rest(org, token, 'GET', `/query?q=${encodeURIComponent('SELECT Printer_Model__c FROM Low_Ink__e')}`)), /INVALID_TYPE/);
+      assert.equal((await rest(org, token, 'GET', `/sobjects/Low_Ink__e/${published.id}`)).status, 404);
+      assert.equal((await rest(org, token, 'DELETE', `/sobjects/Low_Ink__e/${published.id}`)).status, 404);
+      assert.match(await text(rest(org, await org.token('Reader_Tools'), 'POST', '/sobjects/Low_Ink__e', { Printer_Model__c: 'X' })), /INSUFFICIENT_ACCESS/);
+      assert.match(await text(rest(org, token, 'POST', '/sobjects/Low_Ink__e', { Ink_Percentage__c: 1 })), /REQUIRED_FIELD_MISSING/);
+      assert.match(await text(rest(org, token, 'POST', '/sobjects/Low_Ink__e', { Printer_Model__c: 'X', EventUuid: 'mine' })), /INVALID_FIELD_FOR_INSERT_UPDATE/);
+      const describe = await org.integration.sobject('Low_Ink__e').describe();
+      assert.deepEqual(describe.fields.map((f) => f.name).slice(0, 4), ['ReplayId', 'CreatedDate', 'CreatedById', 'EventUuid']);
+      const wrongCase = await new Promise<string>((resolve) => {
+        const client = org.integration.streaming.createClient([]) as unknown as { subscribe(c: string, cb: () => void): { errback(f: (e: Error) => void): void }; disconnect(): PromiseLike<void> | undefined };
+        clients.push(client as unknown as Faye);
+        client.subscribe('/event/low_ink__e', () => undefined).errback((e: Error) => resolve(String(e.message)));
+      });
+      assert.match(wrongCase, /does not exist/, 'channels are case-sensitive');
+    });
+
     it('keeps events 72 hours: a replay id older than that is refused, as Salesforce does', async () => {
       const token = await org.token('MuleSoft_Integration');
       const purged = await org.streaming.purge(Date.now() + 73 * 60 * 60 * 1000);

@@ -85,7 +85,7 @@ export class DataService {
   changesCommitted(object: ObjectDef): void {
     // A child's write can change its parent's roll-up, which is the parent's change event.
     const parent = ROLLUPS[object.name]?.parent;
-    if (this.cdcObjects.has(object.name) || (parent && this.cdcObjects.has(parent))) this.changeSignal.emit('change');
+    if (object.platformEvent || this.cdcObjects.has(object.name) || (parent && this.cdcObjects.has(parent))) this.changeSignal.emit('change');
   }
 
   get orgDb(): Kysely<OrgDatabase> {

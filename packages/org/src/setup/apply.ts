@@ -120,7 +120,7 @@ async function applyDocument(trx: Transaction<OrgDatabase>, ctx: ApplyContext, d
     const definition = JSON.stringify(spec);
     const existing = await trx.selectFrom('data_objects').selectAll().where('name', '=', object).executeTakeFirst();
     if (!existing) {
-      const keyPrefix = object.endsWith('__c') ? customKeyPrefix(object, prefixes) : STANDARD_OBJECT_DEFS.find((o) => o.name === object)!.keyPrefix;
+      const keyPrefix = /__[ce]$/.test(object) ? customKeyPrefix(object, prefixes) : STANDARD_OBJECT_DEFS.find((o) => o.name === object)!.keyPrefix;
       prefixes.add(keyPrefix);
       await trx.insertInto('data_objects').values({ name: object, key_prefix: keyPrefix, definition }).execute();
     } else if (existing.definition !== definition) await trx.updateTable('data_objects').set({ definition }).where('name', '=', object).execute();

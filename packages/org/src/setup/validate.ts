@@ -15,19 +15,19 @@ export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): P
 
   const existingObjects = new Map((await db.selectFrom('data_objects').select(['name', 'definition']).execute()).map((o) => [o.name, Object.keys((JSON.parse(o.definition) as { fields: object }).fields)]));
   const customFieldsOf = (object: string) => [...(doc.objects[object] ? Object.keys(doc.objects[object].fields) : existingObjects.get(object) ?? [])];
-  const customObjects = new Set([...Object.keys(doc.objects), ...existingObjects.keys()].filter((o) => o.endsWith('__c')));
+  const customObjects = new Set([...Object.keys(doc.objects), ...existingObjects.keys()].filter((o) => /__[ce]$/.test(o)));
   const objectKnown = (name: string) => isKnownObject(name, customObjects);
   const fieldKnown = (object: string, name: string) => (STANDARD_OBJECTS[object] ?? []).includes(name) || customFieldsOf(object).includes(name) || (object.endsWith('__c') && name === 'Name');
 
   (doc.changeDataCapture ?? []).forEach((object, i) => {
-    if (!objectKnown(object) || object === 'User' || object === 'Organization') problem(['changeDataCapture', i], `"${object}" cannot send change events: name a standard object other than User, or a custom object`);
+    if (!objectKnown(object) || object === 'User' || object === 'Organization' || object.endsWith('__e')) problem(['changeDataCapture', i], `"${object}" cannot send change events: name a standard object other than User, or a custom object`);
   });
 
   for (const [object, spec] of Object.entries(doc.objects)) {
-    if (object.endsWith('__c')) {
-      if (!/^[A-Za-z][A-Za-z0-9_]{0,39}__c$/.test(object)) problem(['objects', object], 'custom object names hold only letters, digits and underscores before __c');
+    if (/__[ce]$/.test(object)) {
+      if (!/^[A-Za-z][A-Za-z0-9_]{0,39}__[ce]$/.test(object)) problem(['objects', object], `custom object and platform event names hold only letters, digits and underscores before __${object.slice(-1)}`);
     } else if (!isKnownObject(object)) {
-      problem(['objects', object], `unknown object "${object}": custom objects end in __c; standard objects are ${Object.keys(STANDARD_OBJECTS).join(', ')}`);
+      problem(['objects', object], `unknown object "${object}": custom objects end in __c, platform events in __e; standard objects are ${Object.keys(STANDARD_OBJECTS).join(', ')}`);
     } else if (object === 'User') problem(['objects', object], 'custom fields on User are not supported');
     for (const [name, f] of Object.entries(spec.fields)) {
       const at = ['objects', object, 'fields', name];
@@ -35,6 +35,7 @@ export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): P
       if (f.type !== 'picklist' && f.type !== 'multipicklist' && f.values) problem([...at, 'values'], `only picklist fields have values (this one is ${f.type})`);
       if (f.type === 'lookup' && !f.referenceTo) problem([...at, 'referenceTo'], 'a lookup field needs referenceTo (the object it points at)');
       if (f.type === 'lookup' && f.referenceTo && !objectKnown(f.referenceTo)) problem([...at, 'referenceTo'], `unknown object "${f.referenceTo}"`);
+      if (f.type === 'lookup' && f.referenceTo?.endsWith('__e')) problem([...at, 'referenceTo'], 'a lookup cannot point at a platform event: events are not stored as records');
       if (f.type !== 'lookup' && f.referenceTo) problem([...at, 'referenceTo'], 'only lookup fields have referenceTo');
       if ((f.externalId || f.unique) && !['text', 'number', 'email'].includes(f.type)) problem([...at], `only text, number and email fields can be external ids or unique (this one is ${f.type})`);
       if (f.required && f.type === 'checkbox') problem([...at, 'required'], 'a checkbox is never empty; it cannot be required');

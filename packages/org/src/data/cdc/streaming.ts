@@ -4,6 +4,7 @@ import type { DataAccess } from '../access/data-access.js';
 import type { ObjectDef } from '../schema/fields.js';
 import type { DataService } from '../service.js';
 import type { ChangeEvent } from './capture.js';
+import type { PlatformEvent } from './platform-events.js';
 
 /** Events are kept 72 hours, as Salesforce keeps change events. */
 export const RETENTION_MS = 72 * 60 * 60 * 1000;
@@ -16,11 +17,16 @@ const BATCH = 1000;
 
 interface Subscription { channel: string; entities: string[] | 'all'; after: number }
 export interface StreamingClient { id: string; userId: string; access: DataAccess; subscriptions: Map<string, Subscription>; seenAt: number; connected: boolean }
-export interface Delivery { channel: string; data: { schema: string; payload: Record<string, unknown>; event: { replayId: number } } }
+export interface Delivery { channel: string; data: { schema: string; payload: Record<string, unknown>; event: { replayId: number; EventUuid?: string } } }
 
-/** `/data/AccountChangeEvent` → Account; `/data/Invoice__ChangeEvent` → Invoice__c; `/data/ChangeEvents` → every enabled object. */
+/**
+ * `/data/AccountChangeEvent` → Account; `/data/Invoice__ChangeEvent` → Invoice__c; `/data/ChangeEvents`
+ * → every enabled object; `/event/Low_Ink__e` → the platform event Low_Ink__e (case-sensitive, as in Salesforce).
+ */
 function entitiesOf(channel: string): string | 'all' | undefined {
   if (channel === '/data/ChangeEvents') return 'all';
+  const event = /^\/event\/([A-Za-z][A-Za-z0-9_]*__e)$/.exec(channel);
+  if (event) return event[1];
   const m = /^\/data\/([A-Za-z][A-Za-z0-9_]*?)(__)?ChangeEvent$/.exec(channel);
   return m ? `${m[1]}${m[2] ? '__c' : ''}` : undefined;
 }
@@ -72,7 +78,8 @@ export class StreamingHub {
     if (target === 'all') entities = 'all';
     else {
       const object = this.service.schema.get(target);
-      if (!object || !this.service.cdcObjects.has(object.name)) return `400::The channel you requested to subscribe to does not exist {${channel}}`;
+      const offered = object?.platformEvent ? channel.startsWith('/event/') && object.name === target : object !== undefined && this.service.cdcObjects.has(object.name);
+      if (!object || !offered) return `400::The channel you requested to subscribe to does not exist {${channel}}`;
       if (!client.access.rights(object).read) return `403::You do not have access to ${object.name} change events {${channel}}`;
       entities = [object.name];
     }
@@ -143,12 +150,24 @@ export class StreamingHub {
         .where('replay_id', '>', sub.after).where('entity', 'in', readable.map((o) => o.name)).orderBy('replay_id').limit(BATCH).execute();
       for (const row of rows) {
         const object = readable.find((o) => o.name === row.entity)!;
-        out.push({ channel: sub.channel, data: { schema: schemaId(object), payload: trim(JSON.parse(row.event) as ChangeEvent, object, client.access), event: { replayId: Number(row.replay_id) } } });
+        const replayId = Number(row.replay_id);
+        if (object.platformEvent) {
+          const published = JSON.parse(row.event) as PlatformEvent;
+          out.push({ channel: sub.channel, data: { schema: schemaId(object), payload: visibleFields(published.payload, object, client.access), event: { EventUuid: published.EventUuid, replayId } } });
+        } else out.push({ channel: sub.channel, data: { schema: schemaId(object), payload: trim(JSON.parse(row.event) as ChangeEvent, object, client.access), event: { replayId } } });
         sub.after = Number(row.replay_id);
       }
     }
     return out;
   }
+}
+
+/** A platform event's fields the subscriber can read (CreatedDate and CreatedById are always there). */
+function visibleFields(payload: Record<string, unknown>, object: ObjectDef, access: DataAccess): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(payload).filter(([name]) => {
+    const f = object.fields.find((x) => x.name === name);
+    return f !== undefined && (!f.custom || access.canRead(object, f));
+  }));
 }
 
 /** Field-level security on the event body: fields the subscriber cannot read are left out, from the header's lists too. */

@@ -7,6 +7,7 @@ import { POLYMORPHIC_FIELDS } from '../schema/standard-objects.js';
 import type { AccessMode, DataService, RecordDatabase } from '../service.js';
 import { DELETED_AT, inValues, tableName } from '../store/record-tables.js';
 import { captureChanges } from '../cdc/capture.js';
+import { publishEvents } from '../cdc/platform-events.js';
 import { ROLLUPS } from './rollups.js';
 import { findByExternalId } from './lookup.js';
 import { toStored, type StoredValue } from './values.js';
@@ -207,6 +208,7 @@ export async function createRecords(service: DataService, access: DataAccess, ob
     return { index, id, values: row, errors };
   });
   await checkReferences(service, access, object, pending, new Set(Object.keys(options.internal ?? {})));
+  if (object.platformEvent) return publish(service, access, object, pending, options);
   await checkUnique(service, object, pending);
   if (settle(pending, options.allOrNone) && !options.dryRun) {
     const good = pending.filter((p) => p.errors.length === 0);
@@ -223,6 +225,16 @@ export async function createRecords(service: DataService, access: DataAccess, ob
     service.changesCommitted(object);
   }
   return results(pending, false);
+}
+
+/** A create of platform events publishes them: each good one answers success with OPERATION_ENQUEUED and its EventUuid, as Salesforce does. */
+async function publish(service: DataService, access: DataAccess, object: ObjectDef, pending: Pending[], options: DmlOptions): Promise<SaveResult[]> {
+  if (!settle(pending, options.allOrNone) || options.dryRun) return results(pending, false);
+  const good = pending.filter((p) => p.errors.length === 0);
+  const uuids = await service.transact(({ db: trx }) => publishEvents(trx, object, good.map((p) => p.values), access.userId, service.now()));
+  service.changesCommitted(object);
+  const enqueued = new Map(good.map((p, i) => [p, uuids[i]!]));
+  return pending.map((p) => (p.errors.length ? { id: null, success: false, errors: p.errors } : { id: p.id, success: true, errors: [{ errorCode: 'OPERATION_ENQUEUED', message: enqueued.get(p)!, fields: [] }] }));
 }
 
 async function maxOrderNumber(service: DataService, object: ObjectDef): Promise<number> {

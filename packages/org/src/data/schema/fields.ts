@@ -62,6 +62,8 @@ export interface ObjectDef {
   writable: boolean;
   /** Every user reads its records and fields, with no object permission (Salesforce's User and Organization). */
   everyoneReads?: true;
+  /** A platform event (`Name__e`): a create publishes it to `/event/Name__e`; nothing is stored to read back. */
+  platformEvent?: true;
 }
 
 export interface ChildRelationship { childSObject: string; field: string; relationshipName: string; cascadeDelete: boolean }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { OrgDatabase } from '../../store/schema.js';
 import { customField, customObject, type StoredObjectDefinition } from './custom-objects.js';
+import { platformEventObject } from './platform-events.js';
 import type { ChildRelationship, FieldDef, ObjectDef } from './fields.js';
 import { STANDARD_OBJECT_DEFS } from './standard-objects.js';
 
@@ -61,6 +62,7 @@ export class SchemaRegistry {
     });
     for (const [name, { prefix, spec }] of stored) {
       if (name.endsWith('__c')) objects.push(customObject(name, prefix, spec));
+      else if (name.endsWith('__e')) objects.push(platformEventObject(name, prefix, spec));
     }
     return new SchemaRegistry(objects);
   }

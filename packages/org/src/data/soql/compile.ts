@@ -422,7 +422,8 @@ export class SoqlCompiler {
 
   private object(name: string): ObjectDef {
     const object = this.service.schema.get(name);
-    if (!object || !this.access.rights(object).read) throw unsupportedType(this.soql, name);
+    // Platform events are published and subscribed to, never stored to query (as in Salesforce).
+    if (!object || !this.access.rights(object).read || object.platformEvent) throw unsupportedType(this.soql, name);
     return object;
   }
 

@@ -1,6 +1,6 @@
 import type { Dialect } from '@handshake/storage';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { FieldDef, ObjectDef } from '../schema/fields.js';
+import { systemFields, type FieldDef, type ObjectDef } from '../schema/fields.js';
 import type { SchemaRegistry } from '../schema/registry.js';
 
 /**
@@ -58,16 +58,28 @@ export function inValues(dialect: Dialect, f: FieldDef, column: RawBuilder<unkno
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Creates missing tables, columns and indexes; never drops anything (removed fields keep their data). */
+/**
+ * A table's columns: the object's fields. A platform event's table also has a record's system
+ * columns: it stays empty (events are published, not stored), and record reads, updates and deletes
+ * that name it find nothing, as they would for any unknown id.
+ */
+function columnsOf(object: ObjectDef): FieldDef[] {
+  if (!object.platformEvent) return object.fields;
+  const names = new Set(object.fields.map((f) => f.name));
+  return [...systemFields(object.name).filter((f) => !names.has(f.name)), ...object.fields];
+}
+
 export async function syncRecordTables(db: RecordDatabase, dialect: Dialect, schema: SchemaRegistry): Promise<void> {
   for (const object of schema.objects) {
     const table = tableName(object);
     const existing = await existingColumns(db, dialect, table);
+    const fields = columnsOf(object);
     if (existing.size === 0) {
-      const columns = object.fields.map((f) => `${q(f.name)} ${columnType(dialect, f)}${f.name === 'Id' ? ' PRIMARY KEY' : ''}`);
+      const columns = fields.map((f) => `${q(f.name)} ${columnType(dialect, f)}${f.name === 'Id' ? ' PRIMARY KEY' : ''}`);
       columns.push(`${q(DELETED_AT)} varchar(24)`);
       await run(db, sql.raw(`CREATE TABLE IF NOT EXISTS ${q(table)} (${columns.join(', ')})`));
     } else {
-      for (const f of object.fields) {
+      for (const f of fields) {
         if (!existing.has(f.name.toLowerCase())) await run(db, sql.raw(`ALTER TABLE ${q(table)} ADD COLUMN ${q(f.name)} ${columnType(dialect, f)}`));
       }
     }

@@ -53,6 +53,8 @@ export async function createOne(call: RecordCall, object: ObjectDef, body: unkno
   if (Array.isArray(body)) throw new ApiError(400, 'JSON_PARSER_ERROR', `Cannot deserialize instance of ${object.name} from START_ARRAY value; use composite/sobjects for several records`);
   const [result] = await createRecords(call.service, call.access, object, [body], { allOrNone: true });
   const saved = single(result!);
+  // A published platform event is not a record to point at; its answer carries OPERATION_ENQUEUED.
+  if (object.platformEvent) return { status: 201, body: { ...saved, errors: saved.errors.map((e) => ({ statusCode: e.errorCode, message: e.message, fields: e.fields })) } };
   return { status: 201, body: saved, location: recordUrl(call.version, object, saved.id!) };
 }
 
