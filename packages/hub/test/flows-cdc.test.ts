@@ -155,7 +155,14 @@ for (const store of STORES) {
       assert.equal(JSON.parse(cursor!).bulk, undefined, 'the read is over; REST pages go on from the job\'s start');
     });
 
-    it('refuses backfill: bulk with child relationships at save time, naming the field', async () => {
+    it('refuses at save time: mode cdc on an object the org does not stream, and backfill: bulk with child relationships', async () => {
+      const notStreamed = CDC_FLOW.replace('name: crm-order-to-erp-sales-order-cdc', 'name: cdc-accounts').replace('  object: Order\n', '  object: Account\n').replace(/  fields: \[.*\]\n  children:\n    OrderItems: \[.*\]\n/, '  fields: [Id, Name]\n').replace(/conditions:[\s\S]*$/, 'actions:\n  - name: note\n    type: salesforce.update\n    connection: Salesforce\n    object: Account\n    mapping:\n      Id: { path: Id }\n      Phone: { const: "1" }\n');
+      assert.match(notStreamed, /object: Account/);
+      await assert.rejects(saveFlow(running.ctx, actor, notStreamed), (error: unknown) => {
+        assert.match(JSON.stringify(error), /trigger\.mode.*channel you requested to subscribe to does not exist.*is Account enabled for Change Data Capture/s);
+        return true;
+      });
+
       const bad = CDC_FLOW.replace('name: crm-order-to-erp-sales-order-cdc', 'name: cdc-bulk-children').replace('  mode: cdc\n', '  mode: cdc\n  backfill: bulk\n');
       await assert.rejects(saveFlow(running.ctx, actor, bad), (error: { status?: number; detail?: string; errors?: unknown }) => {
         assert.equal(error.status, 400);

@@ -225,7 +225,7 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     assert.deepEqual(board.flows.map((f) => f.flow).sort(), ['crm-order-to-erp-sales-order', 'erp-contact-to-lead']);
   });
 
-  it('offers templates (the seed flows and three more), each valid against the demo wiring', async () => {
+  it('offers templates (the seed flows and four more), each valid against the demo wiring', async () => {
     const key = await hub.key(['flows:read']);
     const templates = (await hub.api(key, 'GET', '/api/v1/flows/templates')).body.templates as { name: string; description: string; text: string }[];
     assert.ok(templates.length >= 5);

@@ -3,6 +3,7 @@ import type { HubContext } from '../../context.js';
 import type { FlowTrigger } from '../definition.js';
 import { durationMs } from '../definition.js';
 import { salesforceCall } from '../calls/clients.js';
+import { PermanentError } from '../calls/errors.js';
 import type { PollResult, PollScope, TriggerSession } from './trigger.js';
 import { bulkStep, startBulkRead, type BulkRead } from './salesforce-bulk-read.js';
 import { ChangeStream, StreamLost } from './salesforce-stream.js';
@@ -56,6 +57,30 @@ export async function checkSalesforceTrigger(v: SaveCheck, trigger: z.infer<type
     if (!d.childRelationships.some((r) => r.relationshipName?.toLowerCase() === rel.toLowerCase())) v.problem(['trigger', 'children', rel], `${trigger.object} has no child relationship ${rel}`);
   }
   if (trigger.backfill === 'bulk' && Object.keys(trigger.children).length) v.problem(['trigger', 'backfill'], 'a Bulk API query cannot read child relationships: use backfill: rest, or leave children out');
+  if (trigger.mode === 'cdc') {
+    const refused = await streamRefusal(v.ctx, trigger);
+    if (refused) v.problem(['trigger', 'mode'], refused);
+  }
+}
+
+/** The Change Data Capture channel of an object: `/data/AccountChangeEvent`, `/data/Invoice__ChangeEvent` for `Invoice__c`. */
+const changeChannel = (object: string) => `/data/${object.replace(/__c$/, '__')}ChangeEvent`;
+
+/**
+ * Whether the org refuses to stream the object's changes to this connection (the object is not
+ * enabled for Change Data Capture, or its user may not read it): a subscription is tried and ended.
+ * An org that does not answer is not a refusal; the describe check reports that.
+ */
+async function streamRefusal(ctx: HubContext, trigger: SalesforceTrigger): Promise<string | undefined> {
+  const stream = new ChangeStream(ctx, trigger.connection, changeChannel(trigger.object));
+  try {
+    await stream.subscribe(-1);
+    return undefined;
+  } catch (error) {
+    return error instanceof PermanentError ? `${error.message} (is ${trigger.object} enabled for Change Data Capture in the org? Setup → Change Data Capture; the org's setup file: changeDataCapture)` : undefined;
+  } finally {
+    await stream.close();
+  }
 }
 
 /**
@@ -171,7 +196,7 @@ const READ_CHANGES = /^(GAP_)?(CREATE|UPDATE|UNDELETE)$/;
  */
 async function streamChanges(ctx: HubContext, trigger: SalesforceTrigger, stored: Cursor | undefined, scope: PollScope): Promise<PollResult & { nextAt?: number }> {
   let cursor: Cursor = stored ?? { stamp: EPOCH, id: '', catchingUp: true };
-  const { stream } = scope.session(() => new StreamSession(new ChangeStream(ctx, trigger.connection, `/data/${trigger.object.replace(/__c$/, '__')}ChangeEvent`)));
+  const { stream } = scope.session(() => new StreamSession(new ChangeStream(ctx, trigger.connection, changeChannel(trigger.object))));
   let sizeGap = false;
   if (stream.position === undefined || stream.position !== (cursor.replayId ?? 'tip')) {
     if (cursor.replayId !== undefined && await stream.subscribe(cursor.replayId) === 'aged-out') {

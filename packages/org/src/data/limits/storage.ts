@@ -20,7 +20,7 @@ async function liveCount(service: DataService, object: ObjectDef): Promise<numbe
  */
 export async function recordCounts(service: DataService, access: DataAccess, names?: string[]): Promise<{ count: number; name: string }[]> {
   const wanted = names ? new Set(names.map((n) => n.toLowerCase())) : undefined;
-  const objects = service.schema.objects.filter((o) => access.rights(o).read && (!wanted || wanted.has(o.name.toLowerCase())));
+  const objects = service.schema.objects.filter((o) => access.rights(o).read && !o.platformEvent && (!wanted || wanted.has(o.name.toLowerCase())));
   const counts = [];
   for (const object of objects) {
     counts.push({ count: await liveCount(service, object), name: object.name });

@@ -177,11 +177,12 @@ async function runSearch(service: DataService, access: DataAccess, parsed: Parse
     for (const spec of parsed.returning) {
       const object = service.schema.get(spec.object);
       // An object the user cannot read is reported like one that does not exist.
-      if (!object || !access.rights(object).read) throw queryError('INVALID_TYPE', sosl, `sObject type '${spec.object}' is not supported.`, spec.object);
+      if (!object || !access.rights(object).read || object.platformEvent) throw queryError('INVALID_TYPE', sosl, `sObject type '${spec.object}' is not supported.`, spec.object);
       targets.push({ object, spec });
     }
   } else {
-    for (const object of service.schema.objects) if (access.rights(object).read && object.name !== 'Organization') targets.push({ object, spec: { object: object.name, fields: 'Id', rest: '' } });
+    // Platform events are not stored, so there is nothing of theirs to search.
+    for (const object of service.schema.objects) if (access.rights(object).read && object.name !== 'Organization' && !object.platformEvent) targets.push({ object, spec: { object: object.name, fields: 'Id', rest: '' } });
   }
   const records: unknown[] = [];
   for (const { object, spec } of targets) {
