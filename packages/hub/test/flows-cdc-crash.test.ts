@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,8 @@ import { startErp, type RunningErp } from '../../demo-erp/src/start.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
 import { wireDemo } from '../src/demo/wire-demo.js';
 import { openHub } from '../src/start.js';
-import { newMasterKey } from './helpers.js';
+import { newMasterKey, startHubProcess } from './helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 const ORDERS = 400;
 const KILLS = 6;
 const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
@@ -34,15 +33,9 @@ describe(`the cdc trigger survives SIGKILL: ${ORDERS} orders streamed while the 
   const masterKeys = newMasterKey();
   let child: ChildProcess | undefined;
 
-  const startHubProcess = () => new Promise<void>((resolve, reject) => {
-    child = spawn(process.execPath, [MAIN, 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { env: { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('API:')) resolve();
-    });
-    child.once('exit', (code, signal) => { if (!out.includes('API:')) reject(new Error(`hub exited (${code ?? signal}) before it was ready: ${out}`)); });
-  });
+  const startHub = async () => {
+    child = await startHubProcess(data, masterKeys);
+  };
 
   before(async () => {
     org = await startTestOrg({ name: 'sqlite', fresh: () => ({ dataDir: mkdtempSync(join(tmpdir(), 'hs-cdc-crash-org-')) }) });
@@ -81,7 +74,7 @@ describe(`the cdc trigger survives SIGKILL: ${ORDERS} orders streamed while the 
     })();
     const progress: { written: number; synced: number }[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
-      await startHubProcess();
+      await startHub();
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 900));
       child!.kill('SIGKILL');
       await new Promise((r) => child!.once('exit', r));
@@ -92,7 +85,7 @@ describe(`the cdc trigger survives SIGKILL: ${ORDERS} orders streamed while the 
     assert.ok(progress.filter((p, i) => p.synced > (i ? progress[i - 1]!.synced : 0)).length >= KILLS - 2, `orders reached the ERP between the kills: each kill landed mid-stream (${shown})`);
     await writer;
     assert.equal(writing, false);
-    await startHubProcess();
+    await startHub();
     const deadline = Date.now() + 120_000;
     while ((await synced()) < ORDERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     const inErp = new Set((await erp.store.db.selectFrom('sales_orders').select('external_ref').execute()).map((r) => String(r.external_ref)));

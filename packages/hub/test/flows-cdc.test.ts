@@ -14,21 +14,12 @@ import { saveFlow } from '../src/flows/flows.js';
 import { pollSalesforce } from '../src/flows/triggers/salesforce-changes.js';
 import type { PollScope, TriggerSession } from '../src/flows/triggers/trigger.js';
 import { startHub, type RunningHub } from '../src/start.js';
-import { STORES, startTestHub, type TestHub } from './helpers.js';
+import { STORES, type TestHub, startTestHub, until } from './helpers.js';
 
 const actor = { name: 'cdc test' };
 const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
 const CDC_FLOW = readFileSync(fileURLToPath(new URL('../flows/templates/crm-order-to-erp-sales-order-cdc.yaml', import.meta.url)), 'utf8');
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 for (const store of STORES) {
   describe(`Salesforce trigger, mode cdc: the order flow on Change Data Capture (${store.name})`, () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,8 @@ import { DEMO_SETUP_FILE } from '../../org/src/org/start.js';
 import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org.js';
 import { wireDemo } from '../src/demo/wire-demo.js';
 import { openHub } from '../src/start.js';
-import { newMasterKey } from './helpers.js';
+import { newMasterKey, startHubProcess } from './helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 const RECORDS = Number(process.env.CRASH_RECORDS ?? 10_000);
 const KILLS = 10;
 const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
@@ -37,15 +36,9 @@ describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every 
   const masterKeys = newMasterKey();
   let child: ChildProcess | undefined;
 
-  const startHubProcess = () => new Promise<void>((resolve, reject) => {
-    child = spawn(process.execPath, [MAIN, 'hub', 'serve', '--data', data, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { env: { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('API:')) resolve();
-    });
-    child.once('exit', (code, signal) => { if (!out.includes('API:')) reject(new Error(`hub exited (${code ?? signal}) before it was ready: ${out}`)); });
-  });
+  const startHub = async () => {
+    child = await startHubProcess(data, masterKeys);
+  };
 
   before(async () => {
     const setupFile = join(setupDir, 'demo-without-unique.yaml');
@@ -80,7 +73,7 @@ describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every 
     };
     const progress: number[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
-      await startHubProcess();
+      await startHub();
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 1500));
       child!.kill('SIGKILL');
       await new Promise((r) => child!.once('exit', r));
@@ -89,7 +82,7 @@ describe(`flows survive SIGKILL: ${RECORDS} ERP contacts, ${KILLS} kills, every 
     assert.ok(progress[progress.length - 1]! < RECORDS, `the kills happened during the sync (synced after each kill: ${progress.join(', ')})`);
     const moved = progress.filter((n, i) => n > (i ? progress[i - 1]! : 0)).length;
     assert.ok(moved >= KILLS - 2, `records arrived between the kills: the hub was killed mid-work (synced after each kill: ${progress.join(', ')})`);
-    await startHubProcess();
+    await startHub();
     const deadline = Date.now() + 240_000;
     while ((await count()) < RECORDS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     const res = await fetch(`${org.instanceUrl}/services/data/v62.0/query?q=${encodeURIComponent('SELECT ERP_Contact_Id__c FROM Lead WHERE ERP_Contact_Id__c != null')}`, { headers: { authorization: `Bearer ${token}` } });

@@ -15,20 +15,11 @@ import { wireDemo } from '../src/demo/wire-demo.js';
 import { registerExternalService } from '../src/flows/external-services.js';
 import { deadLetters, saveFlow, setFlowStatus } from '../src/flows/flows.js';
 import { listRuns } from '../src/flows/runs.js';
-import { STORES, startTestHub, type TestHub } from './helpers.js';
+import { STORES, type TestHub, startTestHub, until } from './helpers.js';
 
 const actor = { name: 'engine test' };
 const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * A target API made for these tests (a real HTTP server on 127.0.0.1): it records what arrives and

@@ -17,21 +17,12 @@ import type { Problem } from '../src/problem.js';
 import { listRuns } from '../src/flows/runs.js';
 import { z } from 'zod';
 import { apiKeySchema, auditEntrySchema, connectionSchema, dashboardSchema, deadLetterSchema, flowSchemaView, flowStatsSchema, problemSchema, RESPONSE_SCHEMAS, runPageSchema, runSchema } from '../src/api/responses.js';
-import { STORES, startTestHub, type TestHub } from './helpers.js';
+import { STORES, type TestHub, startTestHub, until } from './helpers.js';
 
 const flowFile = (name: string) => readFileSync(fileURLToPath(new URL(`../flows/${name}.yaml`, import.meta.url)), 'utf8');
 const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
 const actor = { name: 'test' };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function problemOf(promise: Promise<unknown>): Promise<Problem> {
   try {

@@ -1,6 +1,8 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { STORES, type StoreVariant } from '../../org/test/helpers/org.js';
 import { createApiKey, type ApiScope } from '../src/api-keys/api-keys.js';
@@ -54,4 +56,30 @@ export async function scanStoreAndClose(hub: TestHub, store: StoreVariant, scan:
     scan(`table ${table}`, JSON.stringify(rows.rows));
   }
   await hub.close();
+}
+
+/** Polls `probe` until it gives a value (every `everyMs`), or fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+const MAIN = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+
+/** A real `handshake hub serve` process on a data folder, resolved once it listens (for crash tests that SIGKILL it). */
+export function startHubProcess(dataDir: string, masterKeys: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, 'hub', 'serve', '--data', dataDir, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { env: { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('API:')) resolve(child);
+    });
+    child.once('exit', (code, signal) => { if (!out.includes('API:')) reject(new Error(`hub exited (${code ?? signal}) before it was ready: ${out}`)); });
+  });
 }

@@ -192,13 +192,14 @@ const READ_CHANGES = /^(GAP_)?(CREATE|UPDATE|UNDELETE)$/;
  * from the cursor's stamp, so nothing committed before the subscription is missed; events that
  * overlap the pages share their dedupe keys (Id + SystemModstamp) and are queued once.
  * Each event's records are read by Id with the trigger's fields and children, so a flow maps the
- * same payload in either mode; GAP_* events are read the same way and GAP_OVERFLOW reads by pages.
+ * same payload in either mode; GAP_* events are read the same way, and GAP_OVERFLOW (or a wildcard
+ * record id) reads by pages.
  */
 async function streamChanges(ctx: HubContext, trigger: SalesforceTrigger, stored: Cursor | undefined, scope: PollScope): Promise<PollResult & { nextAt?: number }> {
   let cursor: Cursor = stored ?? { stamp: EPOCH, id: '', catchingUp: true };
   const { stream } = scope.session(() => new StreamSession(new ChangeStream(ctx, trigger.connection, changeChannel(trigger.object))));
   let sizeGap = false;
-  if (stream.position === undefined || stream.position !== (cursor.replayId ?? 'tip')) {
+  if (stream.position !== (cursor.replayId ?? 'tip')) {
     if (cursor.replayId !== undefined && await stream.subscribe(cursor.replayId) === 'aged-out') {
       scope.notice(`replay id ${cursor.replayId} is past the org's event retention; reading the records changed since ${cursor.stamp} to close the gap, then streaming`);
       const { replayId: _aged, ...rest } = cursor;
@@ -227,8 +228,9 @@ async function streamChanges(ctx: HubContext, trigger: SalesforceTrigger, stored
   if (!deliveries.length) return { events: [], cursor: JSON.stringify(cursor), more: true };
   const last = deliveries[deliveries.length - 1]!;
   const ids = [...new Set(deliveries.filter((d) => READ_CHANGES.test(d.header.changeType)).flatMap((d) => d.header.recordIds))];
-  const overflow = deliveries.some((d) => d.header.changeType === 'GAP_OVERFLOW');
-  if (overflow) scope.notice('the org sent GAP_OVERFLOW (a transaction too large for change events); reading the changed records by pages');
+  // A wildcard id (`001*`, after some field type changes) names no record either: both are read by pages.
+  const overflow = deliveries.some((d) => d.header.changeType === 'GAP_OVERFLOW' || d.header.recordIds.some((id) => id.includes('*')));
+  if (overflow) scope.notice('the org sent GAP_OVERFLOW or a wildcard record id (changes too many to name); reading the changed records by pages');
   const next: Cursor = { stamp: new Date(last.header.commitTimestamp).toISOString(), id: '', replayId: last.replayId, ...(overflow ? { catchingUp: true } : {}) };
   // An overflow's pages start at the stream's last stamp before it, so its records are among them.
   if (overflow) next.stamp = cursor.stamp;
