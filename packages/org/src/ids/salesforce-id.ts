@@ -45,7 +45,7 @@ export function isValidSalesforceId(id: string): boolean {
   return id.length === 15 || idChecksum(id.slice(0, 15)) === id.slice(15);
 }
 
-let lastTick = 0n;
+let lastTick = 0;
 
 /**
  * An 18-character record id that sorts by creation time (prefix, "0", 9 base62 characters of a
@@ -53,13 +53,23 @@ let lastTick = 0n;
  * and ordering by Id follows insertion, as users of Salesforce ids expect.
  */
 export function newRecordId(prefix: string): string {
-  let tick = BigInt(Date.now()) * 4096n;
-  if (tick <= lastTick) tick = lastTick + 1n;
+  // Plain numbers: the tick (ms × 4096 + sequence) stays below 2^53 until about 2039, and a bulk
+  // job makes a million ids (BigInt arithmetic cost a microsecond each). Past that, BigInt.
+  let tick = Date.now() * 4096;
+  if (tick <= lastTick) tick = lastTick + 1;
   lastTick = tick;
   let body = '';
-  for (let i = 0; i < 9; i++) {
-    body = BASE62[Number(tick % 62n)] + body;
-    tick /= 62n;
+  if (Number.isSafeInteger(tick)) {
+    for (let i = 0; i < 9; i++) {
+      body = BASE62[tick % 62] + body;
+      tick = Math.floor(tick / 62);
+    }
+  } else {
+    let big = BigInt(tick);
+    for (let i = 0; i < 9; i++) {
+      body = BASE62[Number(big % 62n)] + body;
+      big /= 62n;
+    }
   }
   const random = randomBytesFromPool(2);
   const id15 = `${prefix}0${body}${BASE62[random[0]! % 62]}${BASE62[random[1]! % 62]}`;

@@ -55,7 +55,9 @@ export function inValues(dialect: Dialect, f: FieldDef, column: RawBuilder<unkno
   return sql`${lowered ? sql`lower(${column})` : column} IN (${sql.join(list)})`;
 }
 
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/** A table or column name quoted for SQL (both dialects use double quotes). */
+export const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const q = quoteIdentifier;
 
 /** Creates missing tables, columns and indexes; never drops anything (removed fields keep their data). */
 /**
