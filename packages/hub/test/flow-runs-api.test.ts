@@ -133,5 +133,37 @@ for (const store of STORES) {
       assert.equal(text.match(/live-now/g)?.length, 1, 'each run once');
       // Left open: the hub's close (after all tests) must end it rather than wait for it.
     });
+
+    it('caps live streams at 20 per API key (429, saying what to do); another key is not held up, and closing one frees its place', async () => {
+      const mine = await hub.key(['flows:read']);
+      const url = `${hub.url}/api/v1/flows/paged/runs/stream`;
+      const open = async (apiKey: string) => {
+        const controller = new AbortController();
+        const res = await fetch(url, { headers: { authorization: `Bearer ${apiKey}` }, signal: controller.signal });
+        return { res, close: () => controller.abort() };
+      };
+      const held = [];
+      for (let i = 0; i < 20; i++) {
+        const stream = await open(mine);
+        assert.equal(stream.res.status, 200);
+        held.push(stream);
+      }
+      const refused = await open(mine);
+      assert.equal(refused.res.status, 429);
+      assert.match(await refused.res.text(), /has 20 live run streams open already \(at most 20\); close one/);
+      const other = await open(key);
+      assert.equal(other.res.status, 200, 'another key has its own allowance');
+      other.close();
+      held.pop()!.close();
+      let again: Awaited<ReturnType<typeof open>> | undefined;
+      for (let tries = 0; tries < 50 && again?.res.status !== 200; tries++) {
+        await new Promise((r) => setTimeout(r, 20));
+        again = await open(mine);
+        if (again.res.status !== 200) await again.res.text();
+      }
+      assert.equal(again?.res.status, 200, 'a closed stream gives its place back');
+      again!.close();
+      for (const stream of held) stream.close();
+    });
   });
 }

@@ -6,7 +6,7 @@ import type { FlowEngine } from '../flows/engine/engine.js';
 import { registerExternalService } from '../flows/external-services.js';
 import { deadLetters, deleteFlow, flowWarnings, getFlow, listFlows, replayDeadLetters, runFlowNow, saveFlow, setFlowStatus, validateFlow } from '../flows/flows.js';
 import { flowStats, getRun, listRuns, type RunQuery } from '../flows/runs.js';
-import { invalid } from '../problem.js';
+import { invalid, Problem } from '../problem.js';
 import { flowTemplates } from '../flows/templates.js';
 import { followRuns } from '../flows/run-feed.js';
 import { dashboard } from '../flows/dashboard.js';
@@ -14,6 +14,9 @@ import { listVersions, restoreVersion } from '../flows/versions.js';
 import { receiveWebhook } from '../flows/triggers/webhook.js';
 
 type IdParams = { Params: { id: string } };
+
+/** Live run streams one API key or person may hold open at once (a console tab holds one). */
+const MAX_STREAMS_PER_PRINCIPAL = 20;
 
 /** A flow document arrives as YAML (application/yaml, text/plain) or as JSON. */
 function documentText(body: unknown): string {
@@ -65,9 +68,15 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
   app.get<IdParams & { Querystring: RunQuery }>('/api/v1/flows/:id/runs', { preHandler: guard('flows:read') }, async (request) => listRuns(ctx, request.params.id, request.query));
   // Live runs as server-sent events (the console's runs list); each stream ends when the hub stops.
   const streams = new Set<() => void>();
+  // Each stream holds a socket and a look at the store every second: one key or person holds at most this many.
+  const openBy = new Map<string, number>();
   app.addHook('preClose', async () => { for (const end of streams) end(); });
   app.get<IdParams>('/api/v1/flows/:id/runs/stream', { preHandler: guard('flows:read') }, async (request, reply) => {
     const flow = await getFlow(ctx, request.params.id);
+    const holder = `${request.principal!.kind}:${request.principal!.id}`;
+    const open = openBy.get(holder) ?? 0;
+    if (open >= MAX_STREAMS_PER_PRINCIPAL) throw new Problem(429, 'Too many live streams', `This ${request.principal!.kind === 'user' ? 'person' : 'API key'} has ${open} live run streams open already (at most ${MAX_STREAMS_PER_PRINCIPAL}); close one (a console tab) first.`);
+    openBy.set(holder, open + 1);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
@@ -75,9 +84,12 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
     const feed = followRuns(ctx, flow.id, (run) => raw.write(`event: run\ndata: ${JSON.stringify(run)}\n\n`));
     const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
     const end = () => {
+      if (!streams.delete(end)) return;
       feed.stop();
       clearInterval(heartbeat);
-      streams.delete(end);
+      const left = (openBy.get(holder) ?? 1) - 1;
+      if (left > 0) openBy.set(holder, left);
+      else openBy.delete(holder);
       raw.end();
     };
     streams.add(end);

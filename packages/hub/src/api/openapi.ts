@@ -23,6 +23,10 @@ const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 /** A JSON answer: one component, or an object of named fields (`{ connections: [Connection] }`). */
 const answer = (description: string, schema: Record<string, unknown>) => ({ description, content: { 'application/json': { schema } } });
 const envelope = (fields: Record<string, unknown>) => ({ type: 'object', required: Object.keys(fields), properties: fields });
+const READINESS = envelope({
+  status: { enum: ['ready', 'not ready'] },
+  checks: envelope({ store: { enum: ['ok', 'unreachable'] }, flowEngine: { enum: ['running', 'stopped', 'disabled'] } }),
+});
 const list = (id: string) => ({ type: 'array', items: ref(id) });
 
 /** A request body's schema, from the zod schema the route validates with. */
@@ -103,6 +107,8 @@ export function openApiDocument() {
       '/api/v1/connectors': { get: op('Connectors and their authentication methods, each with its fields\' JSON Schema (connections:read)', { 200: answer('Connectors', envelope({ connectors: list('Connector') })) }) },
       '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
       '/api/v1/oauth/callback': { get: { summary: 'Where an identity provider sends the user back after authorizing a connection (state and code in the query)', security: [], responses: { 302: { description: 'Done' }, 400: { description: 'Unknown or expired state' } } } },
+      '/healthz': { get: { summary: 'Liveness: the process answers (no credential)', security: [], responses: { 200: answer('Alive', { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] }) } } },
+      '/readyz': { get: { summary: 'Readiness: the store answers within 2 s and the flow engine runs (no credential; why the store failed is logged, not answered)', security: [], responses: { 200: answer('Ready', READINESS), 503: answer('Not ready', READINESS) } } },
       '/metrics': { get: { summary: 'Prometheus metrics (Bearer HANDSHAKE_METRICS_TOKEN when set)', security: [], responses: { 200: { description: 'Metrics, text format' }, 401: { description: 'The metrics token is required' } } } },
       '/api/v1/connections/{id}/usages': { parameters: [id], get: op('Flows using the connection (connections:read)', { 200: { description: 'Usages' } }) },
       '/api/v1/connections/{id}/authorize': { parameters: [id], post: op('Start or redo the authorization code flow; answers the URL to send the user to (connections:write)', { 200: { description: 'The authorization URL' } }) },

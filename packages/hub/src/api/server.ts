@@ -24,6 +24,7 @@ import { clientErrorHandler } from './client-error.js';
 import { refuseNulCharacters } from './refuse-nul.js';
 import { openApiDocument } from './openapi.js';
 import { flowRoutes } from './flow-routes.js';
+import { healthRoutes } from './health-routes.js';
 import type { FlowEngine } from '../flows/engine/engine.js';
 
 const PROBLEM_JSON = 'application/problem+json';
@@ -75,6 +76,7 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
   await app.register(fastifySwagger, { mode: 'static', specification: { document: openApiDocument() as never } });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true });
   flowRoutes(app, ctx, flows, guard, actor);
+  healthRoutes(app, ctx, flows);
   app.get('/metrics', async (request, reply) => {
     // With HANDSHAKE_METRICS_TOKEN set, a scraper sends it as a Bearer token.
     if (metricsToken && !sameSecret(request.headers.authorization ?? '', `Bearer ${metricsToken}`)) throw new Problem(401, 'Unauthorized', 'Send the metrics token: "Authorization: Bearer <HANDSHAKE_METRICS_TOKEN>".');

@@ -62,6 +62,11 @@ export class FlowEngine {
     };
   }
 
+  /** Whether the engine runs (started and not stopped). */
+  get running(): boolean {
+    return this.#running;
+  }
+
   start(): void {
     if (this.#running) return;
     this.#running = true;
