@@ -3,6 +3,7 @@ import type { TokenManager } from './auth/token-manager.js';
 import type { UrlPolicy } from './connections/url-policy.js';
 import type { HubMetrics } from './metrics.js';
 import type { QueuedSignal } from './flows/engine/queued-signal.js';
+import type { WorkQueue } from './flows/engine/work-queue.js';
 import type { SignInProvider } from './people/sign-in-provider.js';
 import type { Outbound } from './net/outbound.js';
 import type { HubDatabase } from './store/schema.js';
@@ -23,6 +24,8 @@ export interface HubContext {
   now: () => number;
   /** Events queued by the API (webhooks, run now, replays): wakes the flow's worker. */
   queued: QueuedSignal;
+  /** Who runs which queued event: this process, or any process of the cluster. */
+  work: WorkQueue;
   /** The OAuth 2.0 provider people may sign in to the console with ("Log in with Salesforce"), if configured. */
   signInProvider?: SignInProvider | undefined;
   /** The hub's public base URL (for OAuth redirect URIs), known once it listens. */

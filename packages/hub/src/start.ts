@@ -9,6 +9,7 @@ import { Outbound } from './net/outbound.js';
 import { CONSOLE_DIR } from './api/console-routes.js';
 import type { SignInProvider } from './people/sign-in-provider.js';
 import { QueuedSignal } from './flows/engine/queued-signal.js';
+import { StoreWorkQueue } from './flows/engine/store-work-queue.js';
 import { openHubStore, type HubStore } from './store/database.js';
 import { checkMasterKeys } from './vault/key-check.js';
 import { keyRingFromText, MASTER_KEYS_ENV } from './vault/master-keys.js';
@@ -16,6 +17,7 @@ import { Vault } from './vault/vault.js';
 import type { RotationOptions } from './rotation/rotation.js';
 import { RotationScheduler } from './rotation/scheduler.js';
 import { FlowEngine, type FlowEngineOptions } from './flows/engine/engine.js';
+import { joinCluster, type ClusterOptions } from './cluster/cluster.js';
 
 export interface HubOptions {
   dataDir: string;
@@ -41,6 +43,8 @@ export interface HubOptions {
   rotation?: RotationOptions & { tickMs?: number };
   /** The flow engine's settings, or false to run no flows in this process. */
   flows?: FlowEngineOptions | false;
+  /** Cluster mode: several hub processes share one PostgreSQL store and the work (needs databaseUrl). */
+  cluster?: ClusterOptions | undefined;
 }
 
 export interface RunningHub {
@@ -69,7 +73,8 @@ export function masterKeysText(option: string | undefined, env: NodeJS.ProcessEn
 }
 
 /** Opens the store and the vault (refusing a wrong master key), then serves the API. */
-export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLevel' | 'logStream'>): Promise<{ ctx: HubContext; store: HubStore }> {
+export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLevel' | 'logStream'>, log: (message: string) => void = () => undefined): Promise<{ ctx: HubContext; store: HubStore }> {
+  if (options.cluster && !options.databaseUrl) throw new Error('Cluster mode needs PostgreSQL: give every process the same --database-url postgres://…');
   const ring = keyRingFromText(masterKeysText(options.masterKeys, process.env, options.dataDir));
   const store = await openHubStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, schema: options.databaseSchema });
   try {
@@ -78,9 +83,10 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
     const metrics = new HubMetrics();
     const now = options.now ?? Date.now;
     const ctx: HubContext = {
-      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(), signInProvider: options.signInProvider,
+      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(), work: new StoreWorkQueue(store.db, now), signInProvider: options.signInProvider,
       publicUrl: () => options.publicUrl ?? 'http://127.0.0.1',
     };
+    if (options.cluster) await joinCluster(ctx, options.databaseUrl!, options.databaseSchema, options.cluster, log);
     return { store, ctx };
   } catch (error) {
     await store.close();
@@ -89,11 +95,11 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
 }
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
-  const { ctx, store } = await openHub(options);
+  // Cluster messages go to the server's log (which exists once the server is built).
+  const serverLog: { current?: FastifyBaseLogger } = {};
+  const { ctx, store } = await openHub(options, (message) => serverLog.current?.warn(message));
   const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) };
   const rotations = new RotationScheduler(ctx, options.rotation);
-  // Engine errors go to the server's log (which exists once the server is built).
-  const serverLog: { current?: FastifyBaseLogger } = {};
   const flows = options.flows === false ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => serverLog.current?.error(object, message), warn: (object, message) => serverLog.current?.warn(object, message) }, ...options.flows });
   const server = await buildHubServer(ctx, logger, rotations, flows, options.metricsToken ?? process.env.HANDSHAKE_METRICS_TOKEN, options.consoleDir === false ? undefined : options.consoleDir ?? CONSOLE_DIR);
   serverLog.current = server.log;
@@ -101,6 +107,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   try {
     await server.listen({ host, port: options.port ?? 0 });
   } catch (error) {
+    await ctx.work.close();
     await store.close();
     throw error;
   }
@@ -110,5 +117,5 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   ctx.publicUrl = () => options.publicUrl ?? url;
   await rotations.start();
   flows?.start();
-  return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await store.close(); await ctx.outbound.close(); } };
+  return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await ctx.work.close(); await store.close(); await ctx.outbound.close(); } };
 }

@@ -202,7 +202,7 @@ for (const store of STORES) {
       await new Promise((r) => setTimeout(r, 500));
       const parked = (await hub.ctx.db.selectFrom('flows').select('id').where('name', '=', 'parked').executeTakeFirstOrThrow()).id;
       // Older than anything the active flow will queue: a due query across flows would meet these first.
-      await queueEvents(hub.ctx.db, Array.from({ length: 1000 }, (_, i) => pendingEvent(parked, `parked-${i}`, { ref: `p${i}`, n: i }, Date.now() - 60_000)));
+      await queueEvents(hub.ctx.db, hub.ctx.work, Array.from({ length: 1000 }, (_, i) => pendingEvent(parked, `parked-${i}`, { ref: `p${i}`, n: i }, Date.now() - 60_000)));
       const before = target.arrivals.get('/fast')?.length ?? 0;
       const t = Date.now();
       await deliver('quick', { ref: 'after-parked', n: 1 });

@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { STORES, type StoreVariant } from '../../org/test/helpers/org.js';
+import pg from 'pg';
+import { STORES, TEST_DATABASE_URL as POSTGRES_URL, type StoreVariant } from '../../org/test/helpers/org.js';
 import { createApiKey, type ApiScope } from '../src/api-keys/api-keys.js';
 import { startHub, type HubOptions, type RunningHub } from '../src/start.js';
 
@@ -71,15 +72,42 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
 
 const MAIN = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 
-/** A real `handshake hub serve` process on a data folder, resolved once it listens (for crash tests that SIGKILL it). */
-export function startHubProcess(dataDir: string, masterKeys: string): Promise<ChildProcess> {
+/** A real `handshake hub serve` process on a data folder, resolved once it listens (for crash tests that SIGKILL it); `url` is where it listens. */
+export function startHubProcess(dataDir: string, masterKeys: string, extraArgs: string[] = []): Promise<ChildProcess & { url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'hub', 'serve', '--data', dataDir, '--port', '0', '--allow-private-networks', '--log-level', 'error'], { env: { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [MAIN, 'hub', 'serve', '--data', dataDir, '--port', '0', '--allow-private-networks', '--log-level', 'error', ...extraArgs], { env: { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('API:')) resolve(child);
+      const url = /API: +(http:\/\/[^/\s]+)\/api\/v1/.exec(out)?.[1];
+      if (url) resolve(Object.assign(child, { url }));
     });
     child.once('exit', (code, signal) => { if (!out.includes('API:')) reject(new Error(`hub exited (${code ?? signal}) before it was ready: ${out}`)); });
   });
+}
+
+/** A new, empty PostgreSQL database on the local server (for tests of several processes, which cannot take a schema), and how to drop it. */
+export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `hs_cluster_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }

@@ -43,7 +43,10 @@ export function registerHubCommands(program: Command): void {
     .option('--public-url <url>', 'the URL people and identity providers reach the hub at (OAuth redirect URIs; https makes cookies Secure)')
     .option('--sign-in-salesforce <loginUrl>', '"Log in with Salesforce" on the console through this org (its app\'s key and secret in HANDSHAKE_SIGN_IN_CLIENT_ID and HANDSHAKE_SIGN_IN_CLIENT_SECRET)')
     .option('--sign-in-default-role <role>', 'the role of a person who signs in through Salesforce the first time (default: refused until an admin adds them)')
-    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string }) => {
+    .option('--cluster', 'one of several hub processes sharing the PostgreSQL store of --database-url and its work (see "Running a cluster" in the README)')
+    .option('--lease-seconds <n>', 'cluster: how long a process holds an event before another may take it over if it dies (longer than any action\'s timeout)', positiveNumber, 300)
+    .option('--drain-seconds <n>', 'on SIGTERM: how long work in flight may take to finish before the process exits anyway', positiveNumber, 30)
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string; cluster?: boolean; leaseSeconds: number; drainSeconds: number }) => {
       let signInProvider;
       if (flags.signInSalesforce) {
         const { HANDSHAKE_SIGN_IN_CLIENT_ID: id, HANDSHAKE_SIGN_IN_CLIENT_SECRET: secret } = process.env;
@@ -51,19 +54,26 @@ export function registerHubCommands(program: Command): void {
         if (flags.signInDefaultRole && !['admin', 'builder', 'viewer'].includes(flags.signInDefaultRole)) throw new Error('--sign-in-default-role must be admin, builder or viewer.');
         signInProvider = salesforceSignIn(flags.signInSalesforce, id, secret, flags.signInDefaultRole as 'viewer' | undefined);
       }
-      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
+      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, ...(flags.cluster ? { cluster: { leaseSeconds: flags.leaseSeconds } } : {}), ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
       if (flags.flows) {
         for (const result of await saveFlowFolder(running.ctx, { name: 'hub serve --flows' }, resolve(flags.flows))) {
           console.log(result.error ? `  flow file ${result.file}: NOT saved: ${result.error}` : `  flow file ${result.file}: saved flow "${result.flow}"`);
         }
       }
-      console.log(`Handshake hub is running (${running.store.description}).`);
+      console.log(`Handshake hub is running (${running.store.description}${flags.cluster ? ', cluster mode' : ''}).`);
       console.log(`  Console: ${running.url}/   (create the first admin with: handshake hub user create --username NAME)`);
       console.log(`  API:     ${running.url}/api/v1   (OpenAPI: ${running.url}/api/v1/openapi.json, reference: ${running.url}/api/docs)`);
       console.log(`  Metrics: ${running.url}/metrics`);
       console.log('Create an API key with: handshake hub api-key create --name admin');
+      // Stops taking work, lets what is in flight finish and record its outcome, then exits. Past the
+      // deadline it exits anyway: nothing unrecorded is lost, it runs again (on a peer, in a cluster).
       const stop = async () => {
+        const deadline = setTimeout(() => {
+          console.error(`Work in flight did not finish within ${flags.drainSeconds} s; exiting: it runs again${flags.cluster ? ' on another process once its lease ends' : ' at the next start'}.`);
+          process.exit(1);
+        }, flags.drainSeconds * 1000);
         await running.close();
+        clearTimeout(deadline);
         process.exit(0);
       };
       process.once('SIGINT', stop);

@@ -44,7 +44,7 @@ export class ConnectionClient {
     const response = await this.outbound.request(url, { ...init, credentials: first.headers });
     if (response.status !== 401 || !first.token) return response;
     await response.discard();
-    this.tokens.invalidate(this.conn.tokenKey ?? this.conn.id, first.token);
+    await this.tokens.invalidate(this.conn.tokenKey ?? this.conn.id, first.token);
     const second = await this.#authorization();
     return this.outbound.request(url, { ...init, credentials: second.headers });
   }

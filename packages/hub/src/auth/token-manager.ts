@@ -7,10 +7,18 @@ export interface FetchedToken {
   expiresIn?: number | undefined;
 }
 
-interface Cached {
+export interface CachedToken {
   token: Secret;
-  /** Local time after which the token is refreshed before use (no refresh when unknown). */
+  /** Time after which the token is refreshed before use (no refresh when unknown). */
   refreshAt: number | null;
+}
+
+/** Where a cluster's processes share tokens (cluster/shared-tokens.ts). */
+export interface SharedTokenCache {
+  /** A token another process stored that is still fresh; otherwise `fetch` runs under the key's cluster-wide lock and its token is stored. */
+  obtain(key: string, fetch: () => Promise<CachedToken>): Promise<CachedToken>;
+  /** Drops the stored token: the one given (if it is still the stored one), or any. */
+  drop(key: string, refused?: Secret): Promise<void>;
 }
 
 /** Refresh ahead of expiry by 10% of the lifetime, at most one minute, at least five seconds. */
@@ -26,10 +34,11 @@ function refreshMargin(lifetimeMs: number): number {
  * one refresh, not fifty.
  */
 export class TokenManager {
-  readonly #cache = new Map<string, Cached>();
-  readonly #inflight = new Map<string, Promise<Cached>>();
+  readonly #cache = new Map<string, CachedToken>();
+  readonly #inflight = new Map<string, Promise<CachedToken>>();
 
-  constructor(private readonly metrics: HubMetrics, private readonly now: () => number = Date.now) {}
+  /** `shared`: in a cluster, one token request per credential and lifetime across every process. */
+  constructor(private readonly metrics: HubMetrics, private readonly now: () => number = Date.now, private readonly shared?: SharedTokenCache) {}
 
   /** `label` names the credential in metrics (a name, not the key's id). */
   async token(key: string, fetch: () => Promise<FetchedToken>, label = key): Promise<Secret> {
@@ -46,28 +55,35 @@ export class TokenManager {
     return (await pending).token;
   }
 
-  /** Drops the token the API refused, unless a newer one has already replaced it. */
   /** The cached token of a key, if any (never fetches): for redacting it from text that echoes it. */
   peek(key: string): Secret | undefined {
     return this.#cache.get(key)?.token;
   }
 
-  invalidate(key: string, refused: Secret): void {
+  /** Drops the token the API refused, unless a newer one has already replaced it. */
+  async invalidate(key: string, refused: Secret): Promise<void> {
     if (this.#cache.get(key)?.token === refused) this.#cache.delete(key);
+    await this.shared?.drop(key, refused);
   }
 
   /** Forgets a credential's token (its secrets changed, or the connection was deleted). */
-  forget(key: string): void {
+  async forget(key: string): Promise<void> {
     this.#cache.delete(key);
+    await this.shared?.drop(key);
   }
 
-  async #request(key: string, fetch: () => Promise<FetchedToken>, label: string): Promise<Cached> {
+  async #request(key: string, fetch: () => Promise<FetchedToken>, label: string): Promise<CachedToken> {
+    const entry = this.shared ? await this.shared.obtain(key, () => this.#fetch(fetch, label)) : await this.#fetch(fetch, label);
+    this.#cache.set(key, entry);
+    return entry;
+  }
+
+  async #fetch(fetch: () => Promise<FetchedToken>, label: string): Promise<CachedToken> {
     const started = this.now();
     try {
       const fetched = await fetch();
       const lifetime = fetched.expiresIn !== undefined && fetched.expiresIn > 0 ? fetched.expiresIn * 1000 : null;
-      const entry: Cached = { token: new Secret(fetched.accessToken), refreshAt: lifetime === null ? null : started + lifetime - refreshMargin(lifetime) };
-      this.#cache.set(key, entry);
+      const entry: CachedToken = { token: new Secret(fetched.accessToken), refreshAt: lifetime === null ? null : started + lifetime - refreshMargin(lifetime) };
       this.metrics.tokenRequest(label, 'success');
       return entry;
     } catch (error) {

@@ -80,7 +80,7 @@ export async function completeAuthorization(ctx: HubContext, params: URLSearchPa
   const now = ctx.now();
   const next: ConnectionTable = { ...row, ...sealSecrets(ctx, row.id, { ...secrets, refreshToken: tokens.refresh_token }), status: 'active', status_reason: null, last_tested_at: now, updated_at: now };
   await ctx.db.updateTable('connections').set(next).where('id', '=', row.id).execute();
-  ctx.tokens.forget(row.id);
+  await ctx.tokens.forget(row.id);
   await audit(ctx.db, now, { actor: 'oauth callback', action: 'connection.authorize', targetType: 'connection', targetId: row.id, outcome: 'success' });
   return next;
 }

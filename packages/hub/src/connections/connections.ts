@@ -194,7 +194,7 @@ export async function createConnection(ctx: HubContext, actor: Actor, body: unkn
   const conn = resolved(ctx, id, name, app, method, split.config, sealed.secrets_sealed);
   const result = await probe(ctx, conn);
   if (!result.ok) {
-    ctx.tokens.forget(id);
+    await ctx.tokens.forget(id);
     await audit(ctx.db, now, { actor: actor.name, action: 'connection.create', targetType: 'connection', outcome: 'test_failed', detail: `${app}/${methodName} "${name}": ${result.reason}` });
     throw new Problem(422, 'Connection test failed', `The connection was not saved: ${result.reason}.`, [{ path: 'credentials', message: result.reason }]);
   }
@@ -282,13 +282,13 @@ export async function updateConnection(ctx: HubContext, actor: Actor, id: string
     const split = await parseCredentials(ctx, method, { ...storedCredentials(ctx, current, method), ...input.data.credentials });
     const sealed = sealSecrets(ctx, id, split.secrets);
     const result = await probe(ctx, resolved(ctx, id, current.name, current.app, method, split.config, sealed.secrets_sealed, `${id}#candidate`));
-    ctx.tokens.forget(`${id}#candidate`);
+    await ctx.tokens.forget(`${id}#candidate`);
     if (!result.ok) {
       await audit(ctx.db, now, { actor: actor.name, action: 'connection.update', targetType: 'connection', targetId: id, outcome: 'test_failed', detail: `credentialsUpdated=true: ${result.reason}` });
       throw new Problem(422, 'Connection test failed', `The new credentials were not saved (the connection keeps its current ones): ${result.reason}.`, [{ path: 'credentials', message: result.reason }]);
     }
     Object.assign(next, { config: JSON.stringify(split.config), ...sealed, status: 'active', status_reason: null, last_tested_at: now });
-    ctx.tokens.forget(id);
+    await ctx.tokens.forget(id);
   }
   await ctx.db.updateTable('connections').set(next).where('id', '=', id).execute();
   await audit(ctx.db, now, { actor: actor.name, action: 'connection.update', targetType: 'connection', targetId: id, outcome: 'success', detail: `credentialsUpdated=${credentialsUpdated}` });
@@ -314,7 +314,7 @@ export async function deleteConnection(ctx: HubContext, actor: Actor, id: string
     throw new Problem(409, 'Connection in use', `${usages.length} flow${usages.length === 1 ? '' : 's'} use${usages.length === 1 ? 's' : ''} this connection (${usages.map((u) => u.name).join(', ')}); change them first, or delete with ?force=true.`);
   }
   await ctx.db.deleteFrom('connections').where('id', '=', id).execute();
-  ctx.tokens.forget(id);
+  await ctx.tokens.forget(id);
   await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'connection.delete', targetType: 'connection', targetId: id, outcome: 'success', detail: usages.length ? `forced, while used by ${usages.map((u) => `${u.type} ${u.name}`).join(', ')}` : null });
 }
 

@@ -134,7 +134,7 @@ export async function runFlowNow(ctx: HubContext, actor: Actor, idOrName: string
   }
   const now = ctx.now();
   const event = pendingEvent(flow.id, `manual:${randomUUID()}`, { firedAt: new Date(now).toISOString(), manual: true }, now);
-  await queueEvents(ctx.db, [event]);
+  await ctx.db.transaction().execute((trx) => queueEvents(trx, ctx.work, [event]));
   ctx.queued.queued(flow.id);
   await audit(ctx.db, now, { actor: actor.name, action: 'flow.run', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: flow.name });
   return { eventId: event.id };
@@ -149,10 +149,13 @@ export async function deadLetters(ctx: HubContext, idOrName: string) {
 /** Sends dead-lettered events (all of a flow's, or the given ones) back to be run again. */
 export async function replayDeadLetters(ctx: HubContext, actor: Actor, idOrName: string, eventIds?: string[]): Promise<number> {
   const flow = await getFlow(ctx, idOrName);
-  let query = ctx.db.updateTable('flow_events').set({ status: 'pending', attempts: 0, next_attempt_at: ctx.now(), updated_at: ctx.now() }).where('flow_id', '=', flow.id).where('status', '=', 'dead');
-  if (eventIds?.length) query = query.where('id', 'in', eventIds);
-  const result = await query.executeTakeFirst();
-  const count = Number(result.numUpdatedRows);
+  const count = await ctx.db.transaction().execute(async (trx) => {
+    let query = trx.updateTable('flow_events').set({ status: 'pending', attempts: 0, next_attempt_at: ctx.now(), updated_at: ctx.now() }).where('flow_id', '=', flow.id).where('status', '=', 'dead');
+    if (eventIds?.length) query = query.where('id', 'in', eventIds);
+    const replayed = await query.returning(['id', 'flow_id', 'next_attempt_at']).execute();
+    await ctx.work.deliver(trx, replayed);
+    return replayed.length;
+  });
   if (count) ctx.queued.queued(flow.id);
   await audit(ctx.db, ctx.now(), { actor: actor.name, action: 'flow.replay', targetType: 'flow', targetId: flow.id, outcome: 'success', detail: `${count} events` });
   return count;

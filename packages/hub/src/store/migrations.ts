@@ -5,6 +5,17 @@ import { sql, type Kysely, type Migration } from 'kysely';
 export function hubMigrations(dialect: Dialect): Record<string, Migration> {
   const time = 'bigint' as const;
   return {
+    '0010_shared_tokens': {
+      async up(db: Kysely<unknown>) {
+        // Cluster mode's token cache: sealed, and found by a hash when a token is refused.
+        await db.schema.createTable('shared_tokens')
+          .addColumn('key', 'varchar(300)', (c) => c.primaryKey())
+          .addColumn('token_sealed', 'text', (c) => c.notNull())
+          .addColumn('token_hash', 'varchar(64)', (c) => c.notNull())
+          .addColumn('refresh_at', time)
+          .addColumn('updated_at', time, (c) => c.notNull()).execute();
+      },
+    },
     '0001_vault_connections_keys_audit': {
       async up(db: Kysely<unknown>) {
         await db.schema.createTable('vault_key_checks')

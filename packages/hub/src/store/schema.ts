@@ -169,7 +169,10 @@ export interface SessionTable { id_hash: string; user_id: string; created_at: nu
 
 export interface FlowVersionTable { flow_id: string; version: number; text: string; saved_by: string; saved_at: number }
 
+export interface SharedTokenTable { key: string; token_sealed: string; token_hash: string; refresh_at: number | null; updated_at: number }
+
 export interface HubDatabase {
+  shared_tokens: SharedTokenTable;
   flow_versions: FlowVersionTable;
   users: UserTable;
   sessions: SessionTable;

@@ -2,7 +2,7 @@ import type { HubContext } from '../../context.js';
 import { defaultLimits, limiterFor } from '../calls/clients.js';
 import { ratePerSecond, type LimiterSettings } from '../calls/limiter.js';
 import type { FlowDefinition } from '../definition.js';
-import { backlogByFlow, OutcomeWriter, releaseClaims } from './event-store.js';
+import { backlogByFlow, OutcomeWriter } from './event-store.js';
 import { FlowLane, type LaneFlow, type LaneServices } from './flow-lane.js';
 import { pruneFlowHistory } from './retention.js';
 import { Semaphore } from './semaphore.js';
@@ -49,7 +49,7 @@ export class FlowEngine {
     };
     this.#services = {
       ctx,
-      writer: new OutcomeWriter(ctx.db, ctx.now),
+      writer: new OutcomeWriter(ctx.db, ctx.work, ctx.now),
       hubSlots: new Semaphore(options.maxInFlight ?? 100),
       idleMs: options.idleMs ?? 100,
       observer: {
@@ -94,8 +94,7 @@ export class FlowEngine {
   }
 
   async #loop(): Promise<void> {
-    // One hub process owns every claim: what it finds claimed was in flight when it last stopped.
-    await releaseClaims(this.ctx.db, this.ctx.now()).catch((error: unknown) => this.options.log?.error({ err: error }, 'releasing claims failed'));
+    await this.ctx.work.recover().catch((error: unknown) => this.options.log?.error({ err: error }, `taking over claimed events failed: ${(error as Error).message}`));
     while (this.#running) {
       try {
         await this.#refreshFlows();
@@ -110,7 +109,7 @@ export class FlowEngine {
         }
         if (now >= this.#nextPruneAt) {
           this.#nextPruneAt = now + PRUNE_EVERY_MS;
-          await pruneFlowHistory(this.ctx.db, now - (this.options.retentionMs ?? DEFAULT_RETENTION_MS));
+          await this.ctx.work.exclusive('retention', () => pruneFlowHistory(this.ctx.db, now - (this.options.retentionMs ?? DEFAULT_RETENTION_MS)));
         }
       } catch (error) {
         // A store hiccup must not stop the engine; the next turn tries again.

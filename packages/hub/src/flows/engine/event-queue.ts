@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { FlowEventTable, HubDatabase } from '../../store/schema.js';
+import type { WorkQueue } from './work-queue.js';
 
 /** Rows per multi-row INSERT: 12 columns each stays far below every store's parameter limit. */
 export const ROWS_PER_STATEMENT = 200;
@@ -17,13 +18,18 @@ export function pendingEvent(flowId: string, dedupeKey: string, payload: unknown
   };
 }
 
-/** Queues events; one whose flow already has its dedupe key is skipped. Returns how many were new. */
-export async function queueEvents(db: Kysely<HubDatabase>, events: FlowEventTable[]): Promise<number> {
+/**
+ * Queues events and hands the new ones to the work queue; one whose flow already has its dedupe key
+ * is skipped. Returns how many were new. `trx` is a transaction, so that in a cluster the events and
+ * their jobs commit together (or with the trigger's cursor).
+ */
+export async function queueEvents(trx: Kysely<HubDatabase>, work: WorkQueue, events: FlowEventTable[]): Promise<number> {
   let added = 0;
   for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
-    const result = await db.insertInto('flow_events').values(events.slice(i, i + ROWS_PER_STATEMENT))
-      .onConflict((oc) => oc.columns(['flow_id', 'dedupe_key']).doNothing()).executeTakeFirst();
-    added += Number(result.numInsertedOrUpdatedRows ?? 0);
+    const rows = await trx.insertInto('flow_events').values(events.slice(i, i + ROWS_PER_STATEMENT))
+      .onConflict((oc) => oc.columns(['flow_id', 'dedupe_key']).doNothing()).returning(['id', 'flow_id', 'next_attempt_at']).execute();
+    await work.deliver(trx, rows);
+    added += rows.length;
   }
   return added;
 }

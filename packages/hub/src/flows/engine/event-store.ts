@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { FlowEventTable, FlowRunTable, HubDatabase } from '../../store/schema.js';
 import { ROWS_PER_STATEMENT } from './event-queue.js';
+import type { WorkQueue } from './work-queue.js';
 
 /** What running an event decided: the event's new state and its run record. */
 export interface Outcome {
@@ -102,7 +103,7 @@ export class OutcomeWriter {
    * `lingerMs`: how long the first outcome of a wave waits for others (a wave also starts when
    * `waveSize` outcomes wait). A few milliseconds turn one transaction per event into one per wave.
    */
-  constructor(private readonly db: Kysely<HubDatabase>, private readonly now: () => number, private readonly lingerMs = 10, private readonly waveSize = 400) {}
+  constructor(private readonly db: Kysely<HubDatabase>, private readonly work: WorkQueue, private readonly now: () => number, private readonly lingerMs = 10, private readonly waveSize = 400) {}
 
   commit(outcomes: Outcome[]): Promise<void> {
     if (!outcomes.length) return Promise.resolve();
@@ -159,6 +160,7 @@ export class OutcomeWriter {
       for (let i = 0; i < outcomes.length; i += ROWS_PER_STATEMENT) {
         await trx.insertInto('flow_runs').values(outcomes.slice(i, i + ROWS_PER_STATEMENT).map((o) => o.run)).execute();
       }
+      await this.work.settle(trx, outcomes);
     });
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { HubContext } from '../../context.js';
 import type { FlowEventTable } from '../../store/schema.js';
 import { apiUsageShare } from '../calls/clients.js';
@@ -6,7 +5,7 @@ import { RetryableError } from '../calls/errors.js';
 import { API_USAGE_SLOWDOWN } from '../calls/limiter.js';
 import { durationMs, type FlowDefinition } from '../definition.js';
 import { pollOf } from '../triggers/registry.js';
-import { backlogOf, claimEvents, dueEvents, knownDedupeKeys, nextDueAt, releaseEvents, type Outcome, type OutcomeWriter } from './event-store.js';
+import { backlogOf, knownDedupeKeys, type Outcome, type OutcomeWriter } from './event-store.js';
 import { pendingEvent, queueEvents } from './event-queue.js';
 import { runEvents, type RunObserver } from './run-events.js';
 import type { TriggerSession } from '../triggers/trigger.js';
@@ -14,18 +13,6 @@ import type { Semaphore } from './semaphore.js';
 
 /** Pending events per flow above which its trigger waits (the source is spared pages that would only queue). */
 const MAX_BACKLOG = 1000;
-/**
- * How long a claim holds its events. A crashed single process releases its claims at start-up;
- * this expiry is for several processes sharing a store (cluster mode), where a peer's claims must
- * outlive its slowest unit of work: every action's timeout, with room.
- */
-const CLAIM_MS = 5 * 60_000;
-/**
- * The longest an idle flow's worker sleeps without a signal. Its own polls, the API's webhooks,
- * "run now" and replays wake it at once; this only bounds how late it sees rows written by another
- * process sharing the store.
- */
-const MAX_IDLE_MS = 5000;
 
 export interface LaneFlow { id: string; name: string; status: string; updatedAt: number; definition: FlowDefinition; savedBy: string | null }
 
@@ -134,7 +121,8 @@ export class FlowLane {
         if (this.flow.status === 'active' && this.nextPollAt <= ctx.now()) {
           if (!pollOf(this.flow.definition.trigger)) this.nextPollAt = Number.MAX_SAFE_INTEGER; // webhooks: events arrive through the API
           else if ((await backlogOf(ctx.db, this.flow.id)) < MAX_BACKLOG) {
-            await this.#poll();
+            // In a cluster, one process polls a flow at a time; the others look again after the interval.
+            if ((await ctx.work.exclusive(`poll:${this.flow.id}`, () => this.#poll())) === undefined) this.nextPollAt = ctx.now() + this.#interval();
             this.#wakeUp('dispatch');
             wait = Math.max(0, this.nextPollAt - ctx.now());
           }
@@ -147,13 +135,19 @@ export class FlowLane {
     }
   }
 
-  async #poll(): Promise<void> {
+  #interval(): number {
+    const trigger = this.flow.definition.trigger;
+    return 'interval' in trigger ? durationMs(trigger.interval) : 1000;
+  }
+
+  /** Reads the flow's trigger from its stored cursor; the new events and cursor commit together. Resolves true. */
+  async #poll(): Promise<true> {
     const { ctx } = this.services;
     const flow = this.flow;
     const trigger = flow.definition.trigger;
-    const interval = 'interval' in trigger ? durationMs(trigger.interval) : 1000;
+    const interval = this.#interval();
     const poll = pollOf(trigger);
-    if (!poll) return;
+    if (!poll) return true;
     const cursorRow = await ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
     let result: Awaited<ReturnType<typeof poll>>;
     try {
@@ -169,23 +163,24 @@ export class FlowLane {
       this.lastPollError = undefined;
     } catch (error) {
       // Stopping or pausing ends a long poll: that is not a failure.
-      if (!this.#running || this.flow.status !== 'active') return;
+      if (!this.#running || this.flow.status !== 'active') return true;
       this.lastPollError = (error as Error).message;
       this.services.observer.failed(flow, 'poll', error);
       // A Retry-After holds the poll as long as it asks (and the connection's limiter holds every call).
       const retryAfter = error instanceof RetryableError ? error.retryAfterMs ?? 0 : 0;
       this.nextPollAt = ctx.now() + Math.max(interval, retryAfter);
-      return;
+      return true;
     }
     const now = ctx.now();
     // A drained source (nothing new, the same cursor) costs no write.
     if (result.events.length || result.cursor !== (cursorRow?.cursor ?? null)) await ctx.db.transaction().execute(async (trx) => {
-      await queueEvents(trx, result.events.map((event) => pendingEvent(flow.id, event.dedupeKey, event.payload, now, event.recordKey)));
+      await queueEvents(trx, ctx.work, result.events.map((event) => pendingEvent(flow.id, event.dedupeKey, event.payload, now, event.recordKey)));
       await trx.insertInto('flow_cursors').values({ flow_id: flow.id, cursor: result.cursor, updated_at: now })
         .onConflict((oc) => oc.column('flow_id').doUpdateSet({ cursor: result.cursor, updated_at: now })).execute();
     });
     const slow = trigger.type === 'salesforce' && apiUsageShare(ctx, trigger.connection) > API_USAGE_SLOWDOWN ? 10 : 1;
     this.nextPollAt = result.nextAt ?? (result.more ? now : now + interval * slow);
+    return true;
   }
 
   async #dispatchLoop(): Promise<void> {
@@ -205,9 +200,9 @@ export class FlowLane {
   /** Claimed events not started yet go back to the queue (the flow was paused, or the hub stops). */
   async #releaseReady(): Promise<void> {
     if (!this.#ready.length) return;
-    const ids = this.#ready.map((e) => e.id);
+    const events = this.#ready;
     this.#ready = [];
-    await releaseEvents(this.services.ctx.db, ids, this.services.ctx.now());
+    await this.services.ctx.work.giveBack(events, this.services.ctx.now());
   }
 
   /**
@@ -222,14 +217,8 @@ export class FlowLane {
     let free = concurrency - this.#units.size;
     if (free <= 0) return this.services.idleMs;
     const now = ctx.now();
-    if (this.#ready.length < free * size) {
-      const due = await dueEvents(ctx.db, this.flow.id, now, 2 * concurrency * size - this.#ready.length);
-      if (due.length) {
-        const got = await claimEvents(ctx.db, due.map((e) => e.id), randomUUID(), now, now + CLAIM_MS);
-        this.#ready.push(...due.filter((e) => got.has(e.id)));
-      }
-    }
-    if (!this.#ready.length) return this.#idleWait(now);
+    if (this.#ready.length < free * size) this.#ready.push(...await ctx.work.take(this.flow.id, 2 * concurrency * size - this.#ready.length, now));
+    if (!this.#ready.length) return Math.max(this.services.idleMs, await ctx.work.idleWait(this.flow.id, now));
     if (batch && this.#ready.length < size) {
       // A partial batch waits for more, up to maxWait from its oldest event's arrival.
       const at = Math.min(...this.#ready.map((e) => e.next_attempt_at)) + durationMs(batch.maxWait);
@@ -240,12 +229,6 @@ export class FlowLane {
       free--;
     }
     return this.#ready.length >= size && free === 0 ? this.services.idleMs : this.#ready.length ? 0 : this.services.idleMs;
-  }
-
-  /** Nothing due: sleep until the next pending event falls due (a retry), or until woken. */
-  async #idleWait(now: number): Promise<number> {
-    const at = await nextDueAt(this.services.ctx.db, this.flow.id);
-    return at === undefined ? MAX_IDLE_MS : Math.min(MAX_IDLE_MS, Math.max(this.services.idleMs, at - now));
   }
 
   #start(events: FlowEventTable[]): void {
@@ -260,7 +243,7 @@ export class FlowLane {
     // Nothing was recorded for these events: they run again shortly (or after a restart, if the store is down).
     const giveBack = async (error: unknown) => {
       observer.failed(flow, 'run', error);
-      await releaseEvents(ctx.db, events.map((e) => e.id), ctx.now() + 1000).catch(() => undefined);
+      await ctx.work.giveBack(events, ctx.now() + 1000).catch(() => undefined);
       done();
     };
     const unit = (async () => {

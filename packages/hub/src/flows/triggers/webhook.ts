@@ -29,7 +29,7 @@ export async function receiveWebhook(ctx: HubContext, flowName: string, body: un
   if (!key && recordKey !== undefined) key = `id:${recordKey}`;
   key ??= `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
   const event = pendingEvent(flow.id, key, body, ctx.now(), recordKey);
-  if (await queueEvents(ctx.db, [event])) {
+  if (await ctx.db.transaction().execute((trx) => queueEvents(trx, ctx.work, [event]))) {
     ctx.queued.queued(event.flow_id);
     return { eventId: event.id, duplicate: false };
   }
