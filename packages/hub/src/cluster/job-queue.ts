@@ -41,6 +41,7 @@ function completeJobs(boss: PgBoss, queue: string, ids: string[], db?: PgBoss.Db
  * done is completed unrun, and an event whose record has an older pending event waits for it.
  */
 export class JobQueue implements WorkQueue {
+  readonly clustered = true;
   /** The job of each event this process fetched and has not settled. */
   readonly #jobs = new Map<string, { queue: string; id: string }>();
   readonly #queues = new Set<string>();

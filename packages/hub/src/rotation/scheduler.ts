@@ -4,7 +4,9 @@ import { runRotation, startRotation, type RotationOptions } from './rotation.js'
 
 /**
  * Runs rotations in this process: on start it resumes every rotation a crash interrupted, then
- * every tick starts the ones whose policy is due. One rotation per connection at a time.
+ * every tick starts the ones whose policy is due. One rotation per connection at a time, across a
+ * cluster too: a rotation runs under its connection's exclusive lock, and each tick resumes a running
+ * rotation whose process died (its lock is free).
  */
 export class RotationScheduler {
   readonly #running = new Map<string, Promise<unknown>>();
@@ -23,8 +25,20 @@ export class RotationScheduler {
   }
 
   async tick(): Promise<void> {
+    if (this.ctx.work.clustered) {
+      const running = await this.ctx.db.selectFrom('rotations').select(['id', 'connection_id']).where('status', '=', 'running').execute();
+      for (const r of running) if (!this.#running.has(r.connection_id)) this.#run(r.connection_id, r.id);
+    }
     const due = await this.ctx.db.selectFrom('rotation_policies').select('connection_id').where('next_rotation_at', '<=', this.ctx.now()).execute();
-    for (const { connection_id } of due) if (!this.#running.has(connection_id)) await this.rotateNow(connection_id, 'scheduler');
+    for (const { connection_id: id } of due) {
+      if (this.#running.has(id)) continue;
+      // Held until the rotation ends and moves the policy's next time on, so that a peer whose tick
+      // read the same due list does not start a second one right after.
+      await this.ctx.work.exclusive(`rotation-tick:${id}`, async () => {
+        const still = await this.ctx.db.selectFrom('rotation_policies').select('connection_id').where('connection_id', '=', id).where('next_rotation_at', '<=', this.ctx.now()).executeTakeFirst();
+        if (still) await this.rotateNow(id, 'scheduler');
+      });
+    }
   }
 
   /**
@@ -45,7 +59,9 @@ export class RotationScheduler {
 
   /** Never rejects: a rotation that cannot even start (its admin connection deleted, say) is recorded as failed. */
   #run(connectionId: string, rotationId: string) {
-    const run = runRotation(this.ctx, rotationId, this.options)
+    const run = this.ctx.work.exclusive(`rotation:${connectionId}`, () => runRotation(this.ctx, rotationId, this.options))
+      // Another process of the cluster is running it: what it has done so far.
+      .then((done) => done ?? this.ctx.db.selectFrom('rotations').selectAll().where('id', '=', rotationId).executeTakeFirstOrThrow())
       .catch(async (error: unknown) => {
         const reason = `could not run: ${(error as Error).message}`;
         await this.ctx.db.updateTable('rotations').set({ status: 'failed', error: reason, updated_at: this.ctx.now() }).where('id', '=', rotationId).execute().catch(() => undefined);

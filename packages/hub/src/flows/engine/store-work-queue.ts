@@ -17,6 +17,7 @@ const MAX_IDLE_MS = 5000;
 
 /** One hub process: workers claim due events straight from the store. */
 export class StoreWorkQueue implements WorkQueue {
+  readonly clustered = false;
   constructor(private readonly db: Kysely<HubDatabase>, private readonly now: () => number) {}
 
   /** One process owns every claim: what it finds claimed was in flight when it last stopped. */

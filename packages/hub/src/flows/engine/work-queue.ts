@@ -11,6 +11,8 @@ export type PendingEvent = Pick<FlowEventTable, 'id' | 'flow_id' | 'next_attempt
  * (store-work-queue.ts), or any process of a cluster (cluster/job-queue.ts).
  */
 export interface WorkQueue {
+  /** Whether other hub processes share the store and the work. */
+  readonly clustered: boolean;
   /** At start: takes over what this process (or, in a cluster, a dead one) left claimed. */
   recover(): Promise<void>;
   /** Claims up to `limit` of the flow's due events for this process: oldest first, at most one per record. */
