@@ -5,6 +5,7 @@ import { benchFlows } from './flows.js';
 import { benchConsole } from './console.js';
 import { benchBulk } from './bulk.js';
 import { benchCdc } from './cdc.js';
+import { benchCluster } from './cluster.js';
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -57,6 +58,16 @@ rows.push(
 );
 targets.push(['flows (a)', flows.ratios.a >= 0.9], ['flows (b)', flows.ratios.b >= 10], ['flows (c)', flows.ratios.c >= 5], ['flows (d) CPU', flows.ratios.d <= 1.5], ['flows RSS', Math.max(flows.hubBatched.peakRssMb, flows.hubBatchedNoLatency.peakRssMb) < 300], ['trigger latency', flows.triggerLatency.p50 <= 1250], ['cdc latency', flows.cdcLatency.p50 <= 150]);
 console.log(`\nflows summary: ${JSON.stringify(flows)}`);
+
+log('Cluster mode: one backlog run by 1, 2 and 4 hub serve --cluster processes on one PostgreSQL store');
+const cluster = await benchCluster(log);
+const [one, two, four] = cluster.runs;
+const peakRss = Math.max(...cluster.runs.map((r) => r.peakRssMb));
+rows.push(
+  [`cluster: ${fmt(cluster.events)} queued orders, one event per call, ${cluster.latencyMs} ms latency, 2 and 4 processes vs 1`, `2: ${fmt(two!.recordsPerSecond)} /s, 4: ${fmt(four!.recordsPerSecond)} /s`, `1 process: ${fmt(one!.recordsPerSecond)} /s`, `${(two!.recordsPerSecond / one!.recordsPerSecond).toFixed(2)}×, ${(four!.recordsPerSecond / one!.recordsPerSecond).toFixed(2)}×`, '≥ 1.8×, ≥ 3×'],
+  ['cluster: the job queue\'s CPU per event (no added latency), and peak RSS per process', `${cluster.queueCpuMsPerEvent.toFixed(2)} ms (${cluster.clustered.cpuMsPerEvent.toFixed(2)} vs ${cluster.single.cpuMsPerEvent.toFixed(2)} ms); ${peakRss.toFixed(0)} MB`, 'one process without --cluster', '', 'RSS < 300 MB'],
+);
+targets.push(['cluster 2×', two!.recordsPerSecond / one!.recordsPerSecond >= 1.8], ['cluster 4×', four!.recordsPerSecond / one!.recordsPerSecond >= 3], ['cluster RSS', peakRss < 300]);
 
 log(`Console in Chromium against ${Number(process.env.BENCH_CONSOLE_RUNS ?? 1_000_000).toLocaleString('en')} runs`);
 const ui = await benchConsole(log);

@@ -1,4 +1,4 @@
-export { DEMO_MASTER_KEY_FILE, startHub, openHub, type HubOptions, type RunningHub } from './start.js';
+export { DEMO_MASTER_KEY_FILE, startHub, openHub, type HubOptions, type HubRole, type RunningHub } from './start.js';
 export { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey, API_SCOPES, type ApiScope } from './api-keys/api-keys.js';
 export { rotateMasterKey } from './vault/rotate-master-key.js';
 export { Secret } from './vault/secret.js';

@@ -18,6 +18,7 @@ import type { RotationOptions } from './rotation/rotation.js';
 import { RotationScheduler } from './rotation/scheduler.js';
 import { FlowEngine, type FlowEngineOptions } from './flows/engine/engine.js';
 import { joinCluster, type ClusterOptions } from './cluster/cluster.js';
+import { workerOnly } from './api/worker-role.js';
 
 export interface HubOptions {
   dataDir: string;
@@ -45,7 +46,14 @@ export interface HubOptions {
   flows?: FlowEngineOptions | false;
   /** Cluster mode: several hub processes share one PostgreSQL store and the work (needs databaseUrl). */
   cluster?: ClusterOptions | undefined;
+  /**
+   * What this process does: `all` (default), `api` (the API and console; no flows, no scheduled
+   * rotations), or `worker` (flows and rotations; only the probes and /metrics are served).
+   */
+  role?: HubRole;
 }
+
+export type HubRole = 'all' | 'api' | 'worker';
 
 export interface RunningHub {
   url: string;
@@ -99,10 +107,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const serverLog: { current?: FastifyBaseLogger } = {};
   const { ctx, store } = await openHub(options, (message) => serverLog.current?.warn(message));
   const logger: FastifyServerOptions['logger'] = options.logLevel === false ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) };
+  const role = options.role ?? 'all';
   const rotations = new RotationScheduler(ctx, options.rotation);
-  const flows = options.flows === false ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => serverLog.current?.error(object, message), warn: (object, message) => serverLog.current?.warn(object, message) }, ...options.flows });
+  const flows = options.flows === false || role === 'api' ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => serverLog.current?.error(object, message), warn: (object, message) => serverLog.current?.warn(object, message) }, ...options.flows });
   const server = await buildHubServer(ctx, logger, rotations, flows, options.metricsToken ?? process.env.HANDSHAKE_METRICS_TOKEN, options.consoleDir === false ? undefined : options.consoleDir ?? CONSOLE_DIR);
   serverLog.current = server.log;
+  if (role === 'worker') workerOnly(server);
   const host = options.host ?? '127.0.0.1';
   try {
     await server.listen({ host, port: options.port ?? 0 });
@@ -115,7 +125,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host}:${port}`;
   ctx.publicUrl = () => options.publicUrl ?? url;
-  await rotations.start();
+  if (role !== 'api') await rotations.start();
   flows?.start();
   return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await ctx.work.close(); await store.close(); await ctx.outbound.close(); } };
 }

@@ -79,10 +79,10 @@ export function startHubProcess(dataDir: string, masterKeys: string, extraArgs: 
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const url = /API: +(http:\/\/[^/\s]+)\/api\/v1/.exec(out)?.[1];
+      const url = /(?:API|Probes): +(http:\/\/[^/\s]+)\//.exec(out)?.[1];
       if (url) resolve(Object.assign(child, { url }));
     });
-    child.once('exit', (code, signal) => { if (!out.includes('API:')) reject(new Error(`hub exited (${code ?? signal}) before it was ready: ${out}`)); });
+    child.once('exit', (code, signal) => { if (!/(API|Probes):/.test(out)) reject(new Error(`hub exited (${code ?? signal}) before it was ready: ${out}`)); });
   });
 }
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { API_SCOPES, createApiKey, createUser, listApiKeys, listUsers, openHub, revokeApiKey, rotateMasterKey, salesforceSignIn, saveFlowFolder, startHub, type ApiScope } from '@handshake/hub';
+import { API_SCOPES, createApiKey, createUser, listApiKeys, listUsers, openHub, revokeApiKey, rotateMasterKey, salesforceSignIn, saveFlowFolder, startHub, type ApiScope, type HubRole } from '@handshake/hub';
 import { apiFlags, callApi, DEFAULT_HUB_PORT, type ApiFlags } from './api-client.js';
 
 const DEFAULT_PORT = DEFAULT_HUB_PORT;
@@ -20,6 +20,11 @@ function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
   return n;
+}
+
+function role(value: string): HubRole {
+  if (!['all', 'api', 'worker'].includes(value)) throw new InvalidArgumentError('must be all, api or worker');
+  return value as HubRole;
 }
 
 function scopes(value: string): ApiScope[] {
@@ -45,8 +50,9 @@ export function registerHubCommands(program: Command): void {
     .option('--sign-in-default-role <role>', 'the role of a person who signs in through Salesforce the first time (default: refused until an admin adds them)')
     .option('--cluster', 'one of several hub processes sharing the PostgreSQL store of --database-url and its work (see "Running a cluster" in the README)')
     .option('--lease-seconds <n>', 'cluster: how long a process holds an event before another may take it over if it dies (longer than any action\'s timeout)', positiveNumber, 300)
+    .option('--role <role>', 'all: API and work; api: the API and console only (no flows, no scheduled rotations); worker: flows and rotations, answering only /healthz, /readyz and /metrics', role, 'all')
     .option('--drain-seconds <n>', 'on SIGTERM: how long work in flight may take to finish before the process exits anyway', positiveNumber, 30)
-    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string; cluster?: boolean; leaseSeconds: number; drainSeconds: number }) => {
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string; cluster?: boolean; leaseSeconds: number; drainSeconds: number; role: HubRole }) => {
       let signInProvider;
       if (flags.signInSalesforce) {
         const { HANDSHAKE_SIGN_IN_CLIENT_ID: id, HANDSHAKE_SIGN_IN_CLIENT_SECRET: secret } = process.env;
@@ -54,17 +60,20 @@ export function registerHubCommands(program: Command): void {
         if (flags.signInDefaultRole && !['admin', 'builder', 'viewer'].includes(flags.signInDefaultRole)) throw new Error('--sign-in-default-role must be admin, builder or viewer.');
         signInProvider = salesforceSignIn(flags.signInSalesforce, id, secret, flags.signInDefaultRole as 'viewer' | undefined);
       }
-      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, ...(flags.cluster ? { cluster: { leaseSeconds: flags.leaseSeconds } } : {}), ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
+      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, role: flags.role, ...(flags.cluster ? { cluster: { leaseSeconds: flags.leaseSeconds } } : {}), ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
       if (flags.flows) {
         for (const result of await saveFlowFolder(running.ctx, { name: 'hub serve --flows' }, resolve(flags.flows))) {
           console.log(result.error ? `  flow file ${result.file}: NOT saved: ${result.error}` : `  flow file ${result.file}: saved flow "${result.flow}"`);
         }
       }
-      console.log(`Handshake hub is running (${running.store.description}${flags.cluster ? ', cluster mode' : ''}).`);
-      console.log(`  Console: ${running.url}/   (create the first admin with: handshake hub user create --username NAME)`);
-      console.log(`  API:     ${running.url}/api/v1   (OpenAPI: ${running.url}/api/v1/openapi.json, reference: ${running.url}/api/docs)`);
-      console.log(`  Metrics: ${running.url}/metrics`);
-      console.log('Create an API key with: handshake hub api-key create --name admin');
+      console.log(`Handshake hub is running (${running.store.description}${flags.cluster ? ', cluster mode' : ''}${flags.role === 'all' ? '' : `, role ${flags.role}`}).`);
+      if (flags.role === 'worker') console.log(`  Probes:  ${running.url}/healthz, ${running.url}/readyz   Metrics: ${running.url}/metrics`);
+      else {
+        console.log(`  Console: ${running.url}/   (create the first admin with: handshake hub user create --username NAME)`);
+        console.log(`  API:     ${running.url}/api/v1   (OpenAPI: ${running.url}/api/v1/openapi.json, reference: ${running.url}/api/docs)`);
+        console.log(`  Metrics: ${running.url}/metrics`);
+        console.log('Create an API key with: handshake hub api-key create --name admin');
+      }
       // Stops taking work, lets what is in flight finish and record its outcome, then exits. Past the
       // deadline it exits anyway: nothing unrecorded is lost, it runs again (on a peer, in a cluster).
       const stop = async () => {

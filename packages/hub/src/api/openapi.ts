@@ -25,7 +25,7 @@ const answer = (description: string, schema: Record<string, unknown>) => ({ desc
 const envelope = (fields: Record<string, unknown>) => ({ type: 'object', required: Object.keys(fields), properties: fields });
 const READINESS = envelope({
   status: { enum: ['ready', 'not ready'] },
-  checks: envelope({ store: { enum: ['ok', 'unreachable'] }, flowEngine: { enum: ['running', 'stopped', 'disabled'] } }),
+  checks: { type: 'object', required: ['store', 'flowEngine'], properties: { store: { enum: ['ok', 'unreachable'] }, queue: { enum: ['ok', 'unreachable'], description: 'cluster mode only: the job queue (pg-boss) answers' }, flowEngine: { enum: ['running', 'stopped', 'disabled'] } } },
 });
 const list = (id: string) => ({ type: 'array', items: ref(id) });
 
@@ -108,7 +108,7 @@ export function openApiDocument() {
       '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
       '/api/v1/oauth/callback': { get: { summary: 'Where an identity provider sends the user back after authorizing a connection (state and code in the query)', security: [], responses: { 302: { description: 'Done' }, 400: { description: 'Unknown or expired state' } } } },
       '/healthz': { get: { summary: 'Liveness: the process answers (no credential)', security: [], responses: { 200: answer('Alive', { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] }) } } },
-      '/readyz': { get: { summary: 'Readiness: the store answers within 2 s and the flow engine runs (no credential; why the store failed is logged, not answered)', security: [], responses: { 200: answer('Ready', READINESS), 503: answer('Not ready', READINESS) } } },
+      '/readyz': { get: { summary: 'Readiness: the store (and in cluster mode the job queue) answers within 2 s and the flow engine runs (no credential; why a check failed is logged, not answered)', security: [], responses: { 200: answer('Ready', READINESS), 503: answer('Not ready', READINESS) } } },
       '/metrics': { get: { summary: 'Prometheus metrics (Bearer HANDSHAKE_METRICS_TOKEN when set)', security: [], responses: { 200: { description: 'Metrics, text format' }, 401: { description: 'The metrics token is required' } } } },
       '/api/v1/connections/{id}/usages': { parameters: [id], get: op('Flows using the connection (connections:read)', { 200: { description: 'Usages' } }) },
       '/api/v1/connections/{id}/authorize': { parameters: [id], post: op('Start or redo the authorization code flow; answers the URL to send the user to (connections:write)', { 200: { description: 'The authorization URL' } }) },

@@ -3,6 +3,7 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { FlowEventTable, HubDatabase } from '../store/schema.js';
 import type { Outcome } from '../flows/engine/event-store.js';
 import type { PendingEvent, WorkQueue } from '../flows/engine/work-queue.js';
+import { answers, type Reachability } from '../store/reachable.js';
 import type { ClusterLocks } from './locks.js';
 
 /** pg-boss's shortest polling interval: how long an idle flow's worker waits before it asks again. */
@@ -141,6 +142,11 @@ export class JobQueue implements WorkQueue {
 
   async idleWait(): Promise<number> {
     return IDLE_FETCH_MS;
+  }
+
+  /** pg-boss has its own connections to the store. */
+  reachable(): Promise<Reachability> {
+    return answers(() => this.boss.getDb().executeSql('SELECT 1', []));
   }
 
   exclusive<T>(name: string, work: () => Promise<T>): Promise<T | undefined> {

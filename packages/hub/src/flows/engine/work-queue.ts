@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { FlowEventTable, HubDatabase } from '../../store/schema.js';
+import type { Reachability } from '../../store/reachable.js';
 import type { Outcome } from './event-store.js';
 
 /** What a queue needs of an event that became pending. */
@@ -30,5 +31,7 @@ export interface WorkQueue {
    * resolves undefined when it did not run. One process: always runs.
    */
   exclusive<T>(name: string, work: () => Promise<T>): Promise<T | undefined>;
+  /** In a cluster, whether the queue answers (for /readyz); one process has no queue of its own. */
+  reachable?(): Promise<Reachability>;
   close(): Promise<void>;
 }
