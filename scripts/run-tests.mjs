@@ -18,6 +18,11 @@ roots.forEach(walk);
 files.sort();
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
-console.log(`Running ${selected.length} test files`);
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...selected], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+// `*.serial.test.ts` files disturb what every test shares (they restart PostgreSQL): they run alone, after the rest.
+const serial = selected.filter((f) => f.endsWith('.serial.test.ts'));
+const parallel = selected.filter((f) => !serial.includes(f));
+console.log(`Running ${selected.length} test files (${serial.length} on their own, after the others)`);
+const run = (files, concurrency) => files.length ? spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' }).status ?? 1 : 0;
+const parallelStatus = run(parallel, 2);
+const serialStatus = run(serial, 1);
+process.exit(parallelStatus || serialStatus);

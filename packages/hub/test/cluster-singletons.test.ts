@@ -90,5 +90,10 @@ actions:
     assert.deepEqual(rotations.map((r) => r.status), ['completed']);
     const starts = await db.selectFrom('audit').select('id').where('action', '=', 'rotation.start').execute();
     assert.equal(starts.length, 1);
+    // Two processes running the one rotation would each record its steps.
+    const steps = (await db.selectFrom('audit').select(['action', 'detail']).where('action', 'in', ['rotation.step', 'rotation.complete', 'rotation.fail']).execute()).map((a) => `${a.action} ${a.detail}`);
+    assert.ok(steps.length >= 3, steps.join('; '));
+    assert.equal(new Set(steps).size, steps.length, `each step recorded once: ${steps.join('; ')}`);
+    assert.deepEqual(steps.filter((s) => !s.startsWith('rotation.step')).map((s) => s.split(' ')[0]), ['rotation.complete']);
   });
 });

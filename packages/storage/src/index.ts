@@ -82,9 +82,12 @@ function openSqlite<DB>(file: string): Database<DB> {
 async function openPostgres<DB>(url: string, schema: string | undefined): Promise<Database<DB>> {
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name "${schema}".`);
   const pool = new pg.Pool({ connectionString: url, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
-  // An idle connection the server closed (a restart, a failover) is an 'error' event, which would
-  // end the process unheard; the pool drops that connection and the next query opens another.
+  // A connection the server closes (a restart, a failover) emits 'error', which would end the
+  // process: the pool's when it is idle, the client's own when it is checked out between two
+  // statements of a transaction. The statement that needed it fails on its own; the pool drops the
+  // connection and the next query opens another.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   } catch (error) {
