@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { generate } from 'selfsigned';
+import { applySetupText } from '../src/setup/apply.js';
 import { authorize } from './helpers/authorize.js';
 import { form, STORES, startTestOrg, tokenFor, type TestOrg } from './helpers/org.js';
 
@@ -56,6 +58,33 @@ describe('the Salesforce CLI (sf 2.146.3) against the org', () => {
     assert.equal(login.isSandbox, false);
     const limits = await sf(['org', 'list', 'limits', '-o', 'hs']) as unknown as { name: string; max: number }[];
     assert.ok(limits.some((l) => l.name === 'DailyApiRequests'));
+  });
+
+  it('org login jwt: sf signs an assertion with a key made here (exp in ms, aud the instance URL) and the org issues a token for the pre-authorized user', async () => {
+    const pems = await generate([{ name: 'commonName', value: 'sf jwt' }], { keySize: 2048, algorithm: 'sha256' });
+    const keyFile = join(files, 'server.key');
+    writeFileSync(keyFile, pems.private);
+    const made = await applySetupText({ db: org!.store.db, box: org!.ctx.box, actor: 'test' }, `apps:
+  - name: CLI JWT
+    apiName: Cli_Jwt
+    contactEmail: admin@handshake.demo
+    oauth:
+      scopes: [api, refresh_token]
+      flows: [jwt_bearer]
+      certificate: |
+${pems.cert.trim().split('\n').map((l) => `        ${l}`).join('\n')}
+    policies:
+      permittedUsers: { policy: adminApprovedPreAuthorized, permissionSets: [MuleSoft_SFDC_Integration] }
+`, 'cli-jwt.yaml');
+    const clientId = made.newApps[0]!.consumerKey;
+    const login = await sf(['org', 'login', 'jwt', '--client-id', clientId, '--jwt-key-file', keyFile, '--username', 'integration@handshake.demo', '--instance-url', org!.instanceUrl, '--alias', 'hs-jwt']);
+    assert.equal(login.username, 'integration@handshake.demo');
+    assert.equal(login.instanceUrl, org!.instanceUrl);
+    const query = await sf(['data', 'query', '-q', 'SELECT Id FROM Account LIMIT 1', '-o', 'hs-jwt']);
+    assert.ok(Array.isArray(query.records));
+    // A user the app does not pre-authorize is refused with Salesforce's words.
+    const refused = await sf(['org', 'login', 'jwt', '--client-id', clientId, '--jwt-key-file', keyFile, '--username', 'admin@handshake.demo', '--instance-url', org!.instanceUrl], {}, true);
+    assert.match(String(refused.message), /user hasn't approved this consumer/);
   });
 
   it('data create, query (with columns=true), delete record', async () => {

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { AppConsumerTable, AppTable, OrgDatabase } from '../store/schema.js';
-import type { OAUTH_FLOWS, REFRESH_TOKEN_POLICIES } from '../setup/schema.js';
+import type { OAUTH_FLOWS, PERMITTED_USERS_POLICIES, REFRESH_TOKEN_POLICIES } from '../setup/schema.js';
 
 export type OAuthFlow = (typeof OAUTH_FLOWS)[number];
+
+export interface PermittedUsers { policy: (typeof PERMITTED_USERS_POLICIES)[number]; profiles: string[]; permissionSets: string[] }
 
 export interface RefreshTokenPolicy {
   policy: (typeof REFRESH_TOKEN_POLICIES)[number];
@@ -19,7 +21,11 @@ export interface ExternalClientApp {
   scopes: string[];
   flows: OAuthFlow[];
   requireSecret: boolean;
+  requireSecretForRefreshToken: boolean;
   requirePkce: boolean;
+  /** PEM: enables the JWT bearer flow. */
+  certificate: string | null;
+  permittedUsers: PermittedUsers;
   runAsUserId: string | null;
   refreshTokenPolicy: RefreshTokenPolicy;
   refreshTokenRotation: boolean;
@@ -36,7 +42,10 @@ export function toApp(row: AppTable): ExternalClientApp {
     scopes: JSON.parse(row.scopes) as string[],
     flows: JSON.parse(row.flows) as OAuthFlow[],
     requireSecret: row.require_secret === 1,
+    requireSecretForRefreshToken: row.require_secret_refresh === 1,
     requirePkce: row.require_pkce === 1,
+    certificate: row.certificate,
+    permittedUsers: JSON.parse(row.permitted_users) as PermittedUsers,
     runAsUserId: row.run_as_user_id,
     refreshTokenPolicy: JSON.parse(row.refresh_token_policy) as RefreshTokenPolicy,
     refreshTokenRotation: row.refresh_token_rotation === 1,

@@ -3,6 +3,7 @@ import { OAuthError, SalesforceOAuthErrors } from './errors.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantResult } from './grants/grant.js';
+import { JWT_BEARER, jwtBearerGrant } from './grants/jwt-bearer.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 
@@ -13,6 +14,7 @@ const GRANTS: Record<string, Grant> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   password: passwordGrant,
+  [JWT_BEARER]: jwtBearerGrant,
 };
 
 export interface TokenOutcome { grantType: string; result?: GrantResult; error?: OAuthError }

@@ -13,7 +13,9 @@ const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 
 const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,79}$/, 'must start with a letter and hold only letters, digits and underscores (at most 80)');
 
 export const OAUTH_SCOPES = ['api', 'refresh_token', 'offline_access', 'full', 'web', 'id', 'openid', 'profile', 'email', 'address', 'phone'] as const;
-export const OAUTH_FLOWS = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
+export const OAUTH_FLOWS = ['client_credentials', 'authorization_code', 'refresh_token', 'jwt_bearer'] as const;
+/** Who may use the app (Permitted Users): the JWT bearer flow needs admin-approved users, or a user's earlier approval. */
+export const PERMITTED_USERS_POLICIES = ['allSelfAuthorized', 'adminApprovedPreAuthorized'] as const;
 export const REFRESH_TOKEN_POLICIES = ['validUntilRevoked', 'expireAfter', 'expireIfNotUsedFor'] as const;
 
 const userSchema = z.object({
@@ -58,15 +60,26 @@ const appSchema = z.object({
     callbackUrls: z.array(z.url()).default([]),
     scopes: z.array(z.enum(OAUTH_SCOPES)).min(1),
     flows: z.array(z.enum(OAUTH_FLOWS)).min(1),
+    /** Require secret for Web Server Flow. */
     requireSecret: z.boolean().default(true),
+    /** Require secret for Refresh Token Flow (a secret sent anyway is still checked). */
+    requireSecretForRefreshToken: z.boolean().default(true),
     requirePkce: z.boolean().default(true),
+    /** The X.509 certificate (PEM) whose key signs JWT bearer assertions: it enables the jwt_bearer flow. */
+    certificate: z.string().optional(),
   }).strict(),
   policies: z.object({
     runAs: z.string().optional(),
     refreshToken: z.object({ policy: z.enum(REFRESH_TOKEN_POLICIES), duration: duration.optional() }).strict().default({ policy: 'validUntilRevoked' }),
     refreshTokenRotation: z.boolean().default(false),
     accessTokenLifetime: duration.default('2h'),
-  }).strict().default({ refreshToken: { policy: 'validUntilRevoked' }, refreshTokenRotation: false, accessTokenLifetime: '2h' }),
+    permittedUsers: z.object({
+      policy: z.enum(PERMITTED_USERS_POLICIES),
+      /** With adminApprovedPreAuthorized: users with one of these profiles or permission sets are pre-authorized. */
+      profiles: z.array(z.string().min(1)).default([]),
+      permissionSets: z.array(z.string().min(1)).default([]),
+    }).strict().default({ policy: 'allSelfAuthorized', profiles: [], permissionSets: [] }),
+  }).strict().default({ refreshToken: { policy: 'validUntilRevoked' }, refreshTokenRotation: false, accessTokenLifetime: '2h', permittedUsers: { policy: 'allSelfAuthorized', profiles: [], permissionSets: [] } }),
 }).strict();
 
 export const CUSTOM_FIELD_TYPES = ['text', 'textarea', 'number', 'currency', 'percent', 'checkbox', 'date', 'datetime', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'lookup'] as const;

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { findProfile, isKnownObject, OBJECTS_WITHOUT_SHARING, STANDARD_OBJECTS } from '../identity/catalog.js';
 import type { OrgDatabase } from '../store/schema.js';
@@ -122,9 +123,36 @@ export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): P
     if (refresh.policy !== 'validUntilRevoked' && refresh.duration === undefined) {
       problem(['apps', i, 'policies', 'refreshToken', 'duration'], `the ${refresh.policy} policy needs a duration such as 30d`);
     }
+    if (app.oauth.flows.includes('jwt_bearer') && !app.oauth.certificate) problem(['apps', i, 'oauth', 'certificate'], 'the JWT bearer flow needs the X.509 certificate (PEM) whose private key signs the assertions');
+    if (app.oauth.certificate) {
+      if (!app.oauth.flows.includes('jwt_bearer')) problem(['apps', i, 'oauth', 'certificate'], 'a certificate is used only by the JWT bearer flow; add jwt_bearer to oauth.flows');
+      const why = certificateProblem(app.oauth.certificate);
+      if (why) problem(['apps', i, 'oauth', 'certificate'], why);
+    }
+    const permitted = app.policies.permittedUsers;
+    permitted.profiles.forEach((name, j) => {
+      if (!findProfile(name)) problem(['apps', i, 'policies', 'permittedUsers', 'profiles', j], `unknown profile "${name}"`);
+    });
+    permitted.permissionSets.forEach((name, j) => {
+      if (!fileSets.has(name) && !existingSets.has(name)) problem(['apps', i, 'policies', 'permittedUsers', 'permissionSets', j], `unknown permission set "${name}"`);
+    });
+    if (permitted.policy === 'allSelfAuthorized' && (permitted.profiles.length || permitted.permissionSets.length)) {
+      problem(['apps', i, 'policies', 'permittedUsers', 'policy'], 'profiles and permission sets pre-authorize users only with the adminApprovedPreAuthorized policy');
+    }
     if (app.oauth.flows.includes('refresh_token') && !app.oauth.scopes.some((s) => s === 'refresh_token' || s === 'offline_access')) {
       problem(['apps', i, 'oauth', 'scopes'], 'the refresh token flow needs the refresh_token (offline_access) scope');
     }
   });
   return problems;
+}
+
+/** Why a PEM is not a usable X.509 certificate with an RSA key (JWT bearer assertions are RS256), if it is not. */
+function certificateProblem(pem: string): string | undefined {
+  try {
+    const certificate = new X509Certificate(pem);
+    if (certificate.publicKey.asymmetricKeyType !== 'rsa') return `the certificate's key is ${certificate.publicKey.asymmetricKeyType}; JWT bearer assertions are signed with RS256, which needs an RSA key`;
+    return undefined;
+  } catch {
+    return 'is not an X.509 certificate in PEM form (-----BEGIN CERTIFICATE----- …)';
+  }
 }

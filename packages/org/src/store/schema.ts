@@ -49,6 +49,10 @@ export interface AppTable {
   refresh_token_policy: string;
   refresh_token_rotation: number;
   access_token_ttl_seconds: number;
+  certificate: string | null;
+  /** JSON: { policy, profiles, permissionSets } */
+  permitted_users: string;
+  require_secret_refresh: number;
   created_at: number;
   updated_at: number;
 }

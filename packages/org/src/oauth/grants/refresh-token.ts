@@ -34,7 +34,7 @@ export async function refreshTokenGrant(ctx: OAuthContext, req: TokenRequest): P
   if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
   const client = await authenticateClient(ctx, req, false);
   const { app } = client;
-  if (app.requireSecret && client.presentedSecret === undefined) throw SalesforceOAuthErrors.badSecret();
+  if (app.requireSecretForRefreshToken && client.presentedSecret === undefined) throw SalesforceOAuthErrors.badSecret();
   if (!app.flows.includes('refresh_token')) throw SalesforceOAuthErrors.grantNotEnabled();
 
   const now = ctx.now();
