@@ -5,9 +5,10 @@
  * call at concurrency 4 per process, against the ERP with BENCH_CLUSTER_LATENCY_MS (default 200 ms) added
  * to every request: the work waits on the network, so two cores do not cap it. Reported: records/s
  * and its ratio to one process, CPU per event (all hub processes), the queue's CPU per event over
- * the single-process engine's (no added latency), and the highest peak RSS of any process.
+ * the single-process engine's (no added latency; hubs and PostgreSQL both, since pg-boss works in
+ * the database), and the highest peak RSS of any process.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +33,17 @@ const cpuMs = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 };
+/** CPU of every PostgreSQL server process so far: pg-boss does most of its work there, not in the hub. */
+const postgresCpuMs = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).reduce((sum, pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres' ? sum + cpuMs(Number(pid)) : sum;
+  } catch {
+    return sum; // gone meanwhile
+  }
+}, 0);
 const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
-export interface ClusterRun { processes: number; cluster: boolean; recordsPerSecond: number; cpuMsPerEvent: number; peakRssMb: number }
+export interface ClusterRun { processes: number; cluster: boolean; recordsPerSecond: number; cpuMsPerEvent: number; postgresCpuMsPerEvent: number; peakRssMb: number }
 export interface ClusterResult { latencyMs: number; events: number; runs: ClusterRun[]; single: ClusterRun; clustered: ClusterRun; queueCpuMsPerEvent: number }
 
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -72,7 +81,8 @@ export async function benchCluster(log: (line: string) => void): Promise<Cluster
       const data = mkdtempSync(join(tmpdir(), 'hs-bench-cluster-'));
       dirs.push(data);
       const masterKeys = `1:${randomBytes(32).toString('base64')}`;
-      const prefix = `${processes}${cluster ? 'c' : 's'}`;
+      // The ERP keeps one sales order per externalRef: each run's refs are its own.
+      const prefix = `${processes}${cluster ? 'c' : 's'}-${randomBytes(3).toString('hex')}`;
       // The backlog is queued first (with its jobs, in cluster mode), so every run starts from the same place.
       const { ctx, store } = await openHub({ dataDir: data, databaseUrl: url.href, masterKeys, allowPrivateNetworks: true, ...(cluster ? { cluster: {} } : {}) });
       try {
@@ -99,10 +109,10 @@ export async function benchCluster(log: (line: string) => void): Promise<Cluster
         });
         child.once('exit', (code) => reject(new Error(`hub exited (${code}): ${out}`)));
       })));
-      let first: { t: number; synced: number; cpu: number } | undefined;
+      let first: { t: number; synced: number; cpu: number; pg: number } | undefined;
       for (;;) {
         const synced = (await erpCount()) - before;
-        if (synced > 0) first ??= { t: performance.now(), synced, cpu: started.reduce((sum, c) => sum + cpuMs(c.pid!), 0) };
+        if (synced > 0) first ??= { t: performance.now(), synced, cpu: started.reduce((sum, c) => sum + cpuMs(c.pid!), 0), pg: postgresCpuMs() };
         if (synced >= EVENTS) break;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -111,13 +121,14 @@ export async function benchCluster(log: (line: string) => void): Promise<Cluster
         processes, cluster,
         recordsPerSecond: (EVENTS - first!.synced) / seconds,
         cpuMsPerEvent: (started.reduce((sum, c) => sum + cpuMs(c.pid!), 0) - first!.cpu) / (EVENTS - first!.synced),
+        postgresCpuMsPerEvent: (postgresCpuMs() - first!.pg) / (EVENTS - first!.synced),
         peakRssMb: Math.max(...started.map((c) => peakRssMb(c.pid!))),
       };
       for (const child of started) {
         child.removeAllListeners('exit');
         child.kill('SIGKILL');
       }
-      log(`  ${result.recordsPerSecond.toFixed(0)} records/s, ${result.cpuMsPerEvent.toFixed(2)} ms of CPU per event, peak RSS ${result.peakRssMb.toFixed(0)} MB`);
+      log(`  ${result.recordsPerSecond.toFixed(0)} records/s, CPU per event: hubs ${result.cpuMsPerEvent.toFixed(2)} ms, PostgreSQL ${result.postgresCpuMsPerEvent.toFixed(2)} ms; peak RSS ${result.peakRssMb.toFixed(0)} MB`);
       return result;
     };
 
@@ -128,7 +139,7 @@ export async function benchCluster(log: (line: string) => void): Promise<Cluster
     await ask(erp, 'latency 0');
     const single = await run(1, false);
     const clustered = await run(1, true);
-    return { latencyMs: LATENCY_MS, events: EVENTS, runs, single, clustered, queueCpuMsPerEvent: clustered.cpuMsPerEvent - single.cpuMsPerEvent };
+    return { latencyMs: LATENCY_MS, events: EVENTS, runs, single, clustered, queueCpuMsPerEvent: clustered.cpuMsPerEvent + clustered.postgresCpuMsPerEvent - single.cpuMsPerEvent - single.postgresCpuMsPerEvent };
   } finally {
     for (const child of hubs) child.kill('SIGKILL');
     org.process.kill();

@@ -14,7 +14,7 @@ export class OrgMetrics {
 
   tokenRequest(grantType: string, outcome: string, startedNs: bigint): void {
     // Unknown grant types are caller-controlled text: fold them into one label value.
-    const grant = ['client_credentials', 'authorization_code', 'refresh_token', 'password'].includes(grantType) ? grantType : grantType === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? 'jwt_bearer' : 'other';
+    const grant = ['client_credentials', 'authorization_code', 'refresh_token', 'password'].includes(grantType) ? grantType : grantType === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? 'jwt_bearer' : grantType === 'urn:ietf:params:oauth:grant-type:token-exchange' ? 'token_exchange' : 'other';
     // Labelled children are looked up once per label set: label hashing showed up in the token endpoint's profile.
     const key = `${grant} ${outcome}`;
     let children = this.#children.get(key);

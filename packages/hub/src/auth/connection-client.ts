@@ -4,6 +4,8 @@ import type { Outbound, OutboundRequest, OutboundResponse } from '../net/outboun
 import { UnsafeRequestError } from '../net/outbound.js';
 import { redactForms, redactSecrets, secretForms } from '../vault/redact.js';
 import { fetchClientCredentialsToken } from './client-credentials.js';
+import { fetchJwtBearerToken } from './jwt-bearer.js';
+import { exchangeToken } from './token-exchange.js';
 import type { FetchedToken, TokenManager } from './token-manager.js';
 
 /** A connection ready to sign requests: its settings, and a way to open its secrets when needed. */
@@ -21,6 +23,8 @@ export interface ResolvedConnection {
    * secret while clients made earlier are still in use, and their next token must come from the new pair.
    */
   current?: () => Promise<{ config: ConnectionConfig; secrets: Record<string, Secret> }>;
+  /** For token exchange connections: the token to exchange (from the connection's identity provider). */
+  subjectToken?: () => Promise<Secret>;
   /** For authorization code connections: a new access token from the stored refresh token. */
   refresh?: () => Promise<FetchedToken>;
   /** The token cache entry; connections that share an identity provider share its token. */
@@ -81,6 +85,21 @@ export class ConnectionClient {
           const current = this.conn.current ? await this.conn.current() : { config, secrets: this.conn.openSecrets() };
           const secrets = Object.fromEntries(Object.entries(current.secrets).map(([k, v]) => [k, v.reveal()]));
           return fetchClientCredentialsToken(method.clientCredentials!(current.config, secrets), this.outbound);
+        }, this.conn.label);
+        return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
+      }
+      case 'oauth2_jwt_bearer': {
+        const token = await this.tokens.token(this.conn.tokenKey ?? this.conn.id, async () => {
+          const current = this.conn.current ? await this.conn.current() : { config, secrets: this.conn.openSecrets() };
+          return fetchJwtBearerToken(method.jwtBearer!(current.config), current.secrets.privateKey!, this.outbound);
+        }, this.conn.label);
+        return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
+      }
+      case 'oauth2_token_exchange': {
+        const token = await this.tokens.token(this.conn.tokenKey ?? this.conn.id, async () => {
+          const current = this.conn.current ? await this.conn.current() : { config, secrets: this.conn.openSecrets() };
+          const secrets = Object.fromEntries(Object.entries(current.secrets).map(([k, v]) => [k, v.reveal()]));
+          return exchangeToken(method.tokenExchange!(current.config, secrets), await this.conn.subjectToken!(), this.outbound);
         }, this.conn.label);
         return { headers: { authorization: `Bearer ${token.reveal()}` }, token };
       }

@@ -10,6 +10,7 @@ import { invalid, notFound, Problem, zodIssues } from '../problem.js';
 import type { ConnectionTable } from '../store/schema.js';
 import { Secret } from '../vault/secret.js';
 import { UnsafeRequestError } from '../net/outbound.js';
+import { identityProviderToken } from '../credentials/identity-providers.js';
 import { checkUrl } from './url-policy.js';
 import { listUsages } from './usages.js';
 import { completeAuthorization, refreshFromStore, sealSecrets, secretsContext, startAuthorization } from './authorization.js';
@@ -82,6 +83,11 @@ async function parseCredentials(ctx: HubContext, method: ConnectorMethod, creden
     if (problem) urlProblems.push({ path: `credentials.${key}`, message: problem });
   }
   if (urlProblems.length) throw invalid(urlProblems);
+  if (method.kind === 'oauth2_token_exchange') {
+    const name = String(split.config.identityProvider);
+    const known = await ctx.db.selectFrom('identity_providers').select('id').where('name', '=', name).executeTakeFirst();
+    if (!known) throw invalid([{ path: 'credentials.identityProvider', message: `unknown identity provider "${name}"; create it first (POST /api/v1/identity-providers)` }]);
+  }
   return split;
 }
 
@@ -92,6 +98,7 @@ function resolved(ctx: HubContext, id: string, name: string, app: string, method
   return {
     id: cacheKey, label: name, connector: CONNECTORS[app]!, method, config,
     ...(method.kind === 'oauth2_authorization_code' ? { refresh: () => refreshFromStore(ctx, id, method) } : {}),
+    ...(method.kind === 'oauth2_token_exchange' ? { subjectToken: () => identityProviderToken(ctx, String(config.identityProvider)) } : {}),
     openSecrets: () => openSealed(ctx, id, sealed),
   };
 }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 /** How a connection signs requests; the secret stays inside the signer. */
-export type AuthKind = 'oauth2_client_credentials' | 'oauth2_authorization_code' | 'basic' | 'api_key' | 'bearer' | 'custom_headers';
+export type AuthKind = 'oauth2_client_credentials' | 'oauth2_authorization_code' | 'oauth2_jwt_bearer' | 'oauth2_token_exchange' | 'basic' | 'api_key' | 'bearer' | 'custom_headers';
 
 /** A connection's non-secret settings, shown by the API as they are. */
 export type ConnectionConfig = Record<string, unknown>;
@@ -24,6 +24,28 @@ export interface ClientCredentialsRequest {
   extraParams?: TokenParam[];
 }
 
+/** The token request of an OAuth 2.0 JWT bearer connection (RFC 7523): who the assertion names, and for whom. */
+export interface JwtBearerRequest {
+  tokenUrl: string;
+  /** `iss`: the app's consumer key. */
+  issuer: string;
+  /** `sub`: the user the token is for. */
+  subject: string;
+  /** `aud`: the authorization server. */
+  audience: string;
+}
+
+/** The token request of an OAuth 2.0 token exchange connection (RFC 8693); the subject token comes from an identity provider. */
+export interface TokenExchangeRequest {
+  tokenUrl: string;
+  clientId: string;
+  /** Sent when set (the app may require it). */
+  clientSecret?: string | undefined;
+  subjectTokenType: string;
+  /** Salesforce's `token_handler`: which handler validates the subject token (default: the app's default). */
+  tokenHandler?: string | undefined;
+}
+
 /** Where an authorization code connection sends the user, and where it redeems codes and refresh tokens. */
 export interface AuthorizationServerEndpoints {
   authorizeUrl: string;
@@ -41,6 +63,10 @@ export interface ConnectorMethod<Input extends Record<string, unknown> = Record<
   baseUrl(config: ConnectionConfig): string;
   clientCredentials?(config: ConnectionConfig, secrets: Record<string, string>): ClientCredentialsRequest;
   authorizationCode?(config: ConnectionConfig): AuthorizationServerEndpoints;
+  /** JWT bearer: the assertion's claims; the private key that signs it is the sealed secret `privateKey`. */
+  jwtBearer?(config: ConnectionConfig): JwtBearerRequest;
+  /** Token exchange: the exchange request; `config.identityProvider` names where the subject token comes from. */
+  tokenExchange?(config: ConnectionConfig, secrets: Record<string, string>): TokenExchangeRequest;
   /** A cheap authenticated call that proves the connection works. */
   testPath: string;
 }

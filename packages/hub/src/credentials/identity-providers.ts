@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { audit } from '../audit/audit-log.js';
-import type { TokenParam } from '../connectors/connector.js';
+import { fetchClientCredentialsToken } from '../auth/client-credentials.js';
+import type { ClientCredentialsRequest, TokenParam } from '../connectors/connector.js';
+import type { IdentityProviderTable } from '../store/schema.js';
+import type { Secret } from '../vault/secret.js';
 import { tokenParamSchema } from '../connectors/token-params.js';
 import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound } from '../problem.js';
@@ -41,4 +44,18 @@ export async function identityProviderByName(ctx: HubContext, name: string) {
   const row = await ctx.db.selectFrom('identity_providers').selectAll().where('name', '=', name).executeTakeFirst();
   if (!row) throw notFound(`identity provider "${name}"`);
   return row;
+}
+
+/** The client credentials token request of an identity provider (its secret opened from the vault). */
+export function identityProviderRequest(ctx: HubContext, row: IdentityProviderTable): ClientCredentialsRequest {
+  return { tokenUrl: row.token_url, clientId: row.client_id, clientSecret: ctx.vault.open(row.secret_sealed, idpSecretContext(row.id)).reveal(), extraParams: JSON.parse(row.params) as TokenParam[] };
+}
+
+/**
+ * A token from the identity provider, through the token manager under the provider's key: the same
+ * token a named credential on this provider uses, fetched once per lifetime.
+ */
+export async function identityProviderToken(ctx: HubContext, name: string): Promise<Secret> {
+  const row = await identityProviderByName(ctx, name);
+  return ctx.tokens.token(`identity_provider:${row.id}`, () => fetchClientCredentialsToken(identityProviderRequest(ctx, row), ctx.outbound), `identity_provider:${row.name}`);
 }

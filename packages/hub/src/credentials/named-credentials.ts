@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConnectionClient, type ResolvedConnection } from '../auth/connection-client.js';
 import { audit } from '../audit/audit-log.js';
-import type { ConnectorMethod, TokenParam } from '../connectors/connector.js';
+import type { ConnectorMethod } from '../connectors/connector.js';
 import { checkUrl } from '../connections/url-policy.js';
 import type { Actor, HubContext } from '../context.js';
 import { invalid, notFound, Problem } from '../problem.js';
@@ -10,7 +10,7 @@ import { Secret } from '../vault/secret.js';
 import type { OutboundRequest, OutboundResponse } from '../net/outbound.js';
 import { conflictIfTaken, parse } from './common.js';
 import { externalCredentialByName, extSecretsContext, type Principal } from './external-credentials.js';
-import { idpSecretContext } from './identity-providers.js';
+import { identityProviderRequest, idpSecretContext } from './identity-providers.js';
 
 export const namedCredentialInput = z.object({
   name: z.string().trim().min(1).max(100).regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must start with a letter and hold only letters, digits and underscores (it is used in callout:Name/path)'),
@@ -73,7 +73,7 @@ export async function resolveNamedCredential(ctx: HubContext, name: string, call
     openSecrets = () => ({ clientSecret: ctx.vault.open(idp.secret_sealed, idpSecretContext(idp.id)) });
     method = {
       kind: 'oauth2_client_credentials', credentials: z.object({}), split: () => ({ config: {}, secrets: {} }), baseUrl, testPath: '/',
-      clientCredentials: (_config, secrets) => ({ tokenUrl: idp.token_url, clientId: idp.client_id, clientSecret: secrets.clientSecret!, extraParams: JSON.parse(idp.params) as TokenParam[] }),
+      clientCredentials: () => identityProviderRequest(ctx, idp),
     };
   } else {
     openSecrets = () => Object.fromEntries(Object.entries(openExt()).map(([k, v]) => [k, new Secret(v)]));

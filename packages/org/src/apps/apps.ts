@@ -22,6 +22,7 @@ export interface ExternalClientApp {
   flows: OAuthFlow[];
   requireSecret: boolean;
   requireSecretForRefreshToken: boolean;
+  requireSecretForTokenExchange: boolean;
   requirePkce: boolean;
   /** PEM: enables the JWT bearer flow. */
   certificate: string | null;
@@ -43,6 +44,7 @@ export function toApp(row: AppTable): ExternalClientApp {
     flows: JSON.parse(row.flows) as OAuthFlow[],
     requireSecret: row.require_secret === 1,
     requireSecretForRefreshToken: row.require_secret_refresh === 1,
+    requireSecretForTokenExchange: row.require_secret_exchange === 1,
     requirePkce: row.require_pkce === 1,
     certificate: row.certificate,
     permittedUsers: JSON.parse(row.permitted_users) as PermittedUsers,

@@ -5,6 +5,7 @@ import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantResult } from './grants/grant.js';
 import { JWT_BEARER, jwtBearerGrant } from './grants/jwt-bearer.js';
 import { passwordGrant } from './grants/password.js';
+import { TOKEN_EXCHANGE, tokenExchangeGrant } from './grants/token-exchange.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 
 type Grant = (ctx: OAuthContext, req: TokenRequest) => Promise<GrantResult>;
@@ -15,6 +16,7 @@ const GRANTS: Record<string, Grant> = {
   refresh_token: refreshTokenGrant,
   password: passwordGrant,
   [JWT_BEARER]: jwtBearerGrant,
+  [TOKEN_EXCHANGE]: tokenExchangeGrant,
 };
 
 export interface TokenOutcome { grantType: string; result?: GrantResult; error?: OAuthError }

@@ -11,6 +11,8 @@ export interface SalesforceTokenResponse {
   id: string;
   token_type: 'Bearer';
   issued_at: string;
+  /** Token exchange (RFC 8693) only. */
+  issued_token_type?: string;
 }
 
 export function identityUrl(ctx: OAuthContext, userId: string): string {

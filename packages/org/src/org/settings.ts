@@ -7,6 +7,8 @@ export interface OrgInfo { orgId: string; name: string }
 export const ORG_SETTING_SECRETS_VIA_REST = 'eca_secrets_via_rest';
 export const ORG_SETTING_DAILY_API_REQUESTS = 'daily_api_requests';
 export const ORG_SETTING_CHANGE_DATA_CAPTURE = 'change_data_capture';
+/** Each token exchange handler is one setting, its definition as JSON. */
+export const tokenExchangeHandlerKey = (name: string) => `token_exchange_handler:${name}`;
 
 export async function orgSetting(db: Kysely<OrgDatabase>, key: string): Promise<string | undefined> {
   return (await db.selectFrom('org_settings').select('value').where('key', '=', key).executeTakeFirst())?.value;

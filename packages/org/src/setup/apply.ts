@@ -10,7 +10,7 @@ import { loadSetup, type LoadedSetup } from './load.js';
 import { SetupError } from './problems.js';
 import { durationSeconds, type AppSpec, type SetupDocument } from './schema.js';
 import { crossCheck } from './validate.js';
-import { ORG_SETTING_CHANGE_DATA_CAPTURE, ORG_SETTING_DAILY_API_REQUESTS, ORG_SETTING_SECRETS_VIA_REST } from '../org/settings.js';
+import { ORG_SETTING_CHANGE_DATA_CAPTURE, ORG_SETTING_DAILY_API_REQUESTS, ORG_SETTING_SECRETS_VIA_REST, tokenExchangeHandlerKey } from '../org/settings.js';
 import { customKeyPrefix } from '../data/schema/custom-objects.js';
 import { STANDARD_OBJECT_DEFS } from '../data/schema/standard-objects.js';
 
@@ -151,6 +151,14 @@ async function applyDocument(trx: Transaction<OrgDatabase>, ctx: ApplyContext, d
 
   for (const app of doc.apps) await applyApp(trx, ctx, app, now, summary, note);
 
+  for (const handler of doc.tokenExchangeHandlers) {
+    const key = tokenExchangeHandlerKey(handler.name);
+    const value = JSON.stringify(handler);
+    const current = await trx.selectFrom('org_settings').select('value').where('key', '=', key).executeTakeFirst();
+    if (current?.value !== value) await trx.insertInto('org_settings').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    note(`token exchange handler ${handler.name}`, !current ? 'created' : current.value === value ? 'unchanged' : 'updated');
+  }
+
   await recordEvent(trx, { at: now, kind: 'setup_apply', outcome: 'success', detail: `by ${ctx.actor}: ${summary.created.length} created, ${summary.updated.length} updated, ${summary.unchanged} unchanged` });
   return summary;
 }
@@ -168,6 +176,7 @@ async function applyApp(trx: Transaction<OrgDatabase>, ctx: ApplyContext, app: A
     flows: JSON.stringify(app.oauth.flows),
     require_secret: app.oauth.requireSecret ? 1 : 0,
     require_secret_refresh: app.oauth.requireSecretForRefreshToken ? 1 : 0,
+    require_secret_exchange: app.oauth.requireSecretForTokenExchange ? 1 : 0,
     require_pkce: app.oauth.requirePkce ? 1 : 0,
     certificate: app.oauth.certificate?.trim() ?? null,
     permitted_users: JSON.stringify(app.policies.permittedUsers),

@@ -13,7 +13,9 @@ const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 
 const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,79}$/, 'must start with a letter and hold only letters, digits and underscores (at most 80)');
 
 export const OAUTH_SCOPES = ['api', 'refresh_token', 'offline_access', 'full', 'web', 'id', 'openid', 'profile', 'email', 'address', 'phone'] as const;
-export const OAUTH_FLOWS = ['client_credentials', 'authorization_code', 'refresh_token', 'jwt_bearer'] as const;
+export const OAUTH_FLOWS = ['client_credentials', 'authorization_code', 'refresh_token', 'jwt_bearer', 'token_exchange'] as const;
+/** The subject token types a token exchange handler can validate (the ones carried as JWTs). */
+export const SUBJECT_TOKEN_TYPES = ['jwt', 'access_token', 'id_token'] as const;
 /** Who may use the app (Permitted Users): the JWT bearer flow needs admin-approved users, or a user's earlier approval. */
 export const PERMITTED_USERS_POLICIES = ['allSelfAuthorized', 'adminApprovedPreAuthorized'] as const;
 export const REFRESH_TOKEN_POLICIES = ['validUntilRevoked', 'expireAfter', 'expireIfNotUsedFor'] as const;
@@ -64,6 +66,8 @@ const appSchema = z.object({
     requireSecret: z.boolean().default(true),
     /** Require secret for Refresh Token Flow (a secret sent anyway is still checked). */
     requireSecretForRefreshToken: z.boolean().default(true),
+    /** Require secret for Token Exchange Flow. */
+    requireSecretForTokenExchange: z.boolean().default(true),
     requirePkce: z.boolean().default(true),
     /** The X.509 certificate (PEM) whose key signs JWT bearer assertions: it enables the jwt_bearer flow. */
     certificate: z.string().optional(),
@@ -80,6 +84,23 @@ const appSchema = z.object({
       permissionSets: z.array(z.string().min(1)).default([]),
     }).strict().default({ policy: 'allSelfAuthorized', profiles: [], permissionSets: [] }),
   }).strict().default({ refreshToken: { policy: 'validUntilRevoked' }, refreshTokenRotation: false, accessTokenLifetime: '2h', permittedUsers: { policy: 'allSelfAuthorized', profiles: [], permissionSets: [] } }),
+}).strict();
+
+/**
+ * A token exchange handler: what Salesforce's Apex `Auth.Oauth2TokenExchangeHandler` does, as data.
+ * It validates the incoming token against an external identity provider (issuer, JWKS, audience)
+ * and maps a claim of it to a user (a fixed map, or the user whose username or email is the claim).
+ */
+const tokenExchangeHandlerSchema = z.object({
+  name: apiName,
+  issuer: z.string().min(1).max(2000),
+  jwksUrl: z.url(),
+  audience: z.string().min(1).max(2000).optional(),
+  tokenTypes: z.array(z.enum(SUBJECT_TOKEN_TYPES)).min(1).default(['jwt', 'access_token', 'id_token']),
+  subjectClaim: z.string().min(1).max(100).default('sub'),
+  users: z.record(z.string(), z.string()).optional(),
+  /** The apps it is enabled for; a request without token_handler uses the app's default handler. */
+  apps: z.array(z.object({ app: apiName, default: z.boolean().default(false) }).strict()).min(1),
 }).strict();
 
 export const CUSTOM_FIELD_TYPES = ['text', 'textarea', 'number', 'currency', 'percent', 'checkbox', 'date', 'datetime', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'lookup'] as const;
@@ -124,8 +145,10 @@ export const setupSchema = z.object({
   /** The daily REST request allowance (Salesforce's DailyApiRequests). */
   limits: z.object({ dailyApiRequests: z.number().int().min(1).default(100000) }).strict().optional(),
   apps: z.array(appSchema).default([]),
+  tokenExchangeHandlers: z.array(tokenExchangeHandlerSchema).default([]),
 }).strict();
 
+export type TokenExchangeHandlerSpec = z.infer<typeof tokenExchangeHandlerSchema>;
 export type SetupDocument = z.infer<typeof setupSchema>;
 export type UserSpec = SetupDocument['users'][number];
 export type PermissionSetSpec = SetupDocument['permissionSets'][number];

@@ -46,6 +46,7 @@ export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): P
 
   const existingUsers = new Set((await db.selectFrom('users').select('username').execute()).map((u) => u.username));
   const existingSets = new Set((await db.selectFrom('permission_sets').select('name').execute()).map((s) => s.name));
+  const existingApps = new Map((await db.selectFrom('apps').select(['api_name', 'flows']).execute()).map((a) => [a.api_name, JSON.parse(a.flows) as string[]]));
   const fileUsers = new Set<string>();
   const fileSets = new Set<string>();
 
@@ -143,6 +144,23 @@ export async function crossCheck(setup: LoadedSetup, db: Kysely<OrgDatabase>): P
       problem(['apps', i, 'oauth', 'scopes'], 'the refresh token flow needs the refresh_token (offline_access) scope');
     }
   });
+  const defaults = new Map<string, string>();
+  for (const [i, handler] of doc.tokenExchangeHandlers.entries()) {
+    if (doc.tokenExchangeHandlers.findIndex((h) => h.name === handler.name) !== i) problem(['tokenExchangeHandlers', i, 'name'], `handler "${handler.name}" is declared twice`);
+    for (const [j, enabled] of handler.apps.entries()) {
+      const flows: readonly string[] | undefined = doc.apps.find((a) => a.apiName === enabled.app)?.oauth.flows ?? existingApps.get(enabled.app);
+      if (!flows) problem(['tokenExchangeHandlers', i, 'apps', j, 'app'], `unknown app "${enabled.app}"`);
+      else if (!flows.includes('token_exchange')) problem(['tokenExchangeHandlers', i, 'apps', j, 'app'], `app "${enabled.app}" does not enable the token exchange flow; add token_exchange to its oauth.flows`);
+      if (enabled.default) {
+        const other = defaults.get(enabled.app);
+        if (other) problem(['tokenExchangeHandlers', i, 'apps', j, 'default'], `app "${enabled.app}" already has a default handler ("${other}")`);
+        defaults.set(enabled.app, handler.name);
+      }
+    }
+    for (const [value, username] of Object.entries(handler.users ?? {})) {
+      if (!knownUser(username)) problem(['tokenExchangeHandlers', i, 'users', value], `user "${username}" does not exist (give the username)`);
+    }
+  }
   return problems;
 }
 

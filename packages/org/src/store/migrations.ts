@@ -182,11 +182,12 @@ export function orgMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('change_events_created').on('change_events').column('created_at').execute();
       },
     },
-    '0005_app_jwt_and_permitted_users': {
+    '0005_app_jwt_exchange_permitted_users': {
       async up(db: Kysely<unknown>) {
         await db.schema.alterTable('apps').addColumn('certificate', 'text').execute();
         await db.schema.alterTable('apps').addColumn('permitted_users', 'text', (c) => c.notNull().defaultTo('{"policy":"allSelfAuthorized","profiles":[],"permissionSets":[]}')).execute();
         await db.schema.alterTable('apps').addColumn('require_secret_refresh', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.alterTable('apps').addColumn('require_secret_exchange', 'integer', (c) => c.notNull().defaultTo(1)).execute();
       },
     },
   };

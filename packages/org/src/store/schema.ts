@@ -53,6 +53,7 @@ export interface AppTable {
   /** JSON: { policy, profiles, permissionSets } */
   permitted_users: string;
   require_secret_refresh: number;
+  require_secret_exchange: number;
   created_at: number;
   updated_at: number;
 }
