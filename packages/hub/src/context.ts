@@ -4,6 +4,7 @@ import type { UrlPolicy } from './connections/url-policy.js';
 import type { HubMetrics } from './metrics.js';
 import type { QueuedSignal } from './flows/engine/queued-signal.js';
 import type { WorkQueue } from './flows/engine/work-queue.js';
+import type { HubPolicies } from './policies/hub-policies.js';
 import type { SignInProvider } from './people/sign-in-provider.js';
 import type { Outbound } from './net/outbound.js';
 import type { HubDatabase } from './store/schema.js';
@@ -26,6 +27,8 @@ export interface HubContext {
   queued: QueuedSignal;
   /** Who runs which queued event: this process, or any process of the cluster. */
   work: WorkQueue;
+  /** Hub-wide inbound policies (webhooks, the API). */
+  policies: HubPolicies;
   /** The OAuth 2.0 provider people may sign in to the console with ("Log in with Salesforce"), if configured. */
   signInProvider?: SignInProvider | undefined;
   /** The hub's public base URL (for OAuth redirect URIs), known once it listens. */

@@ -17,3 +17,4 @@ export { wireDemo, type DemoEndpoints } from './demo/wire-demo.js';
 export { openApiDocument } from './api/openapi.js';
 export { createUser, listUsers } from './people/users.js';
 export { salesforceSignIn, type SignInProvider } from './people/sign-in-provider.js';
+export { loadHubPolicies, type HubPolicies } from './policies/hub-policies.js';

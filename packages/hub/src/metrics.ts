@@ -6,6 +6,7 @@ export class HubMetrics {
   readonly registry = new Registry();
   /** Token requests per minute over the last hour, by connection (the console's dashboard). */
   readonly tokenRequestsPerMinute = new MinuteCounts();
+  readonly #policyRejections = new Counter({ name: 'handshake_hub_policy_rejections_total', help: 'Inbound requests refused by a policy, by policy type, endpoint and status.', labelNames: ['policy', 'endpoint', 'status'], registers: [this.registry] });
   readonly #tokenRequests = new Counter({ name: 'handshake_hub_token_requests_total', help: 'Token requests made to identity providers, by connection and outcome.', labelNames: ['connection', 'outcome'], registers: [this.registry] });
   readonly #cacheHits = new Counter({ name: 'handshake_hub_token_cache_hits_total', help: 'Calls served with a cached token, by connection.', labelNames: ['connection'], registers: [this.registry] });
   readonly #refreshFailures = new Counter({ name: 'handshake_hub_token_refresh_failures_total', help: 'Token requests that failed, by connection.', labelNames: ['connection'], registers: [this.registry] });
@@ -59,5 +60,9 @@ export class HubMetrics {
   async tokenRequestCount(connection: string): Promise<number> {
     const metric = await this.#tokenRequests.get();
     return metric.values.filter((v) => v.labels.connection === connection).reduce((n, v) => n + v.value, 0);
+  }
+
+  policyRejection(policy: string, endpoint: string, status: number): void {
+    this.#policyRejections.labels(policy, endpoint, String(status)).inc();
   }
 }

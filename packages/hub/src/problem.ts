@@ -14,6 +14,8 @@ export class Problem extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors: ProblemError[] = [],
+    /** Headers the answer carries (Retry-After, WWW-Authenticate). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail);
   }

@@ -19,6 +19,7 @@ import { RotationScheduler } from './rotation/scheduler.js';
 import { FlowEngine, type FlowEngineOptions } from './flows/engine/engine.js';
 import { joinCluster, type ClusterOptions } from './cluster/cluster.js';
 import { workerOnly } from './api/worker-role.js';
+import { NO_POLICIES, type HubPolicies } from './policies/hub-policies.js';
 
 export interface HubOptions {
   dataDir: string;
@@ -44,6 +45,8 @@ export interface HubOptions {
   rotation?: RotationOptions & { tickMs?: number };
   /** The flow engine's settings, or false to run no flows in this process. */
   flows?: FlowEngineOptions | false;
+  /** Hub-wide inbound policies (`hub serve --policies FILE`). */
+  policies?: HubPolicies | undefined;
   /** Cluster mode: several hub processes share one PostgreSQL store and the work (needs databaseUrl). */
   cluster?: ClusterOptions | undefined;
   /**
@@ -91,7 +94,7 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
     const metrics = new HubMetrics();
     const now = options.now ?? Date.now;
     const ctx: HubContext = {
-      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(), work: new StoreWorkQueue(store.db, now), signInProvider: options.signInProvider,
+      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(), work: new StoreWorkQueue(store.db, now), policies: options.policies ?? NO_POLICIES, signInProvider: options.signInProvider,
       publicUrl: () => options.publicUrl ?? 'http://127.0.0.1',
     };
     if (options.cluster) await joinCluster(ctx, options.databaseUrl!, options.databaseSchema, options.cluster, log);

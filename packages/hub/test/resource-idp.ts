@@ -30,6 +30,8 @@ export async function startResourceIdp(): Promise<ResourceIdp> {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // RFC 7662, for the hub's introspection policy (opaque tokens: those asked for without a resource).
+      introspection: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined as unknown as string,

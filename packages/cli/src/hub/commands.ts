@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { API_SCOPES, createApiKey, createUser, listApiKeys, listUsers, openHub, revokeApiKey, rotateMasterKey, salesforceSignIn, saveFlowFolder, startHub, type ApiScope, type HubRole } from '@handshake/hub';
+import { API_SCOPES, createApiKey, createUser, listApiKeys, listUsers, openHub, revokeApiKey, rotateMasterKey, salesforceSignIn, saveFlowFolder, startHub, loadHubPolicies, type ApiScope, type HubRole } from '@handshake/hub';
 import { apiFlags, callApi, DEFAULT_HUB_PORT, type ApiFlags } from './api-client.js';
 
 const DEFAULT_PORT = DEFAULT_HUB_PORT;
@@ -50,9 +50,11 @@ export function registerHubCommands(program: Command): void {
     .option('--sign-in-default-role <role>', 'the role of a person who signs in through Salesforce the first time (default: refused until an admin adds them)')
     .option('--cluster', 'one of several hub processes sharing the PostgreSQL store of --database-url and its work (see "Running a cluster" in the README)')
     .option('--lease-seconds <n>', 'cluster: how long a process holds an event before another may take it over if it dies (longer than any action\'s timeout)', positiveNumber, 300)
+    .option('--policies <file>', 'hub-wide inbound policies (YAML: webhooks: [...], api: [...]; see "API policies" in the README)')
     .option('--role <role>', 'all: API and work; api: the API and console only (no flows, no scheduled rotations); worker: flows and rotations, answering only /healthz, /readyz and /metrics', role, 'all')
     .option('--drain-seconds <n>', 'on SIGTERM: how long work in flight may take to finish before the process exits anyway', positiveNumber, 30)
-    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string; cluster?: boolean; leaseSeconds: number; drainSeconds: number; role: HubRole }) => {
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string; cluster?: boolean; leaseSeconds: number; drainSeconds: number; role: HubRole; policies?: string }) => {
+      const policies = flags.policies ? await loadHubPolicies(resolve(flags.policies), { allowPrivateNetworks: flags.allowPrivateNetworks ?? false }) : undefined;
       let signInProvider;
       if (flags.signInSalesforce) {
         const { HANDSHAKE_SIGN_IN_CLIENT_ID: id, HANDSHAKE_SIGN_IN_CLIENT_SECRET: secret } = process.env;
@@ -60,7 +62,7 @@ export function registerHubCommands(program: Command): void {
         if (flags.signInDefaultRole && !['admin', 'builder', 'viewer'].includes(flags.signInDefaultRole)) throw new Error('--sign-in-default-role must be admin, builder or viewer.');
         signInProvider = salesforceSignIn(flags.signInSalesforce, id, secret, flags.signInDefaultRole as 'viewer' | undefined);
       }
-      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, role: flags.role, ...(flags.cluster ? { cluster: { leaseSeconds: flags.leaseSeconds } } : {}), ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
+      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, role: flags.role, ...(policies ? { policies } : {}), ...(flags.cluster ? { cluster: { leaseSeconds: flags.leaseSeconds } } : {}), ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
       if (flags.flows) {
         for (const result of await saveFlowFolder(running.ctx, { name: 'hub serve --flows' }, resolve(flags.flows))) {
           console.log(result.error ? `  flow file ${result.file}: NOT saved: ${result.error}` : `  flow file ${result.file}: saved flow "${result.flow}"`);
@@ -135,6 +137,7 @@ export function registerHubCommands(program: Command): void {
   withHubOptions(user.command('create'))
     .description('create a console user; the password comes from HANDSHAKE_USER_PASSWORD or stdin (never a flag: other users could read it from ps)')
     .requiredOption('--username <name>', 'the sign-in name')
+    .option('--policies <file>', 'hub-wide inbound policies (YAML: webhooks: [...], api: [...]; see "API policies" in the README)')
     .option('--role <role>', 'admin, builder or viewer', 'admin')
     .option('--manage-connections', 'builders: may create, edit and delete connections (Manage Integration Connections)')
     .option('--display-name <name>', 'the name the console and the audit log show')

@@ -11,7 +11,9 @@ import { flowTemplates } from '../flows/templates.js';
 import { followRuns } from '../flows/run-feed.js';
 import { dashboard } from '../flows/dashboard.js';
 import { listVersions, restoreVersion } from '../flows/versions.js';
-import { receiveWebhook } from '../flows/triggers/webhook.js';
+import { receiveWebhook, webhookPolicies } from '../flows/triggers/webhook.js';
+import { authenticates, callerLabel, enforcePolicies } from '../policies/enforce.js';
+import type { CallerIdentity } from '../policies/policy-kind.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -110,9 +112,17 @@ export function flowRoutes(app: FastifyInstance, ctx: HubContext, engine: FlowEn
     if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))) throw invalid([{ path: 'ids', message: 'must be a list of dead letter ids' }]);
     return { replayed: await replayDeadLetters(ctx, actor(request), request.params.id, ids as string[] | undefined) };
   });
-  app.post<{ Params: { flow: string } }>('/api/v1/hooks/:flow', { preHandler: guard('flows:trigger') }, async (request, reply) => {
+  app.post<{ Params: { flow: string } }>('/api/v1/hooks/:flow', async (request, reply) => {
+    // A token policy (jwt, introspection) authenticates the caller; otherwise an API key does, first.
+    const policies = await webhookPolicies(ctx, request.params.flow);
+    let caller: CallerIdentity = { via: 'none' };
+    if (!policies || !authenticates(policies)) {
+      await guard('flows:trigger')(request);
+      caller = { via: 'api-key', subject: request.principal!.name };
+    }
+    if (policies?.length) caller = await enforcePolicies(ctx, policies, { headers: request.headers, ip: request.ip, endpoint: `hooks/${request.params.flow}` }, caller);
     const key = request.headers['idempotency-key'];
-    const result = await receiveWebhook(ctx, request.params.flow, request.body, typeof key === 'string' && key ? key : undefined);
+    const result = await receiveWebhook(ctx, request.params.flow, request.body, typeof key === 'string' && key ? key : undefined, callerLabel(caller, request.ip));
     return reply.code(result.duplicate ? 200 : 202).send(result);
   });
   app.post('/api/v1/external-services', { preHandler: guard('flows:write') }, async (request, reply) => reply.code(201).send({ externalService: await registerExternalService(ctx, actor(request), request.body) }));

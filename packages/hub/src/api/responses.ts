@@ -58,13 +58,14 @@ export const runSchema = z.strictObject({
   eventId: z.string().nullable(),
   record: z.string().nullable().describe('the record the event was about (a Salesforce Id, a feed item id, a webhook idPath value)'),
   dedupeKey: z.string().nullable(),
+  caller: z.string().nullable().describe('who sent the event (a webhook caller as its policies or API key showed: sub:…, client:…, iss:…, api-key:…); null for polled events'),
   status: z.enum(RUN_STATUSES),
   attempt: z.number().int(),
   error: z.string().nullable(),
   startedAt: time,
   durationMs: z.number().int(),
   steps: z.array(step),
-}).meta({ id: 'Run', examples: [{ id: 'r_01J…', eventId: 'e_01J…', record: '801000000000001AAA', dedupeKey: '801000000000001AAA@2026-12-01T09:00:00.000Z', status: 'success', attempt: 1, error: null, startedAt: '2026-12-01T09:00:01.000Z', durationMs: 57, steps: [{ action: 'createSalesOrder', status: 'success' }] }] });
+}).meta({ id: 'Run', examples: [{ id: 'r_01J…', eventId: 'e_01J…', record: '801000000000001AAA', dedupeKey: '801000000000001AAA@2026-12-01T09:00:00.000Z', caller: null, status: 'success', attempt: 1, error: null, startedAt: '2026-12-01T09:00:01.000Z', durationMs: 57, steps: [{ action: 'createSalesOrder', status: 'success' }] }] });
 
 export const runPageSchema = z.strictObject({
   runs: z.array(runSchema),

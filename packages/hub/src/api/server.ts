@@ -25,12 +25,13 @@ import { refuseNulCharacters } from './refuse-nul.js';
 import { openApiDocument } from './openapi.js';
 import { flowRoutes } from './flow-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { enforcePolicies } from '../policies/enforce.js';
 import type { FlowEngine } from '../flows/engine/engine.js';
 
 const PROBLEM_JSON = 'application/problem+json';
 
 function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  return reply.code(problem.status).type(PROBLEM_JSON).send(problem.body());
+  return reply.code(problem.status).headers(problem.headers).type(PROBLEM_JSON).send(problem.body());
 }
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -59,6 +60,13 @@ export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptio
     return sendProblem(reply, new Problem(500, 'Internal error', 'An unexpected error occurred; it has been logged.'));
   });
   refuseNulCharacters(app);
+  // Hub-wide API policies (IP allowlist, rate limit) before anything else; webhooks have their own.
+  if (ctx.policies.api.length) {
+    app.addHook('onRequest', async (request) => {
+      if (!request.url.startsWith('/api/v1/') || request.url.startsWith('/api/v1/hooks/')) return;
+      await enforcePolicies(ctx, ctx.policies.api, { headers: request.headers, ip: request.ip, endpoint: 'api' }, { via: 'none' });
+    });
+  }
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem(404, 'Not found', `No route ${request.method} ${request.url.split('?')[0]}`)));
 
   await app.register(fastifyCookie);

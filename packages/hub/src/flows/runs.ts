@@ -34,10 +34,10 @@ function decodeCursor(text: string): Cursor {
 
 /** Runs with the record and dedupe key of their event: what every view of runs reads. */
 export const selectRuns = (ctx: HubContext, flowId: string) => ctx.db.selectFrom('flow_runs').leftJoin('flow_events', 'flow_events.id', 'flow_runs.event_id')
-  .selectAll('flow_runs').select(['flow_events.record_key', 'flow_events.dedupe_key']).where('flow_runs.flow_id', '=', flowId);
+  .selectAll('flow_runs').select(['flow_events.record_key', 'flow_events.dedupe_key', 'flow_events.caller']).where('flow_runs.flow_id', '=', flowId);
 
-export const runView = (r: FlowRunTable & { record_key: string | null; dedupe_key: string | null }) => ({
-  id: r.id, eventId: r.event_id, record: r.record_key ?? null, dedupeKey: r.dedupe_key ?? null, status: r.status, attempt: r.attempt, error: r.error,
+export const runView = (r: FlowRunTable & { record_key: string | null; dedupe_key: string | null; caller?: string | null }) => ({
+  id: r.id, eventId: r.event_id, record: r.record_key ?? null, dedupeKey: r.dedupe_key ?? null, caller: r.caller ?? null, status: r.status, attempt: r.attempt, error: r.error,
   startedAt: new Date(r.started_at).toISOString(), durationMs: r.duration_ms, steps: JSON.parse(r.steps) as unknown[],
 });
 export type RunView = ReturnType<typeof runView>;

@@ -5,6 +5,12 @@ import { sql, type Kysely, type Migration } from 'kysely';
 export function hubMigrations(dialect: Dialect): Record<string, Migration> {
   const time = 'bigint' as const;
   return {
+    '0011_event_caller': {
+      async up(db: Kysely<unknown>) {
+        // Who sent a webhook, as the inbound policies found (which automated actor did what).
+        await db.schema.alterTable('flow_events').addColumn('caller', 'varchar(300)').execute();
+      },
+    },
     '0010_shared_tokens': {
       async up(db: Kysely<unknown>) {
         // Cluster mode's token cache: sealed, and found by a hash when a token is refused.

@@ -160,6 +160,8 @@ export interface FlowEventTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  /** Who sent it (a webhook's caller, as its policies or API key showed); null for polled events. */
+  caller?: string | null;
 }
 
 export interface FlowRunTable { id: string; flow_id: string; event_id: string; status: string; attempt: number; steps: string; error: string | null; started_at: number; duration_ms: number }

@@ -11,8 +11,9 @@ export const ROWS_PER_STATEMENT = 200;
  * time-ordered (UUIDv7), so inserts append to the primary key's index instead of dirtying a random
  * page of it per row.
  */
-export function pendingEvent(flowId: string, dedupeKey: string, payload: unknown, now: number, recordKey?: string): FlowEventTable {
+export function pendingEvent(flowId: string, dedupeKey: string, payload: unknown, now: number, recordKey?: string, caller?: string): FlowEventTable {
   return {
+    ...(caller ? { caller } : {}),
     id: uuidv7(), flow_id: flowId, dedupe_key: dedupeKey.slice(0, 255), record_key: recordKey?.slice(0, 255) ?? null, claim: null, payload: JSON.stringify(payload), status: 'pending', attempts: 0,
     next_attempt_at: now, last_error: null, created_at: now, updated_at: now,
   };

@@ -5,17 +5,18 @@ import { checkFeedTrigger, feedTrigger, pollFeed } from './feed-changes.js';
 import { checkSalesforceTrigger, pollSalesforce, salesforceTrigger } from './salesforce-changes.js';
 import { pollSchedule, scheduleTrigger } from './schedule.js';
 import type { PollResult, PollScope } from './trigger.js';
-import { webhookTrigger } from './webhook-trigger.js';
+import { checkWebhookTrigger, webhookTrigger } from './webhook-trigger.js';
 
 /** Every trigger kind's schema, for the flow schema (definition.ts). */
 export const TRIGGER_SCHEMAS = [salesforceTrigger, feedTrigger, scheduleTrigger, webhookTrigger] as const;
 
 type Check<T extends FlowTrigger> = (v: SaveCheck, trigger: T) => Promise<void>;
 
-/** Save-time checks of the triggers that read a source (a schedule or a webhook has nothing to look up). */
+/** Save-time checks of the triggers that look something up (a schedule has nothing to). */
 const TRIGGER_CHECKS: { [T in FlowTrigger['type']]?: Check<Extract<FlowTrigger, { type: T }>> } = {
   salesforce: checkSalesforceTrigger,
   feed: checkFeedTrigger,
+  webhook: checkWebhookTrigger,
 };
 
 export async function checkTrigger<T extends FlowTrigger>(v: SaveCheck, trigger: T): Promise<void> {
