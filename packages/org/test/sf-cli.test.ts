@@ -60,33 +60,6 @@ describe('the Salesforce CLI (sf 2.146.3) against the org', () => {
     assert.ok(limits.some((l) => l.name === 'DailyApiRequests'));
   });
 
-  it('org login jwt: sf signs an assertion with a key made here (exp in ms, aud the instance URL) and the org issues a token for the pre-authorized user', async () => {
-    const pems = await generate([{ name: 'commonName', value: 'sf jwt' }], { keySize: 2048, algorithm: 'sha256' });
-    const keyFile = join(files, 'server.key');
-    writeFileSync(keyFile, pems.private);
-    const made = await applySetupText({ db: org!.store.db, box: org!.ctx.box, actor: 'test' }, `apps:
-  - name: CLI JWT
-    apiName: Cli_Jwt
-    contactEmail: admin@handshake.demo
-    oauth:
-      scopes: [api, refresh_token]
-      flows: [jwt_bearer]
-      certificate: |
-${pems.cert.trim().split('\n').map((l) => `        ${l}`).join('\n')}
-    policies:
-      permittedUsers: { policy: adminApprovedPreAuthorized, permissionSets: [MuleSoft_SFDC_Integration] }
-`, 'cli-jwt.yaml');
-    const clientId = made.newApps[0]!.consumerKey;
-    const login = await sf(['org', 'login', 'jwt', '--client-id', clientId, '--jwt-key-file', keyFile, '--username', 'integration@handshake.demo', '--instance-url', org!.instanceUrl, '--alias', 'hs-jwt']);
-    assert.equal(login.username, 'integration@handshake.demo');
-    assert.equal(login.instanceUrl, org!.instanceUrl);
-    const query = await sf(['data', 'query', '-q', 'SELECT Id FROM Account LIMIT 1', '-o', 'hs-jwt']);
-    assert.ok(Array.isArray(query.records));
-    // A user the app does not pre-authorize is refused with Salesforce's words.
-    const refused = await sf(['org', 'login', 'jwt', '--client-id', clientId, '--jwt-key-file', keyFile, '--username', 'admin@handshake.demo', '--instance-url', org!.instanceUrl], {}, true);
-    assert.match(String(refused.message), /user hasn't approved this consumer/);
-  });
-
   it('data create, query (with columns=true), delete record', async () => {
     const created = await sf(['data', 'create', 'record', '-s', 'Account', '-v', "Name='CLI Account' Phone=555", '-o', 'hs']);
     const query = await sf(['data', 'query', '-q', "SELECT Id, Name, Owner.Name FROM Account WHERE Name = 'CLI Account'", '-o', 'hs']);
@@ -119,6 +92,34 @@ ${pems.cert.trim().split('\n').map((l) => `        ${l}`).join('\n')}
     assert.equal(readFileSync(join(files, 'out.csv'), 'utf8').trim(), '"Name"\n"Bulk CLI 1"\n"Bulk CLI 2"\n"Bulk CLI 3"');
   });
 
+  // After the data tests: sf keeps one authorization per username, and this logs the same user in again under another alias.
+  it('org login jwt: sf signs an assertion with a key made here (exp in ms, aud the instance URL) and the org issues a token for the pre-authorized user', async () => {
+    const pems = await generate([{ name: 'commonName', value: 'sf jwt' }], { keySize: 2048, algorithm: 'sha256' });
+    const keyFile = join(files, 'server.key');
+    writeFileSync(keyFile, pems.private);
+    const made = await applySetupText({ db: org!.store.db, box: org!.ctx.box, actor: 'test' }, `apps:
+  - name: CLI JWT
+    apiName: Cli_Jwt
+    contactEmail: admin@handshake.demo
+    oauth:
+      scopes: [api, refresh_token]
+      flows: [jwt_bearer]
+      certificate: |
+${pems.cert.trim().split('\n').map((l) => `        ${l}`).join('\n')}
+    policies:
+      permittedUsers: { policy: adminApprovedPreAuthorized, permissionSets: [MuleSoft_SFDC_Integration] }
+`, 'cli-jwt.yaml');
+    const clientId = made.newApps[0]!.consumerKey;
+    const login = await sf(['org', 'login', 'jwt', '--client-id', clientId, '--jwt-key-file', keyFile, '--username', 'integration@handshake.demo', '--instance-url', org!.instanceUrl, '--alias', 'hs-jwt']);
+    assert.equal(login.username, 'integration@handshake.demo');
+    assert.equal(login.instanceUrl, org!.instanceUrl);
+    const query = await sf(['data', 'query', '-q', 'SELECT Id FROM Account LIMIT 1', '-o', 'hs-jwt']);
+    assert.ok(Array.isArray(query.records));
+    // A user the app does not pre-authorize is refused with Salesforce's words.
+    const refused = await sf(['org', 'login', 'jwt', '--client-id', clientId, '--jwt-key-file', keyFile, '--username', 'admin@handshake.demo', '--instance-url', org!.instanceUrl], {}, true);
+    assert.match(String(refused.message), /user hasn't approved this consumer/);
+  });
+
   it('org login sfdx-url against org serve --tls (sf insists on https), then queries through it', async () => {
     // A refresh token from the login and consent pages, then the same data folder served over https.
     const dance = await authorize(org!, 'MuleSoft_Integration');
@@ -147,4 +148,5 @@ ${pems.cert.trim().split('\n').map((l) => `        ${l}`).join('\n')}
     const query = await sf(['data', 'query', '-q', "SELECT Name FROM Account WHERE Name LIKE 'Bulk CLI%'", '-o', 'tls'], { NODE_EXTRA_CA_CERTS: ca });
     assert.equal((query.records as unknown[]).length, 3);
   });
+
 });

@@ -175,7 +175,7 @@ async function applyApp(trx: Transaction<OrgDatabase>, ctx: ApplyContext, app: A
     scopes: JSON.stringify(app.oauth.scopes),
     flows: JSON.stringify(app.oauth.flows),
     require_secret: app.oauth.requireSecret ? 1 : 0,
-    require_secret_refresh: app.oauth.requireSecretForRefreshToken ? 1 : 0,
+    require_secret_refresh: (app.oauth.requireSecretForRefreshToken ?? app.oauth.requireSecret) ? 1 : 0,
     require_secret_exchange: app.oauth.requireSecretForTokenExchange ? 1 : 0,
     require_pkce: app.oauth.requirePkce ? 1 : 0,
     certificate: app.oauth.certificate?.trim() ?? null,

@@ -64,8 +64,8 @@ const appSchema = z.object({
     flows: z.array(z.enum(OAUTH_FLOWS)).min(1),
     /** Require secret for Web Server Flow. */
     requireSecret: z.boolean().default(true),
-    /** Require secret for Refresh Token Flow (a secret sent anyway is still checked). */
-    requireSecretForRefreshToken: z.boolean().default(true),
+    /** Require secret for Refresh Token Flow (a secret sent anyway is still checked); default: as requireSecret, so a public client stays public. */
+    requireSecretForRefreshToken: z.boolean().optional(),
     /** Require secret for Token Exchange Flow. */
     requireSecretForTokenExchange: z.boolean().default(true),
     requirePkce: z.boolean().default(true),
