@@ -52,8 +52,9 @@ export function registerHubCommands(program: Command): void {
     .option('--lease-seconds <n>', 'cluster: how long a process holds an event before another may take it over if it dies (longer than any action\'s timeout)', positiveNumber, 300)
     .option('--policies <file>', 'hub-wide inbound policies (YAML: webhooks: [...], api: [...]; see "API policies" in the README)')
     .option('--role <role>', 'all: API and work; api: the API and console only (no flows, no scheduled rotations); worker: flows and rotations, answering only /healthz, /readyz and /metrics', role, 'all')
+    .option('--rotation-check-seconds <n>', 'how often due credential rotations are looked for', positiveNumber, 30)
     .option('--drain-seconds <n>', 'on SIGTERM: how long work in flight may take to finish before the process exits anyway', positiveNumber, 30)
-    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string; cluster?: boolean; leaseSeconds: number; drainSeconds: number; role: HubRole; policies?: string }) => {
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string; cluster?: boolean; leaseSeconds: number; drainSeconds: number; role: HubRole; policies?: string; rotationCheckSeconds: number }) => {
       const policies = flags.policies ? await loadHubPolicies(resolve(flags.policies), { allowPrivateNetworks: flags.allowPrivateNetworks ?? false }) : undefined;
       let signInProvider;
       if (flags.signInSalesforce) {
@@ -62,7 +63,7 @@ export function registerHubCommands(program: Command): void {
         if (flags.signInDefaultRole && !['admin', 'builder', 'viewer'].includes(flags.signInDefaultRole)) throw new Error('--sign-in-default-role must be admin, builder or viewer.');
         signInProvider = salesforceSignIn(flags.signInSalesforce, id, secret, flags.signInDefaultRole as 'viewer' | undefined);
       }
-      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, role: flags.role, ...(policies ? { policies } : {}), ...(flags.cluster ? { cluster: { leaseSeconds: flags.leaseSeconds } } : {}), ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
+      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, role: flags.role, rotation: { tickMs: flags.rotationCheckSeconds * 1000 }, ...(policies ? { policies } : {}), ...(flags.cluster ? { cluster: { leaseSeconds: flags.leaseSeconds } } : {}), ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
       if (flags.flows) {
         for (const result of await saveFlowFolder(running.ctx, { name: 'hub serve --flows' }, resolve(flags.flows))) {
           console.log(result.error ? `  flow file ${result.file}: NOT saved: ${result.error}` : `  flow file ${result.file}: saved flow "${result.flow}"`);

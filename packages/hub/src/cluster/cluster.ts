@@ -18,5 +18,5 @@ export async function joinCluster(ctx: HubContext, databaseUrl: string, schema: 
   const namespace = schema ?? 'public';
   const locks = new ClusterLocks(databaseUrl, namespace, log);
   ctx.work = await JobQueue.open(ctx.db, databaseUrl, `${schema ?? 'handshake'}_jobs`, locks, { leaseSeconds: options.leaseSeconds ?? 300 }, (error) => log(`job queue: ${error.message}`));
-  ctx.tokens = new TokenManager(ctx.metrics, ctx.now, new SharedTokens(ctx.db, ctx.vault, ctx.now, namespace));
+  ctx.tokens = new TokenManager(ctx.metrics, ctx.now, new SharedTokens(ctx.db, ctx.vault, locks, ctx.now));
 }

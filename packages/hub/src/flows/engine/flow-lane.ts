@@ -122,7 +122,11 @@ export class FlowLane {
           if (!pollOf(this.flow.definition.trigger)) this.nextPollAt = Number.MAX_SAFE_INTEGER; // webhooks: events arrive through the API
           else if ((await backlogOf(ctx.db, this.flow.id)) < MAX_BACKLOG) {
             // In a cluster, one process polls a flow at a time; the others look again after the interval.
-            if ((await ctx.work.exclusive(`poll:${this.flow.id}`, () => this.#poll())) === undefined) this.nextPollAt = ctx.now() + this.#interval();
+            const polled = await ctx.work.exclusive(`poll:${this.flow.id}`, async () => {
+              await this.#poll();
+              return true;
+            });
+            if (!polled) this.nextPollAt = ctx.now() + this.#interval();
             this.#wakeUp('dispatch');
             wait = Math.max(0, this.nextPollAt - ctx.now());
           }
@@ -140,14 +144,14 @@ export class FlowLane {
     return 'interval' in trigger ? durationMs(trigger.interval) : 1000;
   }
 
-  /** Reads the flow's trigger from its stored cursor; the new events and cursor commit together. Resolves true. */
-  async #poll(): Promise<true> {
+  /** Reads the flow's trigger from its stored cursor; the new events and cursor commit together. */
+  async #poll(): Promise<void> {
     const { ctx } = this.services;
     const flow = this.flow;
     const trigger = flow.definition.trigger;
     const interval = this.#interval();
     const poll = pollOf(trigger);
-    if (!poll) return true;
+    if (!poll) return;
     const cursorRow = await ctx.db.selectFrom('flow_cursors').select('cursor').where('flow_id', '=', flow.id).executeTakeFirst();
     let result: Awaited<ReturnType<typeof poll>>;
     try {
@@ -163,13 +167,13 @@ export class FlowLane {
       this.lastPollError = undefined;
     } catch (error) {
       // Stopping or pausing ends a long poll: that is not a failure.
-      if (!this.#running || this.flow.status !== 'active') return true;
+      if (!this.#running || this.flow.status !== 'active') return;
       this.lastPollError = (error as Error).message;
       this.services.observer.failed(flow, 'poll', error);
       // A Retry-After holds the poll as long as it asks (and the connection's limiter holds every call).
       const retryAfter = error instanceof RetryableError ? error.retryAfterMs ?? 0 : 0;
       this.nextPollAt = ctx.now() + Math.max(interval, retryAfter);
-      return true;
+      return;
     }
     const now = ctx.now();
     // A drained source (nothing new, the same cursor) costs no write.
@@ -180,7 +184,6 @@ export class FlowLane {
     });
     const slow = trigger.type === 'salesforce' && apiUsageShare(ctx, trigger.connection) > API_USAGE_SLOWDOWN ? 10 : 1;
     this.nextPollAt = result.nextAt ?? (result.more ? now : now + interval * slow);
-    return true;
   }
 
   async #dispatchLoop(): Promise<void> {
