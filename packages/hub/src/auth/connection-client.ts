@@ -47,6 +47,11 @@ export class ConnectionClient {
     if (first.token && url.href.includes(first.token.reveal())) throw new UnsafeRequestError('refusing to send a token in a URL; it goes in the Authorization header');
     const response = await this.outbound.request(url, { ...init, credentials: first.headers });
     if (response.status !== 401 || !first.token) return response;
+    // A streamed body is gone once sent: the 401 is the answer, and the next attempt has a new token.
+    if (init.body !== undefined && typeof init.body !== 'string') {
+      await this.tokens.invalidate(this.conn.tokenKey ?? this.conn.id, first.token);
+      return response;
+    }
     await response.discard();
     await this.tokens.invalidate(this.conn.tokenKey ?? this.conn.id, first.token);
     const second = await this.#authorization();

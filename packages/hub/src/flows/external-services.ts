@@ -20,6 +20,8 @@ export interface ServiceOperation {
   /** The request body's JSON schema (dereferenced), if it takes one. */
   body?: JsonSchema | undefined;
   summary?: string | undefined;
+  /** The binary media types a successful answer may have (a file: application/pdf, image/*, application/octet-stream…). */
+  fileTypes?: string[] | undefined;
   /** The operation that does the same for many items in one call (`x-handshake-batch` in the spec). */
   batch?: { operationId: string; itemsField: string; resultField?: string | undefined } | undefined;
 }
@@ -35,12 +37,21 @@ export const registration = z.object({
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
+/** A media type that carries a file rather than a document the hub reads (JSON, text). */
+const isFileType = (type: string) => !/^application\/(.+\+)?json$/i.test(type) && !/^text\//i.test(type);
+
+/** The file media types of an operation's successful answers, if it answers with a file. */
+function fileTypesOf(responses: Record<string, { content?: Record<string, unknown> }> | undefined): string[] | undefined {
+  const types = Object.entries(responses ?? {}).filter(([status]) => /^2/.test(status)).flatMap(([, r]) => Object.keys(r.content ?? {})).filter(isFileType);
+  return types.length ? [...new Set(types)] : undefined;
+}
+
 /** Every operation of a dereferenced OpenAPI 3 document, by operationId. */
 export function operationsOf(spec: { paths?: Record<string, Record<string, unknown>> }): Map<string, ServiceOperation> {
   const operations = new Map<string, ServiceOperation>();
   for (const [path, item] of Object.entries(spec.paths ?? {})) {
     for (const method of METHODS) {
-      const op = item[method] as { operationId?: string; summary?: string; requestBody?: { content?: Record<string, { schema?: JsonSchema }> }; 'x-handshake-batch'?: { operationId?: unknown; itemsField?: unknown; resultField?: unknown } } | undefined;
+      const op = item[method] as { operationId?: string; summary?: string; requestBody?: { content?: Record<string, { schema?: JsonSchema }> }; responses?: Record<string, { content?: Record<string, unknown> }>; 'x-handshake-batch'?: { operationId?: unknown; itemsField?: unknown; resultField?: unknown } } | undefined;
       if (!op?.operationId) continue;
       operations.set(op.operationId, {
         operationId: op.operationId,
@@ -49,6 +60,7 @@ export function operationsOf(spec: { paths?: Record<string, Record<string, unkno
         pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
         body: op.requestBody?.content?.['application/json']?.schema,
         summary: op.summary,
+        fileTypes: fileTypesOf(op.responses),
         batch: typeof op['x-handshake-batch']?.operationId === 'string' && typeof op['x-handshake-batch'].itemsField === 'string'
           ? { operationId: op['x-handshake-batch'].operationId, itemsField: op['x-handshake-batch'].itemsField, resultField: typeof op['x-handshake-batch'].resultField === 'string' ? op['x-handshake-batch'].resultField : undefined } : undefined,
       });

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, fetch as undiciFetch, request as undiciRequest } from 'undici';
@@ -13,7 +14,8 @@ export interface OutboundRequest {
   headers?: Record<string, string>;
   /** Headers that carry a secret: sent to the first origin only, dropped when a redirect leaves it. */
   credentials?: Record<string, string>;
-  body?: string;
+  /** A stream is sent as it is read, once: a redirect is then answered as it is, not followed. */
+  body?: string | Readable;
   signal?: AbortSignal;
   /** Redirects followed, each hop checked like the first (default 5; 0 answers the 3xx itself). */
   maxRedirects?: number;
@@ -27,6 +29,8 @@ export interface OutboundResponse {
   header(name: string): string | undefined;
   text(): Promise<string>;
   json(): Promise<unknown>;
+  /** The body as it arrives (a file), for piping on without holding it. */
+  stream(): Readable;
   /** Reads and drops the body, so the connection is reused. */
   discard(): Promise<void>;
 }
@@ -84,7 +88,7 @@ export class Outbound {
       this.#checkScheme(current);
       const res = await undiciRequest(current, { method: method as 'GET', headers: { ...headers, ...credentials }, body, signal: init.signal, dispatcher: this.dispatcher });
       const location = res.headers.location;
-      if (!REDIRECTS.has(res.statusCode) || typeof location !== 'string' || hop >= maxRedirects) return answer(res, current);
+      if (!REDIRECTS.has(res.statusCode) || typeof location !== 'string' || hop >= maxRedirects || (body !== undefined && typeof body !== 'string')) return answer(res, current);
       await res.body.dump();
       const next = new URL(location, current);
       if (next.origin !== url.origin) credentials = {};
@@ -123,6 +127,7 @@ function answer(res: Awaited<ReturnType<typeof undiciRequest>>, url: URL): Outbo
     },
     text: () => res.body.text(),
     json: () => res.body.json(),
+    stream: () => res.body,
     discard: () => res.body.dump(),
   };
 }

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { HubContext } from '../../context.js';
+import { clientFor } from '../../connections/connections.js';
+import { resolveNamedCredential } from '../../credentials/named-credentials.js';
+import { cached, salesforceClient } from '../calls/clients.js';
+import { PermanentError, RetryableError } from '../calls/errors.js';
+import { externalService, type ServiceOperation } from '../external-services.js';
+import { compileMapping } from '../mapping.js';
+import { actionBase, durationMs, fieldMapping } from '../schema-parts.js';
+import { SALESFORCE_API_VERSION } from '../../connectors/salesforce.js';
+import { createAction } from './action-kind.js';
+
+/** Salesforce's largest ContentVersion through the REST API, and the org's. */
+const MAX_FILE_BYTES = 100 * 1024 * 1024;
+
+export const fileDownloadSchema = z.object({
+  ...actionBase,
+  type: z.literal('file.download'),
+  service: z.string().min(1).describe('the external service\'s name'),
+  operation: z.string().min(1).describe('an operation of it that answers with a file (application/pdf, image/*, application/octet-stream…)'),
+  params: z.record(z.string(), fieldMapping).default({}),
+  connection: z.string().min(1).describe('the Salesforce connection the file is saved through'),
+  file: z.object({
+    title: fieldMapping,
+    pathOnClient: fieldMapping,
+    /** The record the file is attached to (FirstPublishLocationId). */
+    linkTo: fieldMapping.optional(),
+  }).strict(),
+  maxBytes: z.number().int().min(1).max(MAX_FILE_BYTES).default(MAX_FILE_BYTES),
+}).strict().meta({ id: 'FileDownloadAction', description: 'Download a file from an external service operation into a new Salesforce ContentVersion (seed 001), streamed: the file is never held whole.' });
+
+interface DownloadInput { params: Record<string, unknown>; file: { title?: unknown; pathOnClient?: unknown; linkTo?: unknown } }
+
+/** Whether a media type is one the operation declares (`image/*` covers image/png). */
+const declared = (types: string[], type: string) => types.some((t) => t.toLowerCase() === type || (t.endsWith('/*') && type.startsWith(t.slice(0, -1).toLowerCase())));
+
+/** The bytes of a file, failing the stream (and so the upload) once more than `max` have passed. */
+async function* capped(source: Readable, max: number): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of source) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > max) throw new PermanentError(`the file is larger than ${max} bytes`);
+    yield chunk as Buffer;
+  }
+}
+
+/** A multipart ContentVersion insert, as Salesforce takes it: the fields as JSON, then VersionData, streamed. */
+function contentVersionBody(fields: Record<string, unknown>, fileName: string, type: string, bytes: AsyncIterable<Buffer>, boundary: string): Readable {
+  return Readable.from((async function* () {
+    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="entity_content"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(fields)}\r\n`);
+    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="VersionData"; filename="${fileName.replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: ${type}\r\n\r\n`);
+    yield* bytes;
+    yield Buffer.from(`\r\n--${boundary}--\r\n`);
+  })());
+}
+
+async function fileOperation(ctx: HubContext, serviceName: string, operationId: string): Promise<{ namedCredential: string; operation: ServiceOperation }> {
+  const service = await externalService(ctx, serviceName);
+  const operation = service.operations.get(operationId);
+  if (!operation) throw new PermanentError(`${serviceName} has no operation ${operationId} (version ${service.version})`);
+  return { namedCredential: service.namedCredential, operation };
+}
+
+/**
+ * `file.download`: an external file into a new ContentVersion, linked to a record. The answer of
+ * the service's operation is piped into the org's multipart insert as it arrives, so memory stays
+ * flat whatever the size; its media type must be one the operation declares, and a file over
+ * `maxBytes` fails before it is stored.
+ */
+export const fileDownload = createAction<'file.download'>({
+  async check(v, action, at) {
+    v.mapping([...at, 'params'], action.params);
+    v.mapping([...at, 'file'], action.file as never);
+    await v.salesforceConnection([...at, 'connection'], action.connection);
+    let operation: ServiceOperation | undefined;
+    try {
+      operation = (await externalService(v.ctx, action.service)).operations.get(action.operation);
+    } catch {
+      v.problem([...at, 'service'], `unknown external service "${action.service}"`);
+      return;
+    }
+    if (!operation) v.problem([...at, 'operation'], `${action.service} has no operation ${action.operation}`);
+    else if (!operation.fileTypes) v.problem([...at, 'operation'], `${action.operation} does not answer with a file (its OpenAPI responses declare no binary media type such as application/pdf)`);
+    else for (const name of operation.pathParams) if (!(name in action.params)) v.problem([...at, 'params'], `the operation's path needs the parameter ${name}`);
+  },
+
+  async prepare(_ctx, action, source): Promise<DownloadInput> {
+    return { params: await compileMapping(action.params)(source, {}), file: await compileMapping(action.file as never)(source, {}) };
+  },
+
+  async run(ctx, action, { input, runAs }) {
+    const { params, file } = input as DownloadInput;
+    const { namedCredential, operation } = await fileOperation(ctx, action.service, action.operation);
+    const path = operation.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
+      const value = params[name];
+      if (value === undefined || value === null) throw new PermanentError(`path parameter ${name} is empty`);
+      return encodeURIComponent(String(value));
+    });
+    const source = await cached(ctx, `named:${namedCredential}:${runAs ?? ''}`, async () => clientFor(ctx, await resolveNamedCredential(ctx, namedCredential, runAs)));
+    const signal = AbortSignal.timeout(durationMs(action.timeout) * 20);
+    const answer = await source.request(path, { method: operation.method, signal });
+    if (!answer.ok) {
+      const text = source.redact((await answer.text()).slice(0, 300));
+      throw answer.status === 429 || answer.status >= 500 ? new RetryableError(`HTTP ${answer.status}: ${text}`) : new PermanentError(`HTTP ${answer.status}: ${text}`);
+    }
+    const type = (answer.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!declared(operation.fileTypes ?? [], type)) {
+      await answer.discard();
+      throw new PermanentError(`${action.operation} answered ${type || 'no content type'}, which its OpenAPI document does not declare (${(operation.fileTypes ?? []).join(', ')})`);
+    }
+    const length = Number(answer.header('content-length'));
+    if (length > action.maxBytes) {
+      await answer.discard();
+      throw new PermanentError(`the file is ${length} bytes, over the ${action.maxBytes} allowed`);
+    }
+    const pathOnClient = String(file.pathOnClient ?? 'file');
+    const fields = { Title: String(file.title ?? pathOnClient), PathOnClient: pathOnClient, ...(file.linkTo ? { FirstPublishLocationId: String(file.linkTo) } : {}) };
+    const boundary = `handshake${randomBytes(12).toString('hex')}`;
+    const org = await salesforceClient(ctx, action.connection);
+    const saved = await org.request(`/services/data/${SALESFORCE_API_VERSION}/sobjects/ContentVersion`, {
+      method: 'POST', signal,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: contentVersionBody(fields, pathOnClient, type, capped(answer.stream(), action.maxBytes), boundary),
+    });
+    const body = await saved.text();
+    if (saved.status === 401 || saved.status === 429 || saved.status >= 500) throw new RetryableError(`saving the file: HTTP ${saved.status}: ${org.redact(body).slice(0, 300)}`);
+    if (!saved.ok) throw new PermanentError(`saving the file: HTTP ${saved.status}: ${org.redact(body).slice(0, 300)}`);
+    return { contentVersionId: (JSON.parse(body) as { id: string }).id, bytes: Number.isFinite(length) ? length : undefined };
+  },
+
+  async target(_ctx, action) {
+    return `connection:${action.connection}`;
+  },
+  // A retry after the file was stored stores it again: there is no key to find the first by.
+  notIdempotent: () => 'file.download creates a new ContentVersion each time it runs; a retry after a crash can attach the file twice',
+});
