@@ -22,6 +22,8 @@ export interface ServiceOperation {
   summary?: string | undefined;
   /** The binary media types a successful answer may have (a file: application/pdf, image/*, application/octet-stream…). */
   fileTypes?: string[] | undefined;
+  /** The binary media types its request body may have: it takes a file. */
+  uploadTypes?: string[] | undefined;
   /** The operation that does the same for many items in one call (`x-handshake-batch` in the spec). */
   batch?: { operationId: string; itemsField: string; resultField?: string | undefined } | undefined;
 }
@@ -40,9 +42,15 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 /** A media type that carries a file rather than a document the hub reads (JSON, text). */
 const isFileType = (type: string) => !/^application\/(.+\+)?json$/i.test(type) && !/^text\//i.test(type);
 
+/** The file media types of a content map (a request body's, a response's), if it has any. */
+function fileTypesIn(content: Record<string, unknown> | undefined): string[] | undefined {
+  const types = Object.keys(content ?? {}).filter(isFileType);
+  return types.length ? types : undefined;
+}
+
 /** The file media types of an operation's successful answers, if it answers with a file. */
 function fileTypesOf(responses: Record<string, { content?: Record<string, unknown> }> | undefined): string[] | undefined {
-  const types = Object.entries(responses ?? {}).filter(([status]) => /^2/.test(status)).flatMap(([, r]) => Object.keys(r.content ?? {})).filter(isFileType);
+  const types = Object.entries(responses ?? {}).filter(([status]) => /^2/.test(status)).flatMap(([, r]) => fileTypesIn(r.content) ?? []);
   return types.length ? [...new Set(types)] : undefined;
 }
 
@@ -61,6 +69,7 @@ export function operationsOf(spec: { paths?: Record<string, Record<string, unkno
         body: op.requestBody?.content?.['application/json']?.schema,
         summary: op.summary,
         fileTypes: fileTypesOf(op.responses),
+        uploadTypes: fileTypesIn(op.requestBody?.content),
         batch: typeof op['x-handshake-batch']?.operationId === 'string' && typeof op['x-handshake-batch'].itemsField === 'string'
           ? { operationId: op['x-handshake-batch'].operationId, itemsField: op['x-handshake-batch'].itemsField, resultField: typeof op['x-handshake-batch'].resultField === 'string' ? op['x-handshake-batch'].resultField : undefined } : undefined,
       });

@@ -1,19 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { HubContext } from '../../context.js';
-import { clientFor } from '../../connections/connections.js';
-import { resolveNamedCredential } from '../../credentials/named-credentials.js';
-import { cached, salesforceClient } from '../calls/clients.js';
-import { PermanentError, RetryableError } from '../calls/errors.js';
+import { salesforceClient } from '../calls/clients.js';
+import { PermanentError } from '../calls/errors.js';
+import { capped, failedAnswer, MAX_FILE_BYTES, mediaTypeDeclared, namedCredentialClient, operationPath, serviceOperation } from '../calls/file-transfer.js';
 import { externalService, type ServiceOperation } from '../external-services.js';
 import { compileMapping } from '../mapping.js';
 import { actionBase, durationMs, fieldMapping } from '../schema-parts.js';
 import { SALESFORCE_API_VERSION } from '../../connectors/salesforce.js';
 import { createAction } from './action-kind.js';
-
-/** Salesforce's largest ContentVersion through the REST API, and the org's. */
-const MAX_FILE_BYTES = 100 * 1024 * 1024;
 
 export const fileDownloadSchema = z.object({
   ...actionBase,
@@ -33,19 +28,6 @@ export const fileDownloadSchema = z.object({
 
 interface DownloadInput { params: Record<string, unknown>; file: { title?: unknown; pathOnClient?: unknown; linkTo?: unknown } }
 
-/** Whether a media type is one the operation declares (`image/*` covers image/png). */
-const declared = (types: string[], type: string) => types.some((t) => t.toLowerCase() === type || (t.endsWith('/*') && type.startsWith(t.slice(0, -1).toLowerCase())));
-
-/** The bytes of a file, failing the stream (and so the upload) once more than `max` have passed. */
-async function* capped(source: Readable, max: number): AsyncGenerator<Buffer> {
-  let bytes = 0;
-  for await (const chunk of source) {
-    bytes += (chunk as Buffer).length;
-    if (bytes > max) throw new PermanentError(`the file is larger than ${max} bytes`);
-    yield chunk as Buffer;
-  }
-}
-
 /** A multipart ContentVersion insert, as Salesforce takes it: the fields as JSON, then VersionData, streamed. */
 function contentVersionBody(fields: Record<string, unknown>, fileName: string, type: string, bytes: AsyncIterable<Buffer>, boundary: string): Readable {
   return Readable.from((async function* () {
@@ -54,13 +36,6 @@ function contentVersionBody(fields: Record<string, unknown>, fileName: string, t
     yield* bytes;
     yield Buffer.from(`\r\n--${boundary}--\r\n`);
   })());
-}
-
-async function fileOperation(ctx: HubContext, serviceName: string, operationId: string): Promise<{ namedCredential: string; operation: ServiceOperation }> {
-  const service = await externalService(ctx, serviceName);
-  const operation = service.operations.get(operationId);
-  if (!operation) throw new PermanentError(`${serviceName} has no operation ${operationId} (version ${service.version})`);
-  return { namedCredential: service.namedCredential, operation };
 }
 
 /**
@@ -92,21 +67,14 @@ export const fileDownload = createAction<'file.download'>({
 
   async run(ctx, action, { input, runAs }) {
     const { params, file } = input as DownloadInput;
-    const { namedCredential, operation } = await fileOperation(ctx, action.service, action.operation);
-    const path = operation.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
-      const value = params[name];
-      if (value === undefined || value === null) throw new PermanentError(`path parameter ${name} is empty`);
-      return encodeURIComponent(String(value));
-    });
-    const source = await cached(ctx, `named:${namedCredential}:${runAs ?? ''}`, async () => clientFor(ctx, await resolveNamedCredential(ctx, namedCredential, runAs)));
+    const { namedCredential, operation } = await serviceOperation(ctx, action.service, action.operation);
+    const source = await namedCredentialClient(ctx, namedCredential, runAs);
+    // The timeout bounds the whole transfer: a file takes longer than a call.
     const signal = AbortSignal.timeout(durationMs(action.timeout) * 20);
-    const answer = await source.request(path, { method: operation.method, signal });
-    if (!answer.ok) {
-      const text = source.redact((await answer.text()).slice(0, 300));
-      throw answer.status === 429 || answer.status >= 500 ? new RetryableError(`HTTP ${answer.status}: ${text}`) : new PermanentError(`HTTP ${answer.status}: ${text}`);
-    }
+    const answer = await source.request(operationPath(operation, params), { method: operation.method, signal });
+    if (!answer.ok) throw await failedAnswer(source, action.operation, answer);
     const type = (answer.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!declared(operation.fileTypes ?? [], type)) {
+    if (!mediaTypeDeclared(operation.fileTypes ?? [], type)) {
       await answer.discard();
       throw new PermanentError(`${action.operation} answered ${type || 'no content type'}, which its OpenAPI document does not declare (${(operation.fileTypes ?? []).join(', ')})`);
     }
@@ -124,10 +92,8 @@ export const fileDownload = createAction<'file.download'>({
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
       body: contentVersionBody(fields, pathOnClient, type, capped(answer.stream(), action.maxBytes), boundary),
     });
-    const body = await saved.text();
-    if (saved.status === 401 || saved.status === 429 || saved.status >= 500) throw new RetryableError(`saving the file: HTTP ${saved.status}: ${org.redact(body).slice(0, 300)}`);
-    if (!saved.ok) throw new PermanentError(`saving the file: HTTP ${saved.status}: ${org.redact(body).slice(0, 300)}`);
-    return { contentVersionId: (JSON.parse(body) as { id: string }).id, bytes: Number.isFinite(length) ? length : undefined };
+    if (!saved.ok) throw await failedAnswer(org, 'saving the file', saved);
+    return { contentVersionId: ((await saved.json()) as { id: string }).id, bytes: Number.isFinite(length) ? length : undefined };
   },
 
   async target(_ctx, action) {

@@ -5,9 +5,10 @@ import { salesforceQuery, salesforceQuerySchema } from './salesforce-query.js';
 import { salesforceRecords, salesforceRecordsSchema } from './salesforce-records.js';
 import { serviceCall, serviceSchema } from './service.js';
 import { fileDownload, fileDownloadSchema } from './file-download.js';
+import { fileUpload, fileUploadSchema } from './file-upload.js';
 
 /** Every action kind's schema, for the flow schema (definition.ts). */
-export const ACTION_SCHEMAS = [salesforceRecordsSchema, salesforceQuerySchema, salesforceCollectionsSchema, serviceSchema, fileDownloadSchema] as const;
+export const ACTION_SCHEMAS = [salesforceRecordsSchema, salesforceQuerySchema, salesforceCollectionsSchema, serviceSchema, fileDownloadSchema, fileUploadSchema] as const;
 
 /** Every action kind by its `type`: a new kind is one file, its schema above, and its line here. */
 const ACTION_KINDS: { [T in FlowAction['type']]: ActionKind<Extract<FlowAction, { type: T }>> } = {
@@ -18,6 +19,7 @@ const ACTION_KINDS: { [T in FlowAction['type']]: ActionKind<Extract<FlowAction, 
   'salesforce.collections': salesforceCollections,
   service: serviceCall,
   'file.download': fileDownload,
+  'file.upload': fileUpload,
 };
 
 export function actionKind<A extends FlowAction>(action: A): ActionKind<A> {

@@ -2,6 +2,7 @@ import { didYouMean } from '../did-you-mean.js';
 import { createHash } from 'node:crypto';
 import type { HubContext } from '../../context.js';
 import { namedCredentialCall } from '../calls/clients.js';
+import { operationPath } from '../calls/file-transfer.js';
 import { PermanentError, RetryableError } from '../calls/errors.js';
 import { z } from 'zod';
 import type { FieldMapping } from '../definition.js';
@@ -117,11 +118,7 @@ export const serviceCall = createAction<'service'>({
   async run(ctx, action, { input, idempotencyKey, runAs }) {
     const { service, operation } = await operationOf(ctx, action.service, action.operation);
     const { body, params } = input as ServiceInput;
-    const path = operation.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
-      const value = params[name];
-      if (value === undefined || value === null) throw new PermanentError(`path parameter ${name} is empty`);
-      return encodeURIComponent(String(value));
-    });
+    const path = operationPath(operation, params);
     const hasBody = operation.body !== undefined && operation.method !== 'GET';
     const { body: answer } = await namedCredentialCall(ctx, service.namedCredential, path, {
       method: operation.method,

@@ -27,9 +27,28 @@ const digestOf = (size: number) => {
   return hash.digest('hex');
 };
 
-/** A document store answering GET /files/{size} with a PDF of that many bytes (or, for /files/html-…, an HTML page). */
-async function startFileServer(): Promise<{ url: string; close(): void }> {
+interface Received { name: string; type: string; size: number; sha256: string; idempotencyKey: string }
+
+/**
+ * A document store answering GET /files/{size} with a PDF of that many bytes (or, for /files/html-…,
+ * an HTML page), and taking PUT /files/{name}, hashed as it arrives (never held whole).
+ */
+async function startFileServer(): Promise<{ url: string; received: Received[]; close(): void }> {
+  const received: Received[] = [];
   const server: Server = createServer((req, res) => {
+    if (req.method === 'PUT') {
+      const hash = createHash('sha256');
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        hash.update(chunk);
+      });
+      req.on('end', () => {
+        received.push({ name: decodeURIComponent(req.url!.slice('/files/'.length)), type: String(req.headers['content-type']), size, sha256: hash.digest('hex'), idempotencyKey: String(req.headers['idempotency-key']) });
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ stored: size }));
+      });
+      return;
+    }
     const match = /^\/files\/(html-)?(\d+)$/.exec(req.url ?? '');
     if (!match) return void res.writeHead(404).end();
     const size = Number(match[2]);
@@ -42,12 +61,17 @@ async function startFileServer(): Promise<{ url: string; close(): void }> {
     pump();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, close: () => server.close() };
 }
 
 const SPEC = {
   openapi: '3.0.3', info: { title: 'Documents', version: '1' },
-  paths: { '/files/{name}': { get: { operationId: 'getFile', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'The file', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } } } } } },
+  paths: {
+    '/files/{name}': {
+      get: { operationId: 'getFile', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'The file', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } } } },
+      put: { operationId: 'putFile', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], requestBody: { required: true, content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } }, responses: { 201: { description: 'Stored', content: { 'application/json': { schema: { type: 'object' } } } } } },
+    },
+  },
 };
 
 for (const store of STORES) {
@@ -86,6 +110,18 @@ actions:
       linkTo: { path: account }
 `);
       assert.ok(saved.warnings.some((w) => /creates a new ContentVersion each time/.test(w.message)), 'the save warns that a retry can attach twice');
+      await saveFlow(hub.ctx, actor, `name: send
+trigger: { type: webhook, idPath: version }
+actions:
+  - name: upload
+    type: file.upload
+    connection: Salesforce
+    contentVersionId: { path: version }
+    service: Documents
+    operation: putFile
+    params: { name: { template: "copy-{version}.pdf" } }
+    timeout: 30s
+`);
       hookKey = await hub.key(['flows:trigger']);
       sf = new Connection({ instanceUrl: org.instanceUrl, accessToken: await tokenFor(org, 'Admin_Tools'), version: '62.0' });
       accountId = (await sf.sobject('Account').create({ Name: `Files ${store.name}` })).id!;
@@ -96,10 +132,13 @@ actions:
       files.close();
     });
 
-    const deliver = async (file: string) => {
-      const res = await fetch(`${hub.url}/api/v1/hooks/attach`, { method: 'POST', headers: { authorization: `Bearer ${hookKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ file, account: accountId }) });
+    const hook = async (flow: string, body: unknown) => {
+      const res = await fetch(`${hub.url}/api/v1/hooks/${flow}`, { method: 'POST', headers: { authorization: `Bearer ${hookKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       assert.equal(res.status, 202, await res.text());
     };
+    const deliver = (file: string) => hook('attach', { file, account: accountId });
+    let versionId: string;
+    let sent: number;
     const runOf = (file: string) => until(`the run for ${file}`, async () => (await listRuns(hub.ctx, 'attach', { record: file })).runs.find((r) => r.status !== 'failed' || r.attempt > 1) ?? false, 120_000, 100);
 
     it('a 100 MB file arrives whole as a ContentVersion on the account, read back with jsforce, with flat memory', async (t) => {
@@ -121,6 +160,8 @@ actions:
       assert.equal(links.records.length, 1);
       const version = (await sf.query<{ Id: string; Title: string; ContentSize: number; PathOnClient: string }>(`SELECT Id, Title, ContentSize, PathOnClient FROM ContentVersion WHERE ContentDocumentId = '${links.records[0]!.ContentDocumentId}'`)).records[0]!;
       assert.deepEqual([version.Title, version.ContentSize, version.PathOnClient], [`Invoice ${size}`, size, `invoice-${size}.pdf`]);
+      versionId = version.Id;
+      sent = size;
       const hash = createHash('sha256');
       for await (const chunk of sf.sobject('ContentVersion').record(version.Id).blob('VersionData')) hash.update(chunk as Buffer);
       assert.equal(hash.digest('hex'), digestOf(size), 'the bytes read back are the bytes sent');
@@ -137,6 +178,28 @@ actions:
       assert.equal(tooBig.status, 'dead');
       assert.match(String(tooBig.error), /over the 104857600 allowed/);
       assert.equal((await sf.query('SELECT Id FROM ContentVersion')).totalSize, before);
+    });
+
+    it('file.upload sends that ContentVersion\'s bytes to a PUT operation, streamed, with an Idempotency-Key', async (t) => {
+      let peak = process.memoryUsage().rss;
+      const base = peak;
+      const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 25);
+      try {
+        await hook('send', { version: versionId });
+        const run = await until('the upload', async () => (await listRuns(hub.ctx, 'send', { record: versionId })).runs[0] ?? false, 120_000, 100);
+        assert.equal(run.status, 'success', JSON.stringify(run.steps));
+      } finally {
+        clearInterval(sampler);
+      }
+      t.diagnostic(`RSS grew ${((peak - base) / MB).toFixed(1)} MB sending ${sent / MB} MB`);
+      assert.ok(peak - base < 60 * MB, `RSS grew ${((peak - base) / MB).toFixed(0)} MB`);
+      const got = files.received.find((r) => r.name === `copy-${versionId}.pdf`)!;
+      assert.deepEqual([got.type, got.size, got.sha256], ['application/pdf', sent, digestOf(sent)]);
+      assert.match(got.idempotencyKey, /\S{8,}/);
+      await hook('send', { version: 'not-an-id' });
+      const refused = await until('the refusal', async () => (await listRuns(hub.ctx, 'send', { record: 'not-an-id' })).runs[0] ?? false, 20_000, 100);
+      assert.equal(refused.status, 'dead');
+      assert.match(String(refused.error), /must be a ContentVersion Id/);
     });
   });
 }
