@@ -26,7 +26,8 @@ function keysOf(ctx: HubContext, url: string) {
   return keys;
 }
 
-export const scopesOf = (claims: JWTPayload): string[] => {
+/** The scopes a token or an introspection answer grants (`scope` as a space-separated string, or `scp` as a list). */
+export const scopesOf = (claims: Record<string, unknown>): string[] => {
   const value = claims.scope ?? claims.scp;
   return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
 };

@@ -39,7 +39,7 @@ export const tokenIntrospection: PolicyKind<IntrospectionPolicy> = {
       throw new PolicyRefusal(401, 'Unauthorized', 'the token could not be checked with the identity provider', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
     }
     if (!answer.active) throw new PolicyRefusal(401, 'Unauthorized', 'the token is not active (expired, revoked or unknown)', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-    const scopes = scopesOf(answer as never);
+    const scopes = scopesOf(answer as Record<string, unknown>);
     const missing = s.requiredScopes.filter((scope) => !scopes.includes(scope));
     if (missing.length) throw new PolicyRefusal(403, 'Forbidden', `the token lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
     return { via: 'token', ...(answer.sub ? { subject: answer.sub } : {}), ...(answer.client_id ? { clientId: answer.client_id } : {}), ...(answer.iss ? { issuer: answer.iss } : {}), scopes };

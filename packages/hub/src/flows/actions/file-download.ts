@@ -7,6 +7,7 @@ import { capped, failedAnswer, MAX_FILE_BYTES, mediaTypeDeclared, namedCredentia
 import { externalService, type ServiceOperation } from '../external-services.js';
 import { compileMapping } from '../mapping.js';
 import { actionBase, durationMs, fieldMapping } from '../schema-parts.js';
+import type { FieldMapping } from '../definition.js';
 import { SALESFORCE_API_VERSION } from '../../connectors/salesforce.js';
 import { createAction } from './action-kind.js';
 
@@ -25,6 +26,10 @@ export const fileDownloadSchema = z.object({
   }).strict(),
   maxBytes: z.number().int().min(1).max(MAX_FILE_BYTES).default(MAX_FILE_BYTES),
 }).strict().meta({ id: 'FileDownloadAction', description: 'Download a file from an external service operation into a new Salesforce ContentVersion (seed 001), streamed: the file is never held whole.' });
+
+type FileFields = z.infer<typeof fileDownloadSchema>['file'];
+/** The file's field mappings that are set (linkTo is optional). */
+const fileMappings = (file: FileFields): Record<string, FieldMapping> => Object.fromEntries(Object.entries(file).filter((entry): entry is [string, FieldMapping] => entry[1] !== undefined));
 
 interface DownloadInput { params: Record<string, unknown>; file: { title?: unknown; pathOnClient?: unknown; linkTo?: unknown } }
 
@@ -47,7 +52,7 @@ function contentVersionBody(fields: Record<string, unknown>, fileName: string, t
 export const fileDownload = createAction<'file.download'>({
   async check(v, action, at) {
     v.mapping([...at, 'params'], action.params);
-    v.mapping([...at, 'file'], action.file as never);
+    v.mapping([...at, 'file'], fileMappings(action.file));
     await v.salesforceConnection([...at, 'connection'], action.connection);
     let operation: ServiceOperation | undefined;
     try {
@@ -62,7 +67,7 @@ export const fileDownload = createAction<'file.download'>({
   },
 
   async prepare(_ctx, action, source): Promise<DownloadInput> {
-    return { params: await compileMapping(action.params)(source, {}), file: await compileMapping(action.file as never)(source, {}) };
+    return { params: await compileMapping(action.params)(source, {}), file: await compileMapping(fileMappings(action.file))(source, {}) };
   },
 
   async run(ctx, action, { input, runAs }) {
