@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { documentsFolder } from './documents/documents.js';
 import { Faults } from './http/faults.js';
 import { buildErpServer } from './http/server.js';
 import { startIdp, type IdpClient } from './idp/identity-provider.js';
@@ -43,7 +44,7 @@ export async function startErp(options: ErpOptions): Promise<RunningErp> {
   const idp = await startIdp({ host, ...(options.idpPort !== undefined ? { port: options.idpPort } : {}), audience, clients: options.clients, ...(options.tokenTtlSeconds ? { tokenTtlSeconds: options.tokenTtlSeconds } : {}), log: (line) => notices.push(line) });
   const faults = options.faults ? new Faults() : undefined;
   try {
-    const server = await buildErpServer({ db: store.db, issuer: idp.issuer, tokenUrl: idp.tokenUrl, audience, faults, logger: options.logger ?? false });
+    const server = await buildErpServer({ db: store.db, issuer: idp.issuer, tokenUrl: idp.tokenUrl, audience, faults, logger: options.logger ?? false, documentsFolder: documentsFolder(options.dataDir) });
     for (const notice of notices) server.log.warn(notice);
     await server.listen({ host, port: options.port ?? 0 });
     const address = server.server.address();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,11 +41,17 @@ for (const store of STORES) {
       const parsed: any = type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer());
       return { status: res.status, headers: res.headers, body: parsed };
     };
+    let dataDir: string;
     before(async () => {
-      erp = await startErp({ ...store.options(), clients: [CLIENT], faults: true });
+      const options = store.options();
+      dataDir = options.dataDir;
+      erp = await startErp({ ...options, clients: [CLIENT], faults: true });
       bearer = (await token(erp)).token!;
     });
-    after(() => erp.close());
+    after(async () => {
+      await erp.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
 
     it('serves a valid OpenAPI 3 spec whose security scheme points at its IdP', async () => {
       const spec = (await (await fetch(`${erp.url}/openapi.json`)).json()) as { components: { securitySchemes: { clientCredentials: { flows: { clientCredentials: { tokenUrl: string } } } } }; servers: { url: string }[] };
@@ -132,6 +138,69 @@ for (const store of STORES) {
       assert.equal(parsed.getTitle(), `Invoice ${invoice.body.number}`);
       assert.equal(parsed.getPageCount(), 1);
       assert.equal((await api('GET', '/invoices/INV-nope/pdf')).status, 404);
+    });
+
+    it('feeds new invoices after a cursor, each once, with the invoiced order\'s externalRef', async () => {
+      const start = (await api('GET', '/invoices/changes?limit=1000')).body;
+      const made = [];
+      for (const ref of ['801A', null, '801B']) {
+        const order = (await api('POST', '/sales-orders', { customer: 'Feed Co', orderDate: '2026-12-03', ...(ref ? { externalRef: `${ref}-${randomBytes(4).toString('hex')}` } : {}), lines: [{ product: 'x', quantity: 1, unitPrice: 1 }] })).body;
+        made.push({ invoice: (await api('POST', `/sales-orders/${order.id}/invoice`)).body, externalRef: order.externalRef });
+      }
+      const seen = [];
+      let cursor = start.nextCursor;
+      for (;;) {
+        const page = (await api('GET', `/invoices/changes?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).body;
+        seen.push(...page.items);
+        cursor = page.nextCursor;
+        if (!page.hasMore) break;
+      }
+      assert.deepEqual(seen.map((i: { id: string }) => i.id), made.map((m) => m.invoice.id));
+      assert.deepEqual(seen.map((i: { orderExternalRef: string | null }) => i.orderExternalRef), made.map((m) => m.externalRef));
+      assert.deepEqual((await api('GET', `/invoices/changes?cursor=${cursor}`)).body.items, [], 'nothing is read twice');
+      // Invoicing again is not a new invoice, so not a new item in the feed.
+      await api('POST', `/sales-orders/${made[0]!.invoice.orderId}/invoice`);
+      assert.deepEqual((await api('GET', `/invoices/changes?cursor=${cursor}`)).body.items, []);
+      const bad = await api('GET', '/invoices/changes?cursor=not-a-cursor');
+      assert.deepEqual([bad.status, bad.body.detail], [400, 'cursor is not a cursor this feed returned']);
+    });
+
+    it('stores documents under an order, by id or eid:externalRef, streamed to disk and hashed', async () => {
+      const ref = `801D-${randomBytes(4).toString('hex')}`;
+      const order = (await api('POST', '/sales-orders', { customer: 'Doc Co', externalRef: ref, orderDate: '2026-12-03', lines: [{ product: 'x', quantity: 1, unitPrice: 1 }] })).body;
+      const put = (path: string, body: BodyInit | undefined, type = 'application/pdf', extra: Record<string, string> = {}) =>
+        fetch(`${erp.url}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${bearer}`, ...(type ? { 'content-type': type } : {}), ...extra }, ...(body !== undefined ? { body, duplex: 'half' } : {}) } as RequestInit);
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      const stored = await put(`/sales-orders/eid:${ref}/documents/Contract%20(signed).pdf`, bytes);
+      assert.equal(stored.status, 201);
+      const document = await stored.json() as { orderId: string; name: string; size: number; sha256: string; contentType: string };
+      assert.deepEqual([document.orderId, document.name, document.size, document.contentType], [order.id, 'Contract (signed).pdf', bytes.length, 'application/pdf']);
+      assert.equal(document.sha256, createHash('sha256').update(bytes).digest('hex'));
+      const read = await api('GET', `/sales-orders/${order.id}/documents/Contract%20(signed).pdf`);
+      assert.equal(read.status, 200);
+      assert.equal(read.headers.get('content-type'), 'application/pdf');
+      assert.ok((read.body as Buffer).equals(bytes), 'the bytes read back are the bytes stored');
+      // Putting the name again replaces the document: one document, the new bytes, and the old file is gone.
+      const replaced = await put(`/sales-orders/${order.id}/documents/Contract%20(signed).pdf`, 'v2', 'text/plain');
+      assert.equal(replaced.status, 200);
+      const list = (await api('GET', `/sales-orders/eid:${ref}/documents`)).body as { name: string; size: number; contentType: string }[];
+      assert.deepEqual(list.map((d) => [d.name, d.size, d.contentType]), [['Contract (signed).pdf', 2, 'text/plain']]);
+      assert.equal(readdirSync(join(dataDir, 'documents')).length, 1, 'the replaced bytes were removed');
+
+      // Bad names (a path, a dot file, CR/LF), a type that is not a document, no body, an unknown order, no write scope.
+      for (const name of ['..%2F..%2Fetc%2Fpasswd', '.hidden', 'a%0D%0Ab.pdf', 'x'.repeat(201)]) {
+        const bad = await put(`/sales-orders/${order.id}/documents/${name}`, 'x');
+        assert.equal(bad.status, 400, name);
+        assert.match(((await bad.json()) as { detail: string }).detail, /is not allowed/);
+      }
+      const html = await put(`/sales-orders/${order.id}/documents/page.html`, '<p>', 'text/html');
+      assert.equal(html.status, 415);
+      assert.match(((await html.json()) as { detail: string }).detail, /this one is text\/html/);
+      assert.equal((await put(`/sales-orders/${order.id}/documents/empty.pdf`, undefined, '')).status, 400);
+      assert.equal((await put('/sales-orders/eid:nope/documents/a.pdf', 'x')).status, 404);
+      const anonymous = await fetch(`${erp.url}/sales-orders/${order.id}/documents/a.pdf`, { method: 'PUT', headers: { 'content-type': 'application/pdf' }, body: 'x' });
+      assert.equal(anonymous.status, 401);
+      assert.equal((await api('GET', `/sales-orders/${order.id}/documents`)).body.length, 1, 'nothing refused was stored');
     });
 
     it('injects faults on request: 500s, 429 with Retry-After, timeouts', async () => {

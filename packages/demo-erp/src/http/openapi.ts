@@ -1,3 +1,5 @@
+import { DOCUMENT_TYPES, MAX_DOCUMENT_BYTES } from '../documents/documents.js';
+
 /** The ERP's OpenAPI 3 description, served at /openapi.json; the hub registers its operations as actions. */
 export function openApiDocument(serverUrl: string, tokenUrl: string) {
   const json = (schema: object) => ({ 'application/json': { schema } });
@@ -7,6 +9,9 @@ export function openApiDocument(serverUrl: string, tokenUrl: string) {
   const read = [{ clientCredentials: ['erp.read'] }];
   const write = [{ clientCredentials: ['erp.write'] }];
   const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const orderId = { ...id, description: 'the order\'s id, or `eid:` followed by its externalRef' };
+  const documentName = { name: 'name', in: 'path', required: true, schema: { type: 'string', maxLength: 200 }, description: 'the file name, e.g. INV50001.pdf: letters, digits, spaces and ._()- , not starting with a dot' };
+  const file = Object.fromEntries(DOCUMENT_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]));
   return {
     openapi: '3.0.3',
     info: { title: 'Handshake demo ERP', version: '1.0.0', description: 'Contacts, sales orders and invoices. Every call needs an access token for this API from its IdP (client credentials with `resource` set to the server URL).' },
@@ -45,8 +50,24 @@ export function openApiDocument(serverUrl: string, tokenUrl: string) {
       '/sales-orders/batch': {
         post: { operationId: 'createSalesOrders', summary: 'Create up to 200 sales orders', security: write, requestBody: { required: true, content: json({ type: 'object', required: ['orders'], properties: { orders: { type: 'array', maxItems: 200, items: ref('SalesOrderInput') } } }) }, responses: { 200: { description: 'One result per order, in order: the order, or the reason it was refused', content: json({ type: 'array', items: { type: 'object', properties: { created: { type: 'boolean' }, order: ref('SalesOrder'), error: { type: 'object', properties: { status: { type: 'integer' }, title: { type: 'string' }, detail: { type: 'string' } } } } } }) }, ...errors } },
       },
-      '/sales-orders/{id}': { get: { operationId: 'getSalesOrder', security: read, parameters: [id], responses: { 200: { description: 'The order', content: json(ref('SalesOrder')) }, ...errors } } },
-      '/sales-orders/{id}/invoice': { post: { operationId: 'invoiceSalesOrder', security: write, parameters: [id], responses: { 201: { description: 'Invoiced', content: json(ref('Invoice')) }, 200: { description: 'Already invoiced', content: json(ref('Invoice')) }, ...errors } } },
+      '/sales-orders/{id}': { get: { operationId: 'getSalesOrder', security: read, parameters: [orderId], responses: { 200: { description: 'The order', content: json(ref('SalesOrder')) }, ...errors } } },
+      '/sales-orders/{id}/invoice': { post: { operationId: 'invoiceSalesOrder', security: write, parameters: [orderId], responses: { 201: { description: 'Invoiced', content: json(ref('Invoice')) }, 200: { description: 'Already invoiced', content: json(ref('Invoice')) }, ...errors } } },
+      '/sales-orders/{id}/documents': { get: { operationId: 'listSalesOrderDocuments', security: read, parameters: [orderId], responses: { 200: { description: 'The order\'s documents', content: json({ type: 'array', items: ref('Document') }) }, ...errors } } },
+      '/sales-orders/{id}/documents/{name}': {
+        get: { operationId: 'getSalesOrderDocument', security: read, parameters: [orderId, documentName], responses: { 200: { description: 'The document\'s bytes', content: file }, ...errors } },
+        put: {
+          operationId: 'putSalesOrderDocument', summary: `Store a document under an order (up to ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB; putting a name again replaces it)`, security: write,
+          parameters: [orderId, documentName], requestBody: { required: true, content: file },
+          responses: { 201: { description: 'Stored', content: json(ref('Document')) }, 200: { description: 'Replaced', content: json(ref('Document')) }, 413: problem, 415: problem, ...errors },
+        },
+      },
+      '/invoices/changes': {
+        get: {
+          operationId: 'listInvoiceChanges', summary: 'Invoices made after a cursor, oldest first', security: read,
+          parameters: [{ name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'nextCursor of the previous page' }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }],
+          responses: { 200: { description: 'A page of invoices', content: json({ type: 'object', required: ['items', 'nextCursor', 'hasMore'], properties: { items: { type: 'array', items: ref('Invoice') }, nextCursor: { type: 'string', nullable: true }, hasMore: { type: 'boolean' } } }) }, ...errors },
+        },
+      },
       '/invoices/{id}/pdf': { get: { operationId: 'getInvoicePdf', security: read, parameters: [id], responses: { 200: { description: 'The invoice as a PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } }, ...errors } } },
     },
     components: {
@@ -58,7 +79,8 @@ export function openApiDocument(serverUrl: string, tokenUrl: string) {
         SalesOrderLineInput: { type: 'object', additionalProperties: false, required: ['product', 'quantity', 'unitPrice'], properties: { product: { type: 'string' }, quantity: { type: 'number', exclusiveMinimum: true, minimum: 0 }, unitPrice: { type: 'number', minimum: 0 } } },
         SalesOrderInput: { type: 'object', additionalProperties: false, required: ['customer', 'orderDate', 'lines'], properties: { customer: { type: 'string' }, externalRef: { type: 'string', maxLength: 80 }, orderDate: { type: 'string', format: 'date' }, status: { type: 'string', enum: ['Draft', 'Open', 'Fulfilled'] }, lines: { type: 'array', minItems: 1, maxItems: 500, items: ref('SalesOrderLineInput') } } },
         SalesOrder: { type: 'object', required: ['id', 'number', 'customer', 'status', 'orderDate', 'total', 'lines'], properties: { id: { type: 'string' }, number: { type: 'string' }, customer: { type: 'string' }, externalRef: { type: 'string', nullable: true }, status: { type: 'string' }, orderDate: { type: 'string', format: 'date' }, total: { type: 'number' }, createdAt: { type: 'string', format: 'date-time' }, lines: { type: 'array', items: { type: 'object', properties: { lineNo: { type: 'integer' }, product: { type: 'string' }, quantity: { type: 'number' }, unitPrice: { type: 'number' } } } } } },
-        Invoice: { type: 'object', required: ['id', 'orderId', 'number', 'amount'], properties: { id: { type: 'string' }, orderId: { type: 'string' }, number: { type: 'string' }, amount: { type: 'number' }, createdAt: { type: 'string', format: 'date-time' } } },
+        Invoice: { type: 'object', required: ['id', 'orderId', 'number', 'amount'], properties: { id: { type: 'string' }, orderId: { type: 'string' }, orderExternalRef: { type: 'string', nullable: true, description: 'the invoiced order\'s externalRef' }, number: { type: 'string' }, amount: { type: 'number' }, createdAt: { type: 'string', format: 'date-time' } } },
+        Document: { type: 'object', required: ['orderId', 'name', 'contentType', 'size', 'sha256'], properties: { orderId: { type: 'string' }, name: { type: 'string' }, contentType: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' } } },
         Problem: { type: 'object', required: ['title', 'status'], properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } } },
       },
     },

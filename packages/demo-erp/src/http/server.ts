@@ -3,7 +3,9 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { contactChanges, contactInput, createContact, getContact, updateContact } from '../contacts/contacts.js';
-import { invoiceOrder, invoicePdf } from '../invoices/invoices.js';
+import type { Readable } from 'node:stream';
+import { listDocuments, openDocument, putDocument } from '../documents/documents.js';
+import { invoiceChanges, invoiceOrder, invoicePdf } from '../invoices/invoices.js';
 import { ErpProblem, sendProblem } from '../problem.js';
 import { createSalesOrder, createSalesOrders, findSalesOrders, getSalesOrder, salesOrderInput } from '../sales-orders/sales-orders.js';
 import type { ErpDatabase } from '../store/schema.js';
@@ -19,6 +21,8 @@ export interface ErpServerOptions {
   audience: () => string;
   faults?: Faults | undefined;
   logger?: boolean;
+  /** Where document bytes are kept. */
+  documentsFolder: string;
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
@@ -33,7 +37,8 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 const limitParam = (max: number) => z.coerce.number().int().min(1).max(max).optional();
 
 export async function buildErpServer(options: ErpServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 5 * 1024 * 1024 });
+  // Path parameters up to 300 characters, so an over-long document name is refused by name (400), not as an unknown route.
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 5 * 1024 * 1024, maxParamLength: 300 });
   const { db } = options;
   const verify = bearerVerifier(options.issuer, options.audience);
 
@@ -104,6 +109,26 @@ export async function buildErpServer(options: ErpServerOptions): Promise<Fastify
   app.post<{ Params: { id: string } }>('/sales-orders/:id/invoice', { preHandler: guard('erp.write') }, async (request, reply) => {
     const { invoice, created } = await invoiceOrder(db, request.params.id);
     return reply.code(created ? 201 : 200).send(invoice);
+  });
+  app.get<{ Querystring: Record<string, string> }>('/invoices/changes', { preHandler: guard('erp.read') }, async (request) => {
+    const q = parse(z.object({ cursor: z.string().optional(), limit: limitParam(1000) }).strict(), request.query, 'query');
+    return invoiceChanges(db, { cursor: q.cursor, limit: q.limit ?? 100 });
+  });
+  app.get<{ Params: { id: string } }>('/sales-orders/:id/documents', { preHandler: guard('erp.read') }, async (request) => listDocuments(db, request.params.id));
+  app.get<{ Params: { id: string; name: string } }>('/sales-orders/:id/documents/:name', { preHandler: guard('erp.read') }, async (request, reply) => {
+    const { document, bytes } = await openDocument(db, options.documentsFolder, request.params.id, request.params.name);
+    return reply.type(document.contentType).header('content-length', document.size).header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(document.name)}`).send(bytes);
+  });
+  // Document bodies are streamed to disk, never parsed or buffered: in this plugin every content
+  // type reaches the handler as the request stream (putDocument checks the type and the size).
+  await app.register(async (documents) => {
+    documents.removeAllContentTypeParsers();
+    documents.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    documents.put<{ Params: { id: string; name: string } }>('/sales-orders/:id/documents/:name', { preHandler: guard('erp.write') }, async (request, reply) => {
+      if (!request.body) throw new ErpProblem(400, 'Bad Request', 'a document upload needs a body (the file\'s bytes)');
+      const { document, created } = await putDocument(db, options.documentsFolder, request.params.id, request.params.name, request.headers['content-type'] ?? '', request.body as Readable);
+      return reply.code(created ? 201 : 200).send(document);
+    });
   });
   app.get<{ Params: { id: string } }>('/invoices/:id/pdf', { preHandler: guard('erp.read') }, async (request, reply) => reply.type('application/pdf').send(Buffer.from(await invoicePdf(db, request.params.id))));
   return app;

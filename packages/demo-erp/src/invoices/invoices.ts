@@ -1,24 +1,56 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import { notFound } from '../problem.js';
+import { ErpProblem, notFound } from '../problem.js';
 import { nextValue } from '../store/database.js';
-import type { ErpDatabase } from '../store/schema.js';
+import type { ErpDatabase, InvoiceTable } from '../store/schema.js';
 import { getSalesOrder } from '../sales-orders/sales-orders.js';
 
-export interface Invoice { id: string; orderId: string; number: string; amount: number; createdAt: string }
+export interface Invoice {
+  id: string;
+  orderId: string;
+  /** The invoiced order's externalRef (the CRM's order id), so a feed reader can find its own record. */
+  orderExternalRef: string | null;
+  number: string;
+  amount: number;
+  createdAt: string;
+}
+
+type InvoiceRow = InvoiceTable & { external_ref: string | null };
+const toInvoice = (r: InvoiceRow): Invoice => ({ id: r.id, orderId: r.order_id, orderExternalRef: r.external_ref, number: r.number, amount: Number(r.amount_cents) / 100, createdAt: r.created_at });
+
+const withOrderRef = (db: Kysely<ErpDatabase>) => db.selectFrom('invoices').innerJoin('sales_orders', 'sales_orders.id', 'invoices.order_id').selectAll('invoices').select('sales_orders.external_ref');
 
 /** Invoices a sales order (once: invoicing it again returns the same invoice). */
 export async function invoiceOrder(db: Kysely<ErpDatabase>, orderId: string, now = new Date()): Promise<{ invoice: Invoice; created: boolean }> {
   const order = await getSalesOrder(db, orderId);
   return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('invoices').selectAll().where('order_id', '=', orderId).executeTakeFirst();
-    const toInvoice = (r: NonNullable<typeof existing>): Invoice => ({ id: r.id, orderId: r.order_id, number: r.number, amount: Number(r.amount_cents) / 100, createdAt: r.created_at });
+    const existing = await withOrderRef(trx).where('order_id', '=', order.id).executeTakeFirst();
     if (existing) return { invoice: toInvoice(existing), created: false };
-    const row = { id: `INV-${randomUUID()}`, order_id: orderId, number: `INV${await nextValue(trx, 'invoice_number')}`, amount_cents: Math.round(order.total * 100), created_at: now.toISOString() };
+    const row: InvoiceTable = { id: `INV-${randomUUID()}`, order_id: order.id, number: `INV${await nextValue(trx, 'invoice_number')}`, amount_cents: Math.round(order.total * 100), created_at: now.toISOString(), seq: await nextValue(trx, 'invoice_seq') };
     await trx.insertInto('invoices').values(row).execute();
-    return { invoice: toInvoice(row), created: true };
+    return { invoice: toInvoice({ ...row, external_ref: order.externalRef }), created: true };
   });
+}
+
+export interface InvoicePage { items: Invoice[]; nextCursor: string | null; hasMore: boolean }
+
+/** New invoices after a cursor (opaque; the position of the last one read), oldest first: the feed a hub polls. */
+export async function invoiceChanges(db: Kysely<ErpDatabase>, options: { cursor?: string | undefined; limit: number }): Promise<InvoicePage> {
+  let after = 0;
+  if (options.cursor !== undefined) {
+    const decoded = /^seq:(\d{1,15})$/.exec(Buffer.from(options.cursor, 'base64url').toString('utf8'));
+    if (!decoded) throw new ErpProblem(400, 'Bad Request', 'cursor is not a cursor this feed returned');
+    after = Number(decoded[1]);
+  }
+  const rows = await withOrderRef(db).where('invoices.seq', '>', after).orderBy('invoices.seq').limit(options.limit + 1).execute();
+  const page = rows.slice(0, options.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toInvoice),
+    nextCursor: last ? Buffer.from(`seq:${last.seq}`).toString('base64url') : options.cursor ?? null,
+    hasMore: rows.length > options.limit,
+  };
 }
 
 /** The invoice as a PDF document, generated on request from the order it bills. */

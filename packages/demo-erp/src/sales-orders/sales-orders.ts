@@ -122,10 +122,19 @@ export async function createSalesOrders(db: Kysely<ErpDatabase>, inputs: unknown
   });
 }
 
+/**
+ * An order's row by its id, or by its externalRef written `eid:REF` (as NetSuite's REST API names
+ * records by external id), so a caller that knows only its own id needs no lookup first.
+ */
+export async function salesOrderRow(db: Kysely<ErpDatabase>, id: string): Promise<SalesOrderTable> {
+  const byRef = id.startsWith('eid:');
+  const row = await db.selectFrom('sales_orders').selectAll().where(byRef ? 'external_ref' : 'id', '=', byRef ? id.slice(4) : id).executeTakeFirst();
+  if (!row) throw notFound(byRef ? `Sales order with externalRef ${id.slice(4)}` : `Sales order ${id}`);
+  return row;
+}
+
 export async function getSalesOrder(db: Kysely<ErpDatabase>, id: string): Promise<SalesOrder> {
-  const row = await db.selectFrom('sales_orders').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound(`Sales order ${id}`);
-  return load(db, row);
+  return load(db, await salesOrderRow(db, id));
 }
 
 export async function findSalesOrders(db: Kysely<ErpDatabase>, filter: { externalRef?: string | undefined; limit: number; after?: string | undefined }): Promise<SalesOrder[]> {

@@ -54,5 +54,27 @@ export function erpMigrations(): Record<string, Migration> {
           .addColumn('created_at', 'varchar(30)', (c) => c.notNull()).execute();
       },
     },
+    '0002_invoice_feed_and_documents': {
+      async up(db: Kysely<unknown>) {
+        // Invoices get a position in their change feed, as contacts have; existing ones in the order they were made.
+        await db.schema.alterTable('invoices').addColumn('seq', 'bigint').execute();
+        const existing = await db.selectFrom('invoices' as never).select(['id' as never]).orderBy('created_at' as never).orderBy('id' as never).execute() as { id: string }[];
+        for (const [i, row] of existing.entries()) await db.updateTable('invoices' as never).set({ seq: i + 1 } as never).where('id' as never, '=', row.id as never).execute();
+        await db.schema.createIndex('invoices_seq').on('invoices').column('seq').unique().execute();
+        await db.insertInto('counters' as never).values({ name: 'invoice_seq', value: existing.length } as never).execute();
+
+        // A sales order's documents: the bytes are a file in the data folder (blob), named by a random id, never by the document's name.
+        await db.schema.createTable('sales_order_documents')
+          .addColumn('order_id', 'varchar(40)', (c) => c.notNull().references('sales_orders.id').onDelete('cascade'))
+          .addColumn('name', 'varchar(255)', (c) => c.notNull())
+          .addColumn('content_type', 'varchar(255)', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'varchar(64)', (c) => c.notNull())
+          .addColumn('blob', 'varchar(64)', (c) => c.notNull())
+          .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(30)', (c) => c.notNull())
+          .addPrimaryKeyConstraint('sales_order_documents_pk', ['order_id', 'name']).execute();
+      },
+    },
   };
 }

@@ -38,6 +38,20 @@ export interface InvoiceTable {
   number: string;
   amount_cents: number;
   created_at: string;
+  /** Position in the invoice feed. */
+  seq: number;
+}
+
+export interface SalesOrderDocumentTable {
+  order_id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  /** The file holding the bytes, under the data folder's documents/. */
+  blob: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface CounterTable { name: string; value: number }
@@ -49,6 +63,7 @@ export interface ErpDatabase {
   sales_orders: SalesOrderTable;
   sales_order_lines: SalesOrderLineTable;
   invoices: InvoiceTable;
+  sales_order_documents: SalesOrderDocumentTable;
   counters: CounterTable;
   idempotency_keys: IdempotencyTable;
 }
