@@ -37,11 +37,17 @@ describe('the main job: `handshake demo` (what `npm start` runs)', () => {
     rmSync(data, { recursive: true, force: true });
   });
 
-  it('starts the org, the ERP and the hub, runs both seed flows on generated traffic, and shows progress', async () => {
+  it('starts the org, the ERP and the hub, runs the four seed flows on generated traffic (invoices and files too), and shows progress', async () => {
     const deadline = Date.now() + 60_000;
-    const ran = () => /crm-order-to-erp-sales-order: [1-9]\d* ok.*erp-contact-to-lead: [1-9]\d* ok/.test(out);
+    // The last progress line: every flow has succeeded at least once in it.
+    const flows = ['crm-order-to-erp-sales-order', 'erp-contact-to-lead', 'erp-invoice-to-order-file', 'order-files-to-erp'];
+    const ran = () => {
+      const last = out.trimEnd().split('\n').at(-1) ?? '';
+      return flows.every((flow) => new RegExp(`${flow}: [1-9]\\d* ok`).test(last));
+    };
     while (!ran() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    assert.ok(ran(), `both flows ran:\n${out}`);
+    assert.ok(ran(), `all four flows ran:\n${out}`);
+    assert.match(out, /traffic: \d+ contacts, \d+ orders, [1-9]\d* invoices, [1-9]\d* files made/);
     assert.match(out, /Org \(Salesforce-compatible\): http:\/\/127\.0\.0\.1:\d+/);
     assert.match(out, /Demo ERP API: +http:\/\/127\.0\.0\.1:\d+/);
     assert.match(out, /Hub API: +http:\/\/127\.0\.0\.1:\d+\/api\/v1/);

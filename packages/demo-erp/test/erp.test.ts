@@ -168,7 +168,7 @@ for (const store of STORES) {
     it('stores documents under an order, by id or eid:externalRef, streamed to disk and hashed', async () => {
       const ref = `801D-${randomBytes(4).toString('hex')}`;
       const order = (await api('POST', '/sales-orders', { customer: 'Doc Co', externalRef: ref, orderDate: '2026-12-03', lines: [{ product: 'x', quantity: 1, unitPrice: 1 }] })).body;
-      const put = (path: string, body: BodyInit | undefined, type = 'application/pdf', extra: Record<string, string> = {}) =>
+      const put = (path: string, body: Buffer | string | undefined, type = 'application/pdf', extra: Record<string, string> = {}) =>
         fetch(`${erp.url}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${bearer}`, ...(type ? { 'content-type': type } : {}), ...extra }, ...(body !== undefined ? { body, duplex: 'half' } : {}) } as RequestInit);
       const bytes = randomBytes(3 * 1024 * 1024 + 17);
       const stored = await put(`/sales-orders/eid:${ref}/documents/Contract%20(signed).pdf`, bytes);

@@ -8,25 +8,10 @@ import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org
 import { registerExternalService } from '../src/flows/external-services.js';
 import { saveFlow } from '../src/flows/flows.js';
 import { listRuns } from '../src/flows/runs.js';
+import { digestOf, fileBytes, MB } from './file-bytes.js';
 import { STORES, startTestHub, until, type TestHub } from './helpers.js';
 
 const actor = { name: 'file test' };
-const MB = 1024 * 1024;
-
-/** The bytes of file `size`: made on the fly, 64 KiB at a time, never held whole. */
-function* fileBytes(size: number): Generator<Buffer> {
-  const block = Buffer.alloc(64 * 1024);
-  for (let at = 0; at < size; at += block.length) {
-    block.fill(at % 251);
-    yield at + block.length <= size ? block : block.subarray(0, size - at);
-  }
-}
-const digestOf = (size: number) => {
-  const hash = createHash('sha256');
-  for (const chunk of fileBytes(size)) hash.update(chunk);
-  return hash.digest('hex');
-};
-
 interface Received { name: string; type: string; size: number; sha256: string; idempotencyKey: string }
 
 /**
@@ -89,7 +74,7 @@ for (const store of STORES) {
       hub = await startTestHub(store);
       const admin = await hub.key();
       const post = async (path: string, body: unknown) => assert.ok((await hub.api(admin, 'POST', path, body)).status < 300, path);
-      // Files need a user with access to ContentVersion: the admin's app (the demo's integration user has none).
+      // The admin's app: the files go onto an account the admin owns.
       await post('/api/v1/connections', { name: 'Salesforce', app: 'salesforce', method: 'oauth2_client_credentials', credentials: { instanceUrl: org.instanceUrl, ...org.apps.Admin_Tools! } });
       await post('/api/v1/external-credentials', { name: 'Documents Key', protocol: 'custom_headers', headers: [{ name: 'X-Api-Key', value: 'documents-secret' }], principals: [{ name: 'p', grantedTo: ['flows', 'test'] }] });
       await post('/api/v1/named-credentials', { name: 'DocumentsApi', baseUrl: files.url, externalCredential: 'Documents Key', principal: 'p' });

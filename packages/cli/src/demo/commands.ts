@@ -22,7 +22,7 @@ const ACTOR = { name: 'handshake demo' };
 
 export function registerDemoCommand(program: Command): void {
   program.command('demo')
-    .description('the main job: the org, the demo ERP with its IdP, and the hub running the seeds\' two flows, with traffic')
+    .description('the main job: the org, the demo ERP with its IdP, and the hub running the seeds\' four flows, with traffic')
     .option('--data <dir>', 'data folder', '.handshake')
     .option('--org-port <n>', 'org port', (v) => Number(v), 7410)
     .option('--erp-port <n>', 'ERP API port', (v) => Number(v), 7430)
@@ -111,7 +111,7 @@ Press Ctrl+C to stop.
             const s = await flowStats(hub.ctx, flow.id);
             rows.push({ name: flow.name, status: s.status, ok: s.runs.success, failed: s.runs.failed, dead: s.events.dead, backlog: s.backlog, lagMs: s.lagMs, lastError: s.lastError });
           }
-          const made = traffic ? `traffic: ${traffic.contacts} contacts, ${traffic.orders} orders made${traffic.errors ? `, ${traffic.errors} errors` : ''}` : 'no traffic';
+          const made = traffic ? `traffic: ${traffic.contacts} contacts, ${traffic.orders} orders, ${traffic.invoices} invoices, ${traffic.files} files made${traffic.errors ? `, ${traffic.errors} errors` : ''}` : 'no traffic';
           if (!terminal) return void process.stdout.write(`${new Date().toISOString()} ${progressLine(rows, made)}\n`);
           const lines = progressTable(rows, made, (process.stdout.columns || 120) - 1);
           process.stdout.write(`${drawn ? `\x1b[${drawn}F` : ''}${lines.map((line) => `\x1b[2K${line}\n`).join('')}`);

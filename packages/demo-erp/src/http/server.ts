@@ -38,7 +38,7 @@ const limitParam = (max: number) => z.coerce.number().int().min(1).max(max).opti
 
 export async function buildErpServer(options: ErpServerOptions): Promise<FastifyInstance> {
   // Path parameters up to 300 characters, so an over-long document name is refused by name (400), not as an unknown route.
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 5 * 1024 * 1024, maxParamLength: 300 });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 5 * 1024 * 1024, routerOptions: { maxParamLength: 300 } });
   const { db } = options;
   const verify = bearerVerifier(options.issuer, options.audience);
 

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { salesforceClient } from '../calls/clients.js';
+import { salesforceCall, salesforceClient } from '../calls/clients.js';
 import { PermanentError } from '../calls/errors.js';
 import { capped, failedAnswer, MAX_FILE_BYTES, mediaTypeDeclared, namedCredentialClient, operationPath, serviceOperation } from '../calls/file-transfer.js';
 import { externalService, type ServiceOperation } from '../external-services.js';
@@ -25,7 +25,12 @@ export const fileDownloadSchema = z.object({
     linkTo: fieldMapping.optional(),
   }).strict(),
   maxBytes: z.number().int().min(1).max(MAX_FILE_BYTES).default(MAX_FILE_BYTES),
+  idempotencyField: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*__c$/, 'a custom field name (ending in __c)').optional()
+    .describe('a text field of ContentVersion marked External ID: the action stores its key there and, run again after a crash, finds the file instead of attaching it twice'),
 }).strict().meta({ id: 'FileDownloadAction', description: 'Download a file from an external service operation into a new Salesforce ContentVersion (seed 001), streamed: the file is never held whole.' });
+
+/** The marker is a SHA-256 of the action's idempotency key, base64url: 43 characters, safe in SOQL. */
+const MARKER_LENGTH = 43;
 
 type FileFields = z.infer<typeof fileDownloadSchema>['file'];
 /** The file's field mappings that are set (linkTo is optional). */
@@ -64,14 +69,29 @@ export const fileDownload = createAction<'file.download'>({
     if (!operation) v.problem([...at, 'operation'], `${action.service} has no operation ${action.operation}`);
     else if (!operation.fileTypes) v.problem([...at, 'operation'], `${action.operation} does not answer with a file (its OpenAPI responses declare no binary media type such as application/pdf)`);
     else for (const name of operation.pathParams) if (!(name in action.params)) v.problem([...at, 'params'], `the operation's path needs the parameter ${name}`);
+    if (action.idempotencyField) {
+      const describe = await v.describe(action.connection, 'ContentVersion');
+      const field = typeof describe === 'string' ? undefined : describe.fields.find((f) => f.name.toLowerCase() === action.idempotencyField!.toLowerCase());
+      if (typeof describe === 'string') v.problem([...at, 'connection'], describe);
+      else if (!field || !field.externalId || !field.createable || field.type !== 'string' || (field.length ?? 0) < MARKER_LENGTH) {
+        v.problem([...at, 'idempotencyField'], `${action.idempotencyField} must be a text field of ContentVersion (${MARKER_LENGTH} characters or more) marked External ID that the connection's user can create${field ? '' : ' (it is not there, or the user cannot see it)'}`);
+      }
+    }
   },
 
   async prepare(_ctx, action, source): Promise<DownloadInput> {
     return { params: await compileMapping(action.params)(source, {}), file: await compileMapping(fileMappings(action.file))(source, {}) };
   },
 
-  async run(ctx, action, { input, runAs }) {
+  async run(ctx, action, { input, idempotencyKey, runAs }) {
     const { params, file } = input as DownloadInput;
+    const marker = action.idempotencyField ? { field: action.idempotencyField, value: createHash('sha256').update(idempotencyKey).digest('base64url') } : undefined;
+    if (marker) {
+      // Run before (a retry after a crash that followed the insert): the file is there already.
+      const { body } = await salesforceCall(ctx, action.connection, `/query?q=${encodeURIComponent(`SELECT Id, ContentSize FROM ContentVersion WHERE ${marker.field} = '${marker.value}' LIMIT 1`)}`);
+      const found = (body as { records: { Id: string; ContentSize: number }[] }).records[0];
+      if (found) return { contentVersionId: found.Id, bytes: found.ContentSize, alreadyStored: true };
+    }
     const { namedCredential, operation } = await serviceOperation(ctx, action.service, action.operation);
     const source = await namedCredentialClient(ctx, namedCredential, runAs);
     // The timeout bounds the whole transfer: a file takes longer than a call.
@@ -89,7 +109,7 @@ export const fileDownload = createAction<'file.download'>({
       throw new PermanentError(`the file is ${length} bytes, over the ${action.maxBytes} allowed`);
     }
     const pathOnClient = String(file.pathOnClient ?? 'file');
-    const fields = { Title: String(file.title ?? pathOnClient), PathOnClient: pathOnClient, ...(file.linkTo ? { FirstPublishLocationId: String(file.linkTo) } : {}) };
+    const fields = { Title: String(file.title ?? pathOnClient), PathOnClient: pathOnClient, ...(file.linkTo ? { FirstPublishLocationId: String(file.linkTo) } : {}), ...(marker ? { [marker.field]: marker.value } : {}) };
     const boundary = `handshake${randomBytes(12).toString('hex')}`;
     const org = await salesforceClient(ctx, action.connection);
     const saved = await org.request(`/services/data/${SALESFORCE_API_VERSION}/sobjects/ContentVersion`, {
@@ -104,6 +124,6 @@ export const fileDownload = createAction<'file.download'>({
   async target(_ctx, action) {
     return `connection:${action.connection}`;
   },
-  // A retry after the file was stored stores it again: there is no key to find the first by.
-  notIdempotent: () => 'file.download creates a new ContentVersion each time it runs; a retry after a crash can attach the file twice',
+  // Without a marker field a retry after the file was stored stores it again: there is no key to find the first by.
+  notIdempotent: (action) => (action.idempotencyField ? undefined : 'file.download creates a new ContentVersion each time it runs; a retry after a crash can attach the file twice. Set idempotencyField to a ContentVersion text field marked External ID'),
 });
