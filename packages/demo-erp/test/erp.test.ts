@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { validate } from '@readme/openapi-parser';
 import { PDFDocument } from 'pdf-lib';
+import { Readable } from 'node:stream';
+import { putDocument } from '../src/documents/documents.js';
+import { ErpProblem } from '../src/problem.js';
 import { startErp, type RunningErp } from '../src/start.js';
 
 const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
@@ -201,6 +204,13 @@ for (const store of STORES) {
       const anonymous = await fetch(`${erp.url}/sales-orders/${order.id}/documents/a.pdf`, { method: 'PUT', headers: { 'content-type': 'application/pdf' }, body: 'x' });
       assert.equal(anonymous.status, 401);
       assert.equal((await api('GET', `/sales-orders/${order.id}/documents`)).body.length, 1, 'nothing refused was stored');
+
+      // Over the size limit (200 MB on the API; 1 KB here): 413 once the limit is passed, and the partial file is removed.
+      const tooBig = await putDocument(erp.store.db, join(dataDir, 'documents'), order.id, 'big.pdf', 'application/pdf', Readable.from([randomBytes(600), randomBytes(600)]), 1024).catch((error: unknown) => error);
+      assert.ok(tooBig instanceof ErpProblem);
+      assert.deepEqual([tooBig.status, tooBig.detail], [413, 'the document is over 1024 bytes']);
+      assert.equal(readdirSync(join(dataDir, 'documents')).length, 1, 'the partial file was removed');
+      assert.equal((await api('GET', `/sales-orders/${order.id}/documents`)).body.length, 1);
     });
 
     it('injects faults on request: 500s, 429 with Retry-After, timeouts', async () => {

@@ -12,7 +12,7 @@ import { startTestOrg, tokenFor, type TestOrg } from '../../org/test/helpers/org
 import { wireDemo } from '../src/demo/wire-demo.js';
 import { fileDownload } from '../src/flows/actions/file-download.js';
 import type { FlowAction } from '../src/flows/definition.js';
-import { getFlow } from '../src/flows/flows.js';
+import { deleteFlow, getFlow, saveFlow } from '../src/flows/flows.js';
 import { listRuns } from '../src/flows/runs.js';
 import { attachFile, attachFileFromAnotherProcess } from './attach-file.js';
 import { digestOf, MB } from './file-bytes.js';
@@ -115,6 +115,20 @@ for (const store of STORES) {
       assert.deepEqual(documents.map((d) => [d.name, d.size, d.contentType]), [['contract_signed v2.pdf', size, 'application/pdf']], 'only the person\'s file, named as the ERP takes it; the hub\'s own invoice PDF stays in Salesforce');
       assert.equal(documents[0]!.sha256, digestOf(size), 'the ERP has the bytes the person attached');
       assert.equal((await admin.query(`SELECT Id FROM ContentDocumentLink WHERE LinkedEntityId = '${orderId}'`)).totalSize, 2);
+    });
+
+    it('checks idempotencyField when the flow is saved, and warns when a download has none', async () => {
+      const invoiceFlow = flowFile('erp-invoice-to-order-file').replace('name: erp-invoice-to-order-file', 'name: invoice-variant');
+      const refusal = async (text: string) => (await saveFlow(hub.ctx, actor, text).then(() => undefined, (error: unknown) => error)) as { errors?: { path: string; message: string }[] } | undefined;
+      const missing = await refusal(invoiceFlow.replace('idempotencyField: Handshake_Key__c', 'idempotencyField: Nope__c'));
+      assert.deepEqual(missing?.errors?.map((e) => e.path), ['actions[0].idempotencyField']);
+      assert.match(missing!.errors![0]!.message, /must be a text field of ContentVersion .* marked External ID .*\(it is not there/);
+      const standard = await refusal(invoiceFlow.replace('idempotencyField: Handshake_Key__c', 'idempotencyField: Title'));
+      assert.match(standard?.errors?.[0]?.message ?? '', /a custom field name/);
+      const unmarked = await saveFlow(hub.ctx, actor, invoiceFlow.replace('    idempotencyField: Handshake_Key__c\n', ''));
+      assert.ok(unmarked.warnings.some((w) => w.path === 'actions[0]' && /Set idempotencyField/.test(w.message)), JSON.stringify(unmarked.warnings));
+      assert.deepEqual((await saveFlow(hub.ctx, actor, invoiceFlow)).warnings, []);
+      await deleteFlow(hub.ctx, actor, 'invoice-variant');
     });
 
     it('a file on an Order the ERP does not have is a dead letter that says so; files on other records are not sent', async () => {

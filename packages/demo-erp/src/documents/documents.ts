@@ -49,7 +49,7 @@ function measured(max: number) {
  * a new file as it arrives and counted and hashed on the way, then the row points at it. Putting a
  * name again replaces the document (PUT semantics), so a retried upload leaves one document.
  */
-export async function putDocument(db: Kysely<ErpDatabase>, folder: string, orderRef: string, name: string, contentType: string, body: Readable, now = new Date()): Promise<{ document: SalesOrderDocument; created: boolean }> {
+export async function putDocument(db: Kysely<ErpDatabase>, folder: string, orderRef: string, name: string, contentType: string, body: Readable, maxBytes = MAX_DOCUMENT_BYTES): Promise<{ document: SalesOrderDocument; created: boolean }> {
   checkName(name);
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   if (!(DOCUMENT_TYPES as readonly string[]).includes(type)) throw new ErpProblem(415, 'Unsupported Media Type', `a document is one of ${DOCUMENT_TYPES.join(', ')}; this one is ${type || 'untyped'}`);
@@ -57,7 +57,7 @@ export async function putDocument(db: Kysely<ErpDatabase>, folder: string, order
   mkdirSync(folder, { recursive: true });
   const blob = randomUUID();
   const path = join(folder, blob);
-  const measure = measured(MAX_DOCUMENT_BYTES);
+  const measure = measured(maxBytes);
   try {
     await pipeline(body, measure.transform, createWriteStream(path, { flags: 'wx' }));
   } catch (error) {
@@ -65,7 +65,7 @@ export async function putDocument(db: Kysely<ErpDatabase>, folder: string, order
     throw error;
   }
   const { size, sha256 } = measure.result();
-  const stamp = now.toISOString();
+  const stamp = new Date().toISOString();
   let replaced: string | undefined;
   try {
     const row = await db.transaction().execute(async (trx) => {
