@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Connection } from 'jsforce';
@@ -21,6 +22,17 @@ interface Received { name: string; type: string; size: number; sha256: string; i
 async function startFileServer(): Promise<{ url: string; received: Received[]; close(): void }> {
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url?.startsWith('/forms/')) {
+      // A form upload: parsed as a form (undici's parser), the file part hashed.
+      void (async () => {
+        const form = await new Response(Readable.toWeb(req) as ReadableStream, { headers: { 'content-type': String(req.headers['content-type']) } }).formData();
+        const file = form.get('document') as File;
+        const bytes = Buffer.from(await file.arrayBuffer());
+        received.push({ name: `${decodeURIComponent(req.url!.slice('/forms/'.length))}:${file.name}`, type: file.type, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), idempotencyKey: String(req.headers['idempotency-key']) });
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ fields: [...form.keys()] }));
+      })().catch(() => res.writeHead(400).end());
+      return;
+    }
     if (req.method === 'PUT') {
       const hash = createHash('sha256');
       let size = 0;
@@ -52,6 +64,9 @@ async function startFileServer(): Promise<{ url: string; received: Received[]; c
 const SPEC = {
   openapi: '3.0.3', info: { title: 'Documents', version: '1' },
   paths: {
+    '/forms/{name}': {
+      post: { operationId: 'postForm', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: { document: { type: 'string', format: 'binary' } } } } } }, responses: { 201: { description: 'Stored', content: { 'application/json': { schema: { type: 'object' } } } } } },
+    },
     '/files/{name}': {
       get: { operationId: 'getFile', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'The file', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } } } },
       put: { operationId: 'putFile', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], requestBody: { required: true, content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } }, responses: { 201: { description: 'Stored', content: { 'application/json': { schema: { type: 'object' } } } } } },
@@ -106,6 +121,17 @@ actions:
     operation: putFile
     params: { name: { template: "copy-{version}.pdf" } }
     timeout: 30s
+`);
+      await saveFlow(hub.ctx, actor, `name: send-form
+trigger: { type: webhook, idPath: version }
+actions:
+  - name: upload
+    type: file.upload
+    connection: Salesforce
+    contentVersionId: { path: version }
+    service: Documents
+    operation: postForm
+    params: { name: { const: "order-1" } }
 `);
       hookKey = await hub.key(['flows:trigger']);
       sf = new Connection({ instanceUrl: org.instanceUrl, accessToken: await tokenFor(org, 'Admin_Tools'), version: '62.0' });
@@ -185,6 +211,16 @@ actions:
       const refused = await until('the refusal', async () => (await listRuns(hub.ctx, 'send', { record: 'not-an-id' })).runs[0] ?? false, 20_000, 100);
       assert.equal(refused.status, 'dead');
       assert.match(String(refused.error), /must be a ContentVersion Id/);
+    });
+
+    it('file.upload sends the file as the part of a multipart/form-data form when that is what the operation takes', async () => {
+      const small = (await sf.sobject('ContentVersion').create({ Title: 'Form', PathOnClient: 'form "quoted".pdf', VersionData: Buffer.from('%PDF-1.4 form test').toString('base64'), FirstPublishLocationId: accountId })).id!;
+      await hook('send-form', { version: small });
+      const run = await until('the form upload', async () => (await listRuns(hub.ctx, 'send-form', { record: small })).runs[0] ?? false, 20_000, 100);
+      assert.equal(run.status, 'success', JSON.stringify(run));
+      const got = files.received.find((r) => r.name.startsWith('order-1:'))!;
+      assert.deepEqual([got.name, got.type, got.size, got.sha256], ['order-1:form _quoted_.pdf', 'application/pdf', 18, createHash('sha256').update('%PDF-1.4 form test').digest('hex')]);
+      assert.match(got.idempotencyKey, /\S{8,}/);
     });
   });
 }

@@ -22,8 +22,10 @@ export interface ServiceOperation {
   summary?: string | undefined;
   /** The binary media types a successful answer may have (a file: application/pdf, image/*, application/octet-stream…). */
   fileTypes?: string[] | undefined;
-  /** The binary media types its request body may have: it takes a file. */
+  /** The file media types its request body may have: it takes a file (raw, or as a multipart/form-data part). */
   uploadTypes?: string[] | undefined;
+  /** With multipart/form-data: the form field the file goes in (the schema's binary property, else `file`). */
+  uploadField?: string | undefined;
   /** The operation that does the same for many items in one call (`x-handshake-batch` in the spec). */
   batch?: { operationId: string; itemsField: string; resultField?: string | undefined } | undefined;
 }
@@ -39,13 +41,25 @@ export const registration = z.object({
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
-/** A media type that carries a file rather than a document the hub reads (JSON, text). */
-const isFileType = (type: string) => !/^application\/(.+\+)?json$/i.test(type) && !/^text\//i.test(type);
+const isJson = (type: string) => /^application\/(.+\+)?json$/i.test(type);
+/** A media type that can only carry a file, never a document the hub reads (JSON, text). */
+const isBinary = (type: string) => !isJson(type) && !/^text\//i.test(type);
 
-/** The file media types of a content map (a request body's, a response's), if it has any. */
+/**
+ * The file media types of a content map (a request body's, a response's), if it has any. Text
+ * counts as a file where the same body may also be binary (a document store that takes PDFs and
+ * plain text); alone, it is a document the hub reads.
+ */
 function fileTypesIn(content: Record<string, unknown> | undefined): string[] | undefined {
-  const types = Object.keys(content ?? {}).filter(isFileType);
-  return types.length ? types : undefined;
+  const types = Object.keys(content ?? {});
+  return types.some(isBinary) ? types.filter((t) => !isJson(t)) : undefined;
+}
+
+/** The form field of a multipart/form-data body that holds the file. */
+function uploadFieldOf(content: Record<string, { schema?: JsonSchema }> | undefined): string | undefined {
+  const form = content?.['multipart/form-data'];
+  if (!form) return undefined;
+  return Object.entries(form.schema?.properties ?? {}).find(([, p]) => p.format === 'binary' || p.format === 'base64')?.[0] ?? 'file';
 }
 
 /** The file media types of an operation's successful answers, if it answers with a file. */
@@ -70,6 +84,7 @@ export function operationsOf(spec: { paths?: Record<string, Record<string, unkno
         summary: op.summary,
         fileTypes: fileTypesOf(op.responses),
         uploadTypes: fileTypesIn(op.requestBody?.content),
+        uploadField: uploadFieldOf(op.requestBody?.content),
         batch: typeof op['x-handshake-batch']?.operationId === 'string' && typeof op['x-handshake-batch'].itemsField === 'string'
           ? { operationId: op['x-handshake-batch'].operationId, itemsField: op['x-handshake-batch'].itemsField, resultField: typeof op['x-handshake-batch'].resultField === 'string' ? op['x-handshake-batch'].resultField : undefined } : undefined,
       });

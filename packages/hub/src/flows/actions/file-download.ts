@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { salesforceCall, salesforceClient } from '../calls/clients.js';
 import { PermanentError } from '../calls/errors.js';
-import { capped, failedAnswer, MAX_FILE_BYTES, mediaTypeDeclared, namedCredentialClient, operationPath, serviceOperation } from '../calls/file-transfer.js';
+import { capped, failedAnswer, MAX_FILE_BYTES, mediaTypeDeclared, multipartBody, namedCredentialClient, operationPath, serviceOperation } from '../calls/file-transfer.js';
 import { externalService, type ServiceOperation } from '../external-services.js';
 import { compileMapping } from '../mapping.js';
 import { actionBase, durationMs, fieldMapping } from '../schema-parts.js';
@@ -37,16 +36,6 @@ type FileFields = z.infer<typeof fileDownloadSchema>['file'];
 const fileMappings = (file: FileFields): Record<string, FieldMapping> => Object.fromEntries(Object.entries(file).filter((entry): entry is [string, FieldMapping] => entry[1] !== undefined));
 
 interface DownloadInput { params: Record<string, unknown>; file: { title?: unknown; pathOnClient?: unknown; linkTo?: unknown } }
-
-/** A multipart ContentVersion insert, as Salesforce takes it: the fields as JSON, then VersionData, streamed. */
-function contentVersionBody(fields: Record<string, unknown>, fileName: string, type: string, bytes: AsyncIterable<Buffer>, boundary: string): Readable {
-  return Readable.from((async function* () {
-    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="entity_content"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(fields)}\r\n`);
-    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="VersionData"; filename="${fileName.replace(/["\r\n\\]/g, '_')}"\r\nContent-Type: ${type}\r\n\r\n`);
-    yield* bytes;
-    yield Buffer.from(`\r\n--${boundary}--\r\n`);
-  })());
-}
 
 /**
  * `file.download`: an external file into a new ContentVersion, linked to a record. The answer of
@@ -110,12 +99,14 @@ export const fileDownload = createAction<'file.download'>({
     }
     const pathOnClient = String(file.pathOnClient ?? 'file');
     const fields = { Title: String(file.title ?? pathOnClient), PathOnClient: pathOnClient, ...(file.linkTo ? { FirstPublishLocationId: String(file.linkTo) } : {}), ...(marker ? { [marker.field]: marker.value } : {}) };
-    const boundary = `handshake${randomBytes(12).toString('hex')}`;
+    // A multipart ContentVersion insert, as Salesforce takes it: the fields as JSON, then VersionData, streamed.
+    const { boundary, body } = multipartBody([
+      { name: 'entity_content', type: 'application/json', body: Buffer.from(JSON.stringify(fields)) },
+      { name: 'VersionData', filename: pathOnClient, type, body: capped(answer.stream(), action.maxBytes) },
+    ]);
     const org = await salesforceClient(ctx, action.connection);
     const saved = await org.request(`/services/data/${SALESFORCE_API_VERSION}/sobjects/ContentVersion`, {
-      method: 'POST', signal,
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-      body: contentVersionBody(fields, pathOnClient, type, capped(answer.stream(), action.maxBytes), boundary),
+      method: 'POST', signal, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body,
     });
     if (!saved.ok) throw await failedAnswer(org, 'saving the file', saved);
     return { contentVersionId: ((await saved.json()) as { id: string }).id, bytes: Number.isFinite(length) ? length : undefined };

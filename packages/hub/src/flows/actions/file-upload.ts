@@ -4,7 +4,7 @@ import { SALESFORCE_API_VERSION } from '../../connectors/salesforce.js';
 import { lookup } from 'mime-types';
 import { salesforceCall, salesforceClient } from '../calls/clients.js';
 import { PermanentError } from '../calls/errors.js';
-import { capped, failedAnswer, MAX_FILE_BYTES, mediaTypeDeclared, namedCredentialClient, operationPath, serviceOperation } from '../calls/file-transfer.js';
+import { capped, failedAnswer, MAX_FILE_BYTES, mediaTypeDeclared, multipartBody, namedCredentialClient, operationPath, serviceOperation } from '../calls/file-transfer.js';
 import { externalService, type ServiceOperation } from '../external-services.js';
 import { compileMapping } from '../mapping.js';
 import { actionBase, durationMs, fieldMapping } from '../schema-parts.js';
@@ -23,6 +23,19 @@ export const fileUploadSchema = z.object({
 }).strict().meta({ id: 'FileUploadAction', description: 'Send a Salesforce ContentVersion\'s bytes to an external service operation (seed 001), streamed: the file is never held whole.' });
 
 interface UploadInput { versionId: unknown; params: Record<string, unknown> }
+
+/**
+ * How a file of `fileType` is sent to the operation: as the body, with its own type if the
+ * operation declares it, else as application/octet-stream; or as the file part of a
+ * multipart/form-data form. Undefined: the operation takes none of these.
+ */
+function uploadForm(operation: ServiceOperation, fileType: string): { type: string; field?: string } | undefined {
+  const types = operation.uploadTypes ?? [];
+  if (mediaTypeDeclared(types, fileType) && fileType !== 'multipart/form-data') return { type: fileType };
+  if (mediaTypeDeclared(types, 'application/octet-stream')) return { type: 'application/octet-stream' };
+  if (operation.uploadField !== undefined) return { type: 'multipart/form-data', field: operation.uploadField };
+  return undefined;
+}
 
 /**
  * `file.upload`: a ContentVersion's bytes to an operation that takes a file. The org's download is
@@ -58,12 +71,11 @@ export const fileUpload = createAction<'file.upload'>({
     const { namedCredential, operation } = await serviceOperation(ctx, action.service, action.operation);
     const signal = AbortSignal.timeout(durationMs(action.timeout) * 20);
     // VersionData is answered as application/octet-stream, as Salesforce does: the file's type comes from its extension.
-    const { body: fields } = await salesforceCall(ctx, action.connection, `/sobjects/ContentVersion/${versionId}?fields=FileExtension`);
-    const extension = (fields as { FileExtension?: string | null }).FileExtension;
+    const { body: fields } = await salesforceCall(ctx, action.connection, `/sobjects/ContentVersion/${versionId}?fields=FileExtension,PathOnClient`);
+    const { FileExtension: extension, PathOnClient: fileName } = fields as { FileExtension?: string | null; PathOnClient?: string | null };
     const fileType = (extension && lookup(extension)) || 'application/octet-stream';
-    const types = operation.uploadTypes ?? [];
-    const type = mediaTypeDeclared(types, fileType) ? fileType : mediaTypeDeclared(types, 'application/octet-stream') ? 'application/octet-stream' : undefined;
-    if (!type) throw new PermanentError(`the file is ${fileType} (.${extension ?? ''}), which ${action.operation} does not take (${types.join(', ')})`);
+    const sending = uploadForm(operation, fileType);
+    if (!sending) throw new PermanentError(`the file is ${fileType} (.${extension ?? ''}), which ${action.operation} does not take (${(operation.uploadTypes ?? []).join(', ')})`);
     const org = await salesforceClient(ctx, action.connection);
     const file = await org.request(`/services/data/${SALESFORCE_API_VERSION}/sobjects/ContentVersion/${versionId}/VersionData`, { signal });
     if (!file.ok) throw await failedAnswer(org, 'reading the file', file);
@@ -72,11 +84,15 @@ export const fileUpload = createAction<'file.upload'>({
       await file.discard();
       throw new PermanentError(`the file is ${length} bytes, over the ${action.maxBytes} allowed`);
     }
+    const bytes = capped(file.stream(), action.maxBytes);
     const target = await namedCredentialClient(ctx, namedCredential, runAs);
+    const form = sending.field === undefined ? undefined : multipartBody([{ name: sending.field, filename: fileName ?? `file.${extension ?? 'bin'}`, type: fileType, body: bytes }]);
     const sent = await target.request(operationPath(operation, params), {
       method: operation.method, signal,
-      headers: { 'content-type': type, 'idempotency-key': idempotencyKey, ...(Number.isFinite(length) ? { 'content-length': String(length) } : {}) },
-      body: Readable.from(capped(file.stream(), action.maxBytes)),
+      headers: form
+        ? { 'content-type': `multipart/form-data; boundary=${form.boundary}`, 'idempotency-key': idempotencyKey }
+        : { 'content-type': sending.type, 'idempotency-key': idempotencyKey, ...(Number.isFinite(length) ? { 'content-length': String(length) } : {}) },
+      body: form ? form.body : Readable.from(bytes),
     });
     if (!sent.ok) throw await failedAnswer(target, action.operation, sent);
     const text = target.redactAnswer(await sent.text());

@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { HubContext } from '../../context.js';
 import { clientFor } from '../../connections/connections.js';
 import { resolveNamedCredential } from '../../credentials/named-credentials.js';
@@ -44,6 +45,26 @@ export async function* capped(source: Readable, max: number): AsyncGenerator<Buf
     if (bytes > max) throw new PermanentError(`the file is larger than ${max} bytes`);
     yield chunk as Buffer;
   }
+}
+
+/** One part of a multipart/form-data body: a value (JSON, text) or a file, whose bytes are streamed. */
+export interface FormPart { name: string; filename?: string | undefined; type: string; body: Buffer | AsyncIterable<Buffer> }
+
+/** A multipart/form-data body (RFC 7578), made as it is sent: a file part is never held whole. */
+export function multipartBody(parts: FormPart[]): { boundary: string; body: Readable } {
+  const boundary = `handshake${randomBytes(12).toString('hex')}`;
+  const body = Readable.from((async function* () {
+    for (const part of parts) {
+      // A name or file name cannot end the header line or the quoted string it is in.
+      const quoted = (text: string) => `"${text.replace(/["\r\n\\]/g, '_')}"`;
+      yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=${quoted(part.name)}${part.filename === undefined ? '' : `; filename=${quoted(part.filename)}`}\r\nContent-Type: ${part.type}\r\n\r\n`);
+      if (Buffer.isBuffer(part.body)) yield part.body;
+      else yield* part.body;
+      yield Buffer.from('\r\n');
+    }
+    yield Buffer.from(`--${boundary}--\r\n`);
+  })());
+  return { boundary, body };
 }
 
 /** A failed answer as the error its status calls for (throttling and server errors are retried). */
