@@ -16,7 +16,7 @@ import { deleteFlow, getFlow, saveFlow } from '../src/flows/flows.js';
 import { listRuns } from '../src/flows/runs.js';
 import { attachFile, attachFileFromAnotherProcess } from './attach-file.js';
 import { digestOf, MB } from './file-bytes.js';
-import { STORES, startTestHub, until, type TestHub } from './helpers.js';
+import { erpAccessToken, startTestHub, STORES, type TestHub, until } from './helpers.js';
 
 const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
 const actor = { name: 'file flows test' };
@@ -55,8 +55,7 @@ for (const store of STORES) {
       integration = new Connection({ instanceUrl: org.instanceUrl, accessToken: await tokenFor(org, 'MuleSoft_Integration'), version: '62.0' });
       adminToken = await tokenFor(org, 'Admin_Tools');
       admin = new Connection({ instanceUrl: org.instanceUrl, accessToken: adminToken, version: '62.0' });
-      const tokenResponse = await fetch(erp.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}` }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: erp.url, scope: 'erp.read erp.write' }) });
-      erpToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+      erpToken = await erpAccessToken(erp, CLIENT);
     });
     after(async () => {
       await hub.close();

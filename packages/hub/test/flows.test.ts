@@ -17,7 +17,7 @@ import type { Problem } from '../src/problem.js';
 import { listRuns } from '../src/flows/runs.js';
 import { z } from 'zod';
 import { apiKeySchema, auditEntrySchema, connectionSchema, dashboardSchema, deadLetterSchema, flowSchemaView, flowStatsSchema, problemSchema, RESPONSE_SCHEMAS, runPageSchema, runSchema } from '../src/api/responses.js';
-import { STORES, type TestHub, startTestHub, until } from './helpers.js';
+import { erpAccessToken, startTestHub, STORES, type TestHub, until } from './helpers.js';
 
 const flowFile = (name: string) => readFileSync(fileURLToPath(new URL(`../flows/${name}.yaml`, import.meta.url)), 'utf8');
 const CLIENT = { clientId: 'handshake-hub', clientSecret: `hub-${randomBytes(16).toString('hex')}` };
@@ -61,8 +61,7 @@ describe('flows end to end: the seeds\' two flows between the org and the demo E
     await saveFlow(hub.ctx, actor, flowFile('erp-contact-to-lead'));
     await saveFlow(hub.ctx, actor, flowFile('crm-order-to-erp-sales-order'));
     integration = new Connection({ instanceUrl: org.instanceUrl, accessToken: await tokenFor(org, 'MuleSoft_Integration'), version: '62.0' });
-    const tokenResponse = await fetch(erp.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}` }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: erp.url, scope: 'erp.read erp.write' }) });
-    erpToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+    erpToken = await erpAccessToken(erp, CLIENT);
   });
   after(async () => {
     await hub.close();

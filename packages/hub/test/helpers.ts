@@ -111,3 +111,13 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
     },
   };
 }
+
+/** An access token for the demo ERP's API, from its IdP (client credentials for its resource, both scopes). */
+export async function erpAccessToken(erp: { url: string; tokenUrl: string }, client: { clientId: string; clientSecret: string }): Promise<string> {
+  const res = await fetch(erp.tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: erp.url, scope: 'erp.read erp.write' }),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { ErpProblem, notFound } from '../problem.js';
+import { notFound } from '../problem.js';
 import { nextValue } from '../store/database.js';
+import { cursorPosition, feedPage, type FeedPage } from '../store/feed-page.js';
 import type { ContactTable, ErpDatabase } from '../store/schema.js';
 
 export const contactInput = z.object({
@@ -56,7 +57,7 @@ export async function getContact(db: Kysely<ErpDatabase>, id: string): Promise<C
   return toContact(row);
 }
 
-export interface ContactPage { items: Contact[]; nextCursor: string | null; hasMore: boolean }
+export type ContactPage = FeedPage<Contact>;
 
 /**
  * The change feed. With a cursor (opaque; the position of the last change read) it returns every
@@ -67,19 +68,9 @@ export interface ContactPage { items: Contact[]; nextCursor: string | null; hasM
 export async function contactChanges(db: Kysely<ErpDatabase>, options: { cursor?: string | undefined; updatedSince?: string | undefined; limit: number }): Promise<ContactPage> {
   let query = db.selectFrom('contacts').selectAll();
   if (options.cursor !== undefined) {
-    const decoded = /^seq:(\d{1,15})$/.exec(Buffer.from(options.cursor, 'base64url').toString('utf8'));
-    const after = decoded ? Number(decoded[1]) : NaN;
-    if (!Number.isInteger(after)) throw new ErpProblem(400, 'Bad Request', 'cursor is not a cursor this feed returned');
-    query = query.where('seq', '>', after).orderBy('seq');
+    query = query.where('seq', '>', cursorPosition(options.cursor)).orderBy('seq');
   } else if (options.updatedSince !== undefined) {
     query = query.where('updated_at', '>=', options.updatedSince).orderBy('updated_at').orderBy('id');
   } else query = query.orderBy('seq');
-  const rows = await query.limit(options.limit + 1).execute();
-  const page = rows.slice(0, options.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toContact),
-    nextCursor: last ? Buffer.from(`seq:${last.seq}`).toString('base64url') : options.cursor ?? null,
-    hasMore: rows.length > options.limit,
-  };
+  return feedPage(await query.limit(options.limit + 1).execute(), options.limit, options.cursor, toContact);
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import { ErpProblem, notFound } from '../problem.js';
+import { notFound } from '../problem.js';
+import { cursorPosition, feedPage, type FeedPage } from '../store/feed-page.js';
 import { nextValue } from '../store/database.js';
 import type { ErpDatabase, InvoiceTable } from '../store/schema.js';
 import { getSalesOrder } from '../sales-orders/sales-orders.js';
@@ -33,24 +34,11 @@ export async function invoiceOrder(db: Kysely<ErpDatabase>, orderId: string, now
   });
 }
 
-export interface InvoicePage { items: Invoice[]; nextCursor: string | null; hasMore: boolean }
-
 /** New invoices after a cursor (opaque; the position of the last one read), oldest first: the feed a hub polls. */
-export async function invoiceChanges(db: Kysely<ErpDatabase>, options: { cursor?: string | undefined; limit: number }): Promise<InvoicePage> {
-  let after = 0;
-  if (options.cursor !== undefined) {
-    const decoded = /^seq:(\d{1,15})$/.exec(Buffer.from(options.cursor, 'base64url').toString('utf8'));
-    if (!decoded) throw new ErpProblem(400, 'Bad Request', 'cursor is not a cursor this feed returned');
-    after = Number(decoded[1]);
-  }
+export async function invoiceChanges(db: Kysely<ErpDatabase>, options: { cursor?: string | undefined; limit: number }): Promise<FeedPage<Invoice>> {
+  const after = options.cursor === undefined ? 0 : cursorPosition(options.cursor);
   const rows = await withOrderRef(db).where('invoices.seq', '>', after).orderBy('invoices.seq').limit(options.limit + 1).execute();
-  const page = rows.slice(0, options.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toInvoice),
-    nextCursor: last ? Buffer.from(`seq:${last.seq}`).toString('base64url') : options.cursor ?? null,
-    hasMore: rows.length > options.limit,
-  };
+  return feedPage(rows, options.limit, options.cursor, toInvoice);
 }
 
 /** The invoice as a PDF document, generated on request from the order it bills. */
