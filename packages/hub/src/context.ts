@@ -7,6 +7,7 @@ import type { WorkQueue } from './flows/engine/work-queue.js';
 import type { HubPolicies } from './policies/hub-policies.js';
 import type { SignInProvider } from './people/sign-in-provider.js';
 import type { Outbound } from './net/outbound.js';
+import type { RateLimitStore } from './policies/rate-limit-store.js';
 import type { HubDatabase } from './store/schema.js';
 import type { Vault } from './vault/vault.js';
 
@@ -29,6 +30,8 @@ export interface HubContext {
   work: WorkQueue;
   /** Hub-wide inbound policies (webhooks, the API). */
   policies: HubPolicies;
+  /** Where rate-limit policies count (shared by the processes of a cluster). */
+  rateLimits: RateLimitStore;
   /** The OAuth 2.0 provider people may sign in to the console with ("Log in with Salesforce"), if configured. */
   signInProvider?: SignInProvider | undefined;
   /** The hub's public base URL (for OAuth redirect URIs), known once it listens. */

@@ -20,6 +20,7 @@ import { FlowEngine, type FlowEngineOptions } from './flows/engine/engine.js';
 import { joinCluster, type ClusterOptions } from './cluster/cluster.js';
 import { workerOnly } from './api/worker-role.js';
 import { NO_POLICIES, type HubPolicies } from './policies/hub-policies.js';
+import { memoryRateLimits } from './policies/rate-limit-store.js';
 
 export interface HubOptions {
   dataDir: string;
@@ -47,6 +48,8 @@ export interface HubOptions {
   flows?: FlowEngineOptions | false;
   /** Hub-wide inbound policies (`hub serve --policies FILE`). */
   policies?: HubPolicies | undefined;
+  /** The proxies in front of the hub, whose X-Forwarded-For is believed (`hub serve --trust-proxy`). */
+  trustProxy?: string[] | undefined;
   /** Cluster mode: several hub processes share one PostgreSQL store and the work (needs databaseUrl). */
   cluster?: ClusterOptions | undefined;
   /**
@@ -94,7 +97,7 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
     const metrics = new HubMetrics();
     const now = options.now ?? Date.now;
     const ctx: HubContext = {
-      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(), work: new StoreWorkQueue(store.db, now), policies: options.policies ?? NO_POLICIES, signInProvider: options.signInProvider,
+      db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(), work: new StoreWorkQueue(store.db, now), policies: options.policies ?? NO_POLICIES, rateLimits: memoryRateLimits(), signInProvider: options.signInProvider,
       publicUrl: () => options.publicUrl ?? 'http://127.0.0.1',
     };
     if (options.cluster) await joinCluster(ctx, options.databaseUrl!, options.databaseSchema, options.cluster, log);
@@ -113,7 +116,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const role = options.role ?? 'all';
   const rotations = new RotationScheduler(ctx, options.rotation);
   const flows = options.flows === false || role === 'api' ? undefined : new FlowEngine(ctx, { log: { error: (object, message) => serverLog.current?.error(object, message), warn: (object, message) => serverLog.current?.warn(object, message) }, ...options.flows });
-  const server = await buildHubServer(ctx, logger, rotations, flows, options.metricsToken ?? process.env.HANDSHAKE_METRICS_TOKEN, options.consoleDir === false ? undefined : options.consoleDir ?? CONSOLE_DIR);
+  const server = await buildHubServer(ctx, logger, rotations, flows, { metricsToken: options.metricsToken ?? process.env.HANDSHAKE_METRICS_TOKEN, consoleDir: options.consoleDir === false ? undefined : options.consoleDir ?? CONSOLE_DIR, trustProxy: options.trustProxy });
   serverLog.current = server.log;
   if (role === 'worker') workerOnly(server);
   const host = options.host ?? '127.0.0.1';
@@ -121,6 +124,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     await server.listen({ host, port: options.port ?? 0 });
   } catch (error) {
     await ctx.work.close();
+    await ctx.rateLimits.close();
     await store.close();
     throw error;
   }
@@ -130,5 +134,5 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   ctx.publicUrl = () => options.publicUrl ?? url;
   if (role !== 'api') await rotations.start();
   flows?.start();
-  return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await ctx.work.close(); await store.close(); await ctx.outbound.close(); } };
+  return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await ctx.work.close(); await ctx.rateLimits.close(); await store.close(); await ctx.outbound.close(); } };
 }

@@ -169,8 +169,21 @@ for (const store of STORES) {
           const refused = await fetch(`${guarded.url}/api/v1/flows`, { headers: bearer(await guarded.key(['flows:read'])) });
           assert.equal(refused.status, 403);
           assert.equal((await fetch(`${guarded.url}/healthz`)).status, 200, 'probes stay open');
+          // Without --trust-proxy a client cannot claim an address: X-Forwarded-For is ignored.
+          const claimed = await fetch(`${guarded.url}/api/v1/flows`, { headers: { ...bearer(await guarded.key(['flows:read'])), 'x-forwarded-for': '10.1.2.3' } });
+          assert.equal(claimed.status, 403);
         } finally {
           await guarded.close();
+        }
+        // Behind a trusted proxy (this test's own address), the address it forwards is the client's.
+        writeFileSync(file, 'api:\n  - { type: ipAllowlist, allow: [203.0.113.0/24] }\n');
+        const proxied = await startTestHub(store, { policies: await loadHubPolicies(file, { allowPrivateNetworks: false }), trustProxy: ['127.0.0.1'] });
+        try {
+          const key = await proxied.key(['flows:read']);
+          const via = (forwarded?: string) => fetch(`${proxied.url}/api/v1/flows`, { headers: { ...bearer(key), ...(forwarded ? { 'x-forwarded-for': forwarded } : {}) } }).then((r) => r.status);
+          assert.deepEqual([await via('203.0.113.7'), await via('198.51.100.1, 203.0.113.7'), await via('198.51.100.1'), await via()], [200, 200, 403, 403]);
+        } finally {
+          await proxied.close();
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

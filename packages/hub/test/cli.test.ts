@@ -47,5 +47,10 @@ describe('handshake hub CLI', () => {
     assert.match(wrong.stderr, /not the key this database was encrypted with/);
     const none = spawnSync(process.execPath, [CLI, 'hub', 'serve', '--data', dataDir], { encoding: 'utf8', env: { ...process.env, HANDSHAKE_MASTER_KEYS: '' } });
     assert.match(none.stderr, /No master key: set HANDSHAKE_MASTER_KEYS/);
+    for (const bad of ['10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/2', "127.0.0.1,'; rm"]) {
+      const refused = spawnSync(process.execPath, [CLI, 'hub', 'serve', '--data', dataDir, '--port', '0', '--trust-proxy', bad], { encoding: 'utf8', env: { ...env, HANDSHAKE_MASTER_KEYS: key2 } });
+      assert.equal(refused.status, 1, bad);
+      assert.match(refused.stderr, /--trust-proxy.* is not an IP address or CIDR range/, bad);
+    }
   });
 });

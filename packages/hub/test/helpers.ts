@@ -78,6 +78,8 @@ export function startHubProcess(dataDir: string, masterKeys: string, extraArgs: 
     const child = spawn(process.execPath, [MAIN, 'hub', 'serve', '--data', dataDir, '--port', '0', '--allow-private-networks', '--log-level', 'error', ...extraArgs], { env: { ...process.env, HANDSHAKE_MASTER_KEYS: masterKeys }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
+      // HUB_ECHO=1 shows what the process logs (errors), for finding why a test of several processes failed.
+      if (process.env.HUB_ECHO) process.stderr.write(chunk);
       out += chunk.toString();
       const url = /(?:API|Probes): +(http:\/\/[^/\s]+)\//.exec(out)?.[1];
       if (url) resolve(Object.assign(child, { url }));

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { API_SCOPES, createApiKey, createUser, listApiKeys, listUsers, openHub, revokeApiKey, rotateMasterKey, salesforceSignIn, saveFlowFolder, startHub, loadHubPolicies, type ApiScope, type HubRole } from '@handshake/hub';
@@ -20,6 +21,17 @@ function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
   return n;
+}
+
+/** `--trust-proxy`: addresses or CIDR ranges, each checked here rather than failing the server's start. */
+function proxyAddresses(value: string): string[] {
+  const list = value.split(',').map((a) => a.trim()).filter(Boolean);
+  for (const entry of list) {
+    const [address, bits, extra] = entry.split('/');
+    const max = isIP(address ?? '') === 4 ? 32 : isIP(address ?? '') === 6 ? 128 : 0;
+    if (!max || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) throw new InvalidArgumentError(`${entry} is not an IP address or CIDR range (e.g. 10.0.0.5 or 10.0.0.0/8).`);
+  }
+  return list;
 }
 
 function role(value: string): HubRole {
@@ -51,10 +63,11 @@ export function registerHubCommands(program: Command): void {
     .option('--cluster', 'one of several hub processes sharing the PostgreSQL store of --database-url and its work (see "Running a cluster" in the README)')
     .option('--lease-seconds <n>', 'cluster: how long a process holds an event before another may take it over if it dies (longer than any action\'s timeout)', positiveNumber, 300)
     .option('--policies <file>', 'hub-wide inbound policies (YAML: webhooks: [...], api: [...]; see "API policies" in the README)')
+    .option('--trust-proxy <addresses>', 'the proxies or load balancers in front of the hub (comma-separated addresses or CIDR ranges): their X-Forwarded-For names the client (for ipAllowlist, rate limits and logs)', proxyAddresses)
     .option('--role <role>', 'all: API and work; api: the API and console only (no flows, no scheduled rotations); worker: flows and rotations, answering only /healthz, /readyz and /metrics', role, 'all')
     .option('--rotation-check-seconds <n>', 'how often due credential rotations are looked for', positiveNumber, 30)
     .option('--drain-seconds <n>', 'on SIGTERM: how long work in flight may take to finish before the process exits anyway', positiveNumber, 30)
-    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string; cluster?: boolean; leaseSeconds: number; drainSeconds: number; role: HubRole; policies?: string; rotationCheckSeconds: number }) => {
+    .action(async (flags: HubFlags & { port?: number; host: string; logLevel: string; flows?: string; runRetentionDays: number; maxInFlight: number; publicUrl?: string; signInSalesforce?: string; signInDefaultRole?: string; cluster?: boolean; leaseSeconds: number; drainSeconds: number; role: HubRole; policies?: string; rotationCheckSeconds: number; trustProxy?: string[] }) => {
       const policies = flags.policies ? await loadHubPolicies(resolve(flags.policies), { allowPrivateNetworks: flags.allowPrivateNetworks ?? false }) : undefined;
       let signInProvider;
       if (flags.signInSalesforce) {
@@ -63,7 +76,7 @@ export function registerHubCommands(program: Command): void {
         if (flags.signInDefaultRole && !['admin', 'builder', 'viewer'].includes(flags.signInDefaultRole)) throw new Error('--sign-in-default-role must be admin, builder or viewer.');
         signInProvider = salesforceSignIn(flags.signInSalesforce, id, secret, flags.signInDefaultRole as 'viewer' | undefined);
       }
-      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, role: flags.role, rotation: { tickMs: flags.rotationCheckSeconds * 1000 }, ...(policies ? { policies } : {}), ...(flags.cluster ? { cluster: { leaseSeconds: flags.leaseSeconds } } : {}), ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
+      const running = await startHub({ ...hubOptions(flags), host: flags.host, port: flags.port ?? DEFAULT_PORT, logLevel: flags.logLevel, flows: { retentionMs: flags.runRetentionDays * 86_400_000, maxInFlight: flags.maxInFlight }, role: flags.role, rotation: { tickMs: flags.rotationCheckSeconds * 1000 }, ...(policies ? { policies } : {}), ...(flags.trustProxy ? { trustProxy: flags.trustProxy } : {}), ...(flags.cluster ? { cluster: { leaseSeconds: flags.leaseSeconds } } : {}), ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}), ...(signInProvider ? { signInProvider } : {}) });
       if (flags.flows) {
         for (const result of await saveFlowFolder(running.ctx, { name: 'hub serve --flows' }, resolve(flags.flows))) {
           console.log(result.error ? `  flow file ${result.file}: NOT saved: ${result.error}` : `  flow file ${result.file}: saved flow "${result.flow}"`);
@@ -138,7 +151,6 @@ export function registerHubCommands(program: Command): void {
   withHubOptions(user.command('create'))
     .description('create a console user; the password comes from HANDSHAKE_USER_PASSWORD or stdin (never a flag: other users could read it from ps)')
     .requiredOption('--username <name>', 'the sign-in name')
-    .option('--policies <file>', 'hub-wide inbound policies (YAML: webhooks: [...], api: [...]; see "API policies" in the README)')
     .option('--role <role>', 'admin, builder or viewer', 'admin')
     .option('--manage-connections', 'builders: may create, edit and delete connections (Manage Integration Connections)')
     .option('--display-name <name>', 'the name the console and the audit log show')

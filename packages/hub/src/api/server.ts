@@ -47,8 +47,21 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
 /** Constant-time comparison of a presented secret (hashed first, so lengths never leak). */
 const sameSecret = (presented: string, expected: string) => timingSafeEqual(digest(presented), digest(expected));
 
-export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler, flows?: FlowEngine, metricsToken?: string, consoleDir?: string): Promise<FastifyInstance> {
-  const app = Fastify({ logger: logger === false || logger === undefined ? false : { ...(logger as object), serializers: { req: requestSerializer } }, bodyLimit: 256 * 1024, clientErrorHandler });
+export interface HubServerOptions {
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string | undefined;
+  /** The console's built files, served at /. */
+  consoleDir?: string | undefined;
+  /**
+   * The proxies (addresses or CIDR ranges) in front of the hub: a request from one of them is from
+   * the address its X-Forwarded-For names (what ipAllowlist, rate limits and logs see); from any
+   * other peer the header is ignored, so a client cannot claim an address.
+   */
+  trustProxy?: string[] | undefined;
+}
+
+export async function buildHubServer(ctx: HubContext, logger: FastifyServerOptions['logger'], rotations: RotationScheduler, flows: FlowEngine | undefined, { metricsToken, consoleDir, trustProxy }: HubServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: logger === false || logger === undefined ? false : { ...(logger as object), serializers: { req: requestSerializer } }, bodyLimit: 256 * 1024, clientErrorHandler, ...(trustProxy?.length ? { trustProxy } : {}) });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof Problem) return sendProblem(reply, error);

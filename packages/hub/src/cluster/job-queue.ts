@@ -12,6 +12,9 @@ const IDLE_FETCH_MS = 500;
 const BLOCKED_RETRY_MS = 250;
 /** Rows per lookup by id. */
 const IDS_PER_QUERY = 500;
+/** PostgreSQL's deadlock_detected, and how often creating a queue is tried when it meets one. */
+const DEADLOCK = '40P01';
+const QUEUE_CREATE_ATTEMPTS = 5;
 
 export interface JobQueueSettings {
   /**
@@ -156,7 +159,18 @@ export class JobQueue implements WorkQueue {
   async #queue(flowId: string): Promise<void> {
     const queue = flowQueue(flowId);
     if (this.#queues.has(queue)) return;
-    await this.boss.createQueue(queue);
+    // Two processes creating one queue at once deadlock inside pg-boss's create_queue (each holds a
+    // lock the other's foreign key needs; PostgreSQL aborts one): the aborted one tries again and
+    // finds the queue made.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.boss.createQueue(queue);
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code !== DEADLOCK || attempt >= QUEUE_CREATE_ATTEMPTS) throw error;
+        await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 40));
+      }
+    }
     this.#queues.add(queue);
   }
 

@@ -1,4 +1,5 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { createHash } from 'node:crypto';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { HubContext } from '../context.js';
 import { duration, durationMs } from '../flows/schema-parts.js';
@@ -13,9 +14,9 @@ export const rateLimitPolicySchema = z.object({
 export type RateLimitPolicy = z.infer<typeof rateLimitPolicySchema>;
 
 /** One limiter per hub, endpoint and setting: a policy's windows are its own. */
-const limiters = new WeakMap<HubContext, Map<string, RateLimiterMemory>>();
+const limiters = new WeakMap<HubContext, Map<string, RateLimiterAbstract>>();
 
-/** Rate limiting per client, on rate-limiter-flexible's fixed windows. */
+/** Rate limiting per client, on rate-limiter-flexible's fixed windows, counted where the hub's RateLimitStore says. */
 export const rateLimit: PolicyKind<RateLimitPolicy> = {
   type: 'rateLimit',
   schema: rateLimitPolicySchema,
@@ -25,7 +26,8 @@ export const rateLimit: PolicyKind<RateLimitPolicy> = {
     if (!mine) limiters.set(ctx, (mine = new Map()));
     const key = `${call.endpoint} ${s.requests}/${s.per}`;
     let limiter = mine.get(key);
-    if (!limiter) mine.set(key, (limiter = new RateLimiterMemory({ points: s.requests, duration: Math.max(1, Math.ceil(durationMs(s.per) / 1000)) })));
+    // Named by a hash: in a shared store the name is part of every key, which must stay short.
+    if (!limiter) mine.set(key, (limiter = ctx.rateLimits.limiter(createHash('sha256').update(key).digest('base64url').slice(0, 22), s.requests, Math.max(1, Math.ceil(durationMs(s.per) / 1000)))));
     const client = caller.clientId ? `client:${caller.clientId}` : caller.subject ? `subject:${caller.subject}` : `ip:${call.ip}`;
     try {
       await limiter.consume(client);
