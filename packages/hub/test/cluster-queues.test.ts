@@ -39,7 +39,7 @@ describe('cluster job queues: two processes making a flow\'s queue at once', () 
     // A deadlock costs PostgreSQL's deadlock_timeout (1 s) to find: ten rounds, nearly all of which meet one.
     for (let i = 0; i < 10; i++) {
       const flowId = randomUUID();
-      results.push(...await Promise.allSettled(hubs.map(({ ctx }) => ctx.work.take(flowId, 1))));
+      results.push(...await Promise.allSettled(hubs.map(({ ctx }) => ctx.work.take(flowId, 1, Date.now()))));
     }
     const failed = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
     assert.deepEqual(failed, []);
