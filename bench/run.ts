@@ -6,6 +6,7 @@ import { benchConsole } from './console.js';
 import { benchBulk } from './bulk.js';
 import { benchCdc } from './cdc.js';
 import { benchCluster } from './cluster.js';
+import { benchFiles } from './files.js';
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -68,6 +69,11 @@ rows.push(
   ['cluster: the job queue\'s CPU per event, hub + PostgreSQL (no added latency), and peak RSS per process', `${cluster.queueCpuMsPerEvent.toFixed(2)} ms (${(cluster.clustered.cpuMsPerEvent + cluster.clustered.postgresCpuMsPerEvent).toFixed(2)} vs ${(cluster.single.cpuMsPerEvent + cluster.single.postgresCpuMsPerEvent).toFixed(2)} ms); ${peakRss.toFixed(0)} MB`, 'one process without --cluster', '', 'RSS < 300 MB'],
 );
 targets.push(['cluster 2×', two!.recordsPerSecond / one!.recordsPerSecond >= 1.8], ['cluster 4×', four!.recordsPerSecond / one!.recordsPerSecond >= 3], ['cluster RSS', peakRss < 300]);
+
+log('Files through External Services: order files into the ERP by the hub\'s flow (file.upload) vs a streaming fetch script, one process');
+const files = await benchFiles(log);
+rows.push([`files: ${files.files} files of ${files.fileMb} MB, org → ERP (order-files-to-erp, 2 in flight), MB/s; CPU per MB and peak RSS growth of the process holding org, ERP and mover`, `hub ${files.hub.mbPerSecond.toFixed(1)} MB/s, ${files.hub.cpuMsPerMb.toFixed(1)} ms/MB, +${files.hub.rssGrowthMb.toFixed(0)} MB`, `script ${files.script.mbPerSecond.toFixed(1)} MB/s, ${files.script.cpuMsPerMb.toFixed(1)} ms/MB, +${files.script.rssGrowthMb.toFixed(0)} MB`, pct(files.ratio), '≥ 80%']);
+targets.push(['files', files.ratio >= 0.8]);
 
 log(`Console in Chromium against ${Number(process.env.BENCH_CONSOLE_RUNS ?? 1_000_000).toLocaleString('en')} runs`);
 const ui = await benchConsole(log);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { startHubProcess } from './helpers.js';
+import { until, type startHubProcess } from './helpers.js';
 import { startContactSync } from './cluster-sync.js';
 
 const RECORDS = Number(process.env.CLUSTER_CRASH_RECORDS ?? 10_000);
@@ -9,8 +9,8 @@ const KILLS = 10;
 
 /**
  * Cluster mode under SIGKILL: three real `hub serve --cluster` processes share one PostgreSQL store
- * and a 10,000-contact sync; one of them, picked at random, is killed ten times and restarted. A
- * killed process's events come back to the others when their lease (10 s) ends. Afterwards every
+ * and a 10,000-contact sync; one of them, picked at random, is killed ten times while records are
+ * moving, and restarted. A killed process's events come back to the others when their lease (10 s) ends. Afterwards every
  * contact is a Lead exactly once, counted on an external id field the org does not keep unique.
  */
 describe(`cluster: ${PROCESSES} hub processes, ${KILLS} SIGKILLs during a ${RECORDS}-record sync, every record exactly once`, () => {
@@ -20,19 +20,25 @@ describe(`cluster: ${PROCESSES} hub processes, ${KILLS} SIGKILLs during a ${RECO
   });
   after(() => sync.close());
 
-  it('loses none and duplicates none', async () => {
+  it('loses none and duplicates none', async (t) => {
     const hubs: Awaited<ReturnType<typeof startHubProcess>>[] = [];
     for (let slot = 0; slot < PROCESSES; slot++) hubs.push(await sync.startHub());
     const progress: string[] = [];
+    let synced = 0;
     for (let kill = 0; kill < KILLS; kill++) {
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 700));
+      // Each kill lands while records are moving: after the last kill's events have come back (their
+      // lease is 10 s, so a random moment alone can fall in a stall), at a random moment of the work.
+      await until('records moving again', async () => (await sync.count()) > synced, 30_000, 100);
+      await new Promise((r) => setTimeout(r, Math.random() * 700));
       const slot = Math.floor(Math.random() * PROCESSES);
       const victim = hubs[slot]!;
       victim.kill('SIGKILL');
       await new Promise((r) => victim.once('exit', r));
-      progress.push(`#${slot}: ${await sync.count()}`);
+      synced = await sync.count();
+      progress.push(`#${slot}: ${synced}`);
       hubs[slot] = await sync.startHub();
     }
+    t.diagnostic(`synced at each kill: ${progress.join(', ')}`);
     const counts = progress.map((p) => Number(p.split(': ')[1]));
     assert.ok(counts[counts.length - 1]! < RECORDS, `the kills happened during the sync (synced at each kill: ${progress.join(', ')})`);
     assert.ok(counts.filter((n, i) => n > (i ? counts[i - 1]! : 0)).length >= KILLS - 2, `records arrived between the kills: processes were killed mid-work (${progress.join(', ')})`);
