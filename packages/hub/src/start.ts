@@ -100,7 +100,7 @@ export async function openHub(options: Omit<HubOptions, 'host' | 'port' | 'logLe
       db: store.db, vault, tokens: new TokenManager(metrics, now), metrics, urlPolicy: { allowPrivateNetworks: options.allowPrivateNetworks ?? false }, outbound: new Outbound({ allowPrivateNetworks: options.allowPrivateNetworks ?? false }), now, queued: new QueuedSignal(), work: new StoreWorkQueue(store.db, now), policies: options.policies ?? NO_POLICIES, rateLimits: memoryRateLimits(), signInProvider: options.signInProvider,
       publicUrl: () => options.publicUrl ?? 'http://127.0.0.1',
     };
-    if (options.cluster) await joinCluster(ctx, options.databaseUrl!, options.databaseSchema, options.cluster, log);
+    if (options.cluster) await joinCluster(ctx, store, options.databaseUrl!, options.databaseSchema, options.cluster, log);
     return { store, ctx };
   } catch (error) {
     await store.close();
@@ -124,7 +124,6 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     await server.listen({ host, port: options.port ?? 0 });
   } catch (error) {
     await ctx.work.close();
-    await ctx.rateLimits.close();
     await store.close();
     throw error;
   }
@@ -134,5 +133,5 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   ctx.publicUrl = () => options.publicUrl ?? url;
   if (role !== 'api') await rotations.start();
   flows?.start();
-  return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await ctx.work.close(); await ctx.rateLimits.close(); await store.close(); await ctx.outbound.close(); } };
+  return { url, ctx, store, server, rotations, flows, close: async () => { await server.close(); await rotations.stop(); await flows?.stop(); await ctx.work.close(); await store.close(); await ctx.outbound.close(); } };
 }

@@ -27,7 +27,6 @@ describe('cluster job queues: two processes making a flow\'s queue at once', () 
   after(async () => {
     for (const { ctx, store } of hubs) {
       await ctx.work.close();
-      await ctx.rateLimits.close();
       await store.close();
     }
     await database.drop();

@@ -13,6 +13,8 @@ export interface Database<DB> {
   description: string;
   /** The SQLite handle under Kysely, for a hot path that needs cached prepared statements. */
   sqlite?: SQLite.Database;
+  /** The PostgreSQL pool under Kysely (its search path set to the schema), for a library that takes a pg pool. */
+  pgPool?: pg.Pool;
   /**
    * Brings the query planner's statistics up to date after tables grew. On SQLite this is
    * `PRAGMA optimize` (it re-analyses only tables whose size changed tenfold); PostgreSQL's
@@ -97,7 +99,7 @@ async function openPostgres<DB>(url: string, schema: string | undefined): Promis
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const safe = new URL(url);
   safe.password = '';
-  return { db, dialect: 'postgres', refreshStatistics: () => undefined, description: `PostgreSQL ${safe.host}${safe.pathname}${schema ? ` (schema ${schema})` : ''}`, close: () => db.destroy() };
+  return { db, dialect: 'postgres', pgPool: pool, refreshStatistics: () => undefined, description: `PostgreSQL ${safe.host}${safe.pathname}${schema ? ` (schema ${schema})` : ''}`, close: () => db.destroy() };
 }
 
 async function migrate<DB>(opened: Database<DB>, options: DatabaseOptions): Promise<void> {

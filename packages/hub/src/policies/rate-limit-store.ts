@@ -8,10 +8,8 @@ import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexib
 export interface RateLimitStore {
   /** A fixed-window limiter of `points` per `durationSeconds`; `name` keeps its counts apart from other limiters'. */
   limiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
-  close(): Promise<void>;
 }
 
 export const memoryRateLimits = (): RateLimitStore => ({
   limiter: (name, points, duration) => new RateLimiterMemory({ keyPrefix: name, points, duration }),
-  close: async () => undefined,
 });
